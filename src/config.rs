@@ -1,0 +1,237 @@
+//! Settings of the core: severity thresholds, price-spike detection, how much a
+//! licence policy cuts, propagation bounds and backup search. Typed, with
+//! documented defaults, unknown keys rejected, and ranges checked with errors
+//! that name the key.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoreConfig {
+    pub thresholds: Thresholds,
+    pub price: PriceConfig,
+    pub sanctions: SanctionConfig,
+    pub propagation: PropagationConfig,
+    pub backups: BackupConfig,
+}
+
+/// Cut-off risk (0..1) at which a node reaches each severity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    pub watch: f64,
+    pub warning: f64,
+    pub critical: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            watch: 0.1,
+            warning: 0.3,
+            critical: 0.6,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PriceConfig {
+    /// A price more than this fraction above the baseline is a spike (0.25 = +25%).
+    pub spike: f64,
+    /// How many recent non-spike observations make the rolling baseline.
+    pub baseline_window: usize,
+    /// Observations needed before any price is judged a spike.
+    pub min_samples: usize,
+    /// Expected days until a price-driven scarcity ends (prices say nothing of it).
+    pub assumed_recovery_days: f64,
+}
+
+impl Default for PriceConfig {
+    fn default() -> Self {
+        PriceConfig {
+            spike: 0.25,
+            baseline_window: 20,
+            min_samples: 3,
+            assumed_recovery_days: 90.0,
+        }
+    }
+}
+
+/// Fraction of affected deliveries each licence policy stops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SanctionConfig {
+    pub denial: f64,
+    pub case_by_case: f64,
+    pub approval: f64,
+}
+
+impl Default for SanctionConfig {
+    fn default() -> Self {
+        SanctionConfig {
+            denial: 1.0,
+            case_by_case: 0.5,
+            approval: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PropagationConfig {
+    /// Changes smaller than this do not travel further.
+    pub epsilon: f64,
+    /// Bound on how often one node is re-evaluated for one change, which ends
+    /// iteration around dependency cycles.
+    pub max_visits: u32,
+}
+
+impl Default for PropagationConfig {
+    fn default() -> Self {
+        PropagationConfig {
+            epsilon: 1e-9,
+            max_visits: 64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Days to qualify another supplier of the same item.
+    pub supplier_switch_days: f64,
+    /// Most backups listed per assessment.
+    pub max_backups: usize,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            supplier_switch_days: 30.0,
+            max_backups: 5,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config {origin}: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("config {origin}: {key}: {message}")]
+    Invalid {
+        origin: String,
+        key: String,
+        message: String,
+    },
+}
+
+impl CoreConfig {
+    pub fn from_toml(text: &str, origin: &str) -> Result<CoreConfig, ConfigError> {
+        let config: CoreConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        config.check(origin)?;
+        Ok(config)
+    }
+
+    pub fn load(path: &Path) -> Result<CoreConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        CoreConfig::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Range and ordering rules; the first broken one is reported with its key.
+    pub fn check(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        let t = &self.thresholds;
+        for (key, v) in [
+            ("thresholds.watch", t.watch),
+            ("thresholds.warning", t.warning),
+            ("thresholds.critical", t.critical),
+            ("sanctions.denial", self.sanctions.denial),
+            ("sanctions.case_by_case", self.sanctions.case_by_case),
+            ("sanctions.approval", self.sanctions.approval),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(bad(key, format!("{v} is outside 0..1")));
+            }
+        }
+        if !(t.watch < t.warning) {
+            return Err(bad(
+                "thresholds.warning",
+                format!(
+                    "must be above thresholds.watch ({} ≤ {})",
+                    t.warning, t.watch
+                ),
+            ));
+        }
+        if !(t.warning < t.critical) {
+            return Err(bad(
+                "thresholds.critical",
+                format!(
+                    "must be above thresholds.warning ({} ≤ {})",
+                    t.critical, t.warning
+                ),
+            ));
+        }
+        let p = &self.price;
+        if !(p.spike > 0.0 && p.spike.is_finite()) {
+            return Err(bad(
+                "price.spike",
+                format!("must be above 0, got {}", p.spike),
+            ));
+        }
+        if p.baseline_window == 0 {
+            return Err(bad("price.baseline_window", "must be at least 1".into()));
+        }
+        if p.min_samples == 0 || p.min_samples > p.baseline_window {
+            return Err(bad(
+                "price.min_samples",
+                format!(
+                    "must be between 1 and price.baseline_window ({}), got {}",
+                    p.baseline_window, p.min_samples
+                ),
+            ));
+        }
+        if !(p.assumed_recovery_days >= 0.0 && p.assumed_recovery_days.is_finite()) {
+            return Err(bad(
+                "price.assumed_recovery_days",
+                format!("must be zero or more, got {}", p.assumed_recovery_days),
+            ));
+        }
+        let g = &self.propagation;
+        if !(g.epsilon > 0.0 && g.epsilon < 0.01) {
+            return Err(bad(
+                "propagation.epsilon",
+                format!("must be in (0, 0.01), got {}", g.epsilon),
+            ));
+        }
+        if g.max_visits == 0 {
+            return Err(bad("propagation.max_visits", "must be at least 1".into()));
+        }
+        let b = &self.backups;
+        if !(b.supplier_switch_days >= 0.0 && b.supplier_switch_days.is_finite()) {
+            return Err(bad(
+                "backups.supplier_switch_days",
+                format!("must be zero or more, got {}", b.supplier_switch_days),
+            ));
+        }
+        Ok(())
+    }
+}

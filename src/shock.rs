@@ -1,0 +1,80 @@
+//! Shocks: the normalised effect of an event on the chain map, the only thing
+//! propagation reads. Events of every kind become shocks; a shock is keyed by
+//! what it stands for (a sanction measure, a supplier incident, an item's price)
+//! so that a later event amends or ends it instead of piling up.
+
+use chrono::{DateTime, Utc};
+
+use crate::map::{CountryIx, FirmIx, ItemIx};
+
+/// What a shock stands for; a new shock with the same key replaces the old one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ShockKey {
+    /// A sanction measure by its stable id (`measure` in the notice).
+    Measure(String),
+    /// A supplier incident by its stable id (`incident` in the event).
+    Incident(String),
+    /// Price-driven scarcity of one item.
+    Price(ItemIx),
+}
+
+/// Items a measure covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemScope {
+    All,
+    /// Sorted, without duplicates.
+    Only(Vec<ItemIx>),
+}
+
+impl ItemScope {
+    pub fn covers(&self, item: ItemIx) -> bool {
+        match self {
+            ItemScope::All => true,
+            ItemScope::Only(items) => items.binary_search(&item).is_ok(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// A firm loses part of its capacity: on all its lines, or only on `items`.
+    CapacityLoss {
+        firm: FirmIx,
+        /// Sorted; `None` means every item the firm makes.
+        items: Option<Vec<ItemIx>>,
+        loss: f64,
+    },
+    /// Item-wide scarcity read from a price spike: every buyer gets `1 - loss`
+    /// of what producers would otherwise deliver.
+    Scarcity { item: ItemIx, loss: f64 },
+    /// Export control: producers subject to `issuer` may not deliver `items`
+    /// to buyers located in `destinations` (fraction `cut` of such deliveries
+    /// stops, from the licence policy).
+    ExportControl {
+        issuer: CountryIx,
+        items: ItemScope,
+        destinations: Vec<CountryIx>,
+        cut: f64,
+    },
+    /// Listing: producers subject to `issuer` may not deliver `items` to the
+    /// `blocked` firms (targets and what they own under the 50% rule).
+    Listing {
+        issuer: CountryIx,
+        items: ItemScope,
+        /// Sorted, without duplicates.
+        blocked: Vec<FirmIx>,
+        cut: f64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shock {
+    pub key: ShockKey,
+    /// Id of the event that set the shock's current form (a driver in alerts).
+    pub event_id: String,
+    /// Event time the shock started.
+    pub since: DateTime<Utc>,
+    /// Expected days from `since` until it ends; `None` when nobody knows.
+    pub recovery_days: Option<f64>,
+    pub effects: Vec<Effect>,
+}
