@@ -1,0 +1,57 @@
+//! Why an event could not become shocks against the current map. The text
+//! starts with the field at fault (`items[1]: unknown item "N999"`);
+//! [`NormaliseError::reason`] is a short stable label for metrics and headers.
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NormaliseError {
+    /// An id the map does not know (`what` is "item" or "firm").
+    #[error("{path}: unknown {what} {id:?}")]
+    UnknownId {
+        path: String,
+        what: &'static str,
+        id: String,
+    },
+    #[error("measure: unknown measure {measure:?} (never added, or already removed)")]
+    UnknownMeasure { measure: String },
+    #[error("incident: unknown incident {incident:?} (never reported, or already recovered)")]
+    UnknownIncident { incident: String },
+    /// A value decoding would have refused (events can be built in code too),
+    /// or one that contradicts the map (a firm reported on a line it lacks).
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl NormaliseError {
+    /// Every label [`NormaliseError::reason`] can return.
+    pub const REASONS: &'static [&'static str] = &[
+        "unknown_id",
+        "unknown_measure",
+        "unknown_incident",
+        "invalid",
+    ];
+
+    pub fn reason(&self) -> &'static str {
+        match self {
+            NormaliseError::UnknownId { .. } => "unknown_id",
+            NormaliseError::UnknownMeasure { .. } => "unknown_measure",
+            NormaliseError::UnknownIncident { .. } => "unknown_incident",
+            NormaliseError::Invalid { .. } => "invalid",
+        }
+    }
+
+    /// Path of the field at fault within the event.
+    pub fn path(&self) -> &str {
+        match self {
+            NormaliseError::UnknownId { path, .. } | NormaliseError::Invalid { path, .. } => path,
+            NormaliseError::UnknownMeasure { .. } => "measure",
+            NormaliseError::UnknownIncident { .. } => "incident",
+        }
+    }
+
+    pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
+        NormaliseError::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}

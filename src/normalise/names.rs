@@ -1,0 +1,304 @@
+//! Entity names folded to one comparable form, and the index that finds the
+//! firms of a map by id, register id, name or alias.
+//!
+//! Sanction lists and registers write one company many ways ("Semiconductor
+//! Manufacturing International Corp." / "…Corporation" / "ＳＭＩＣ"), so names
+//! are compared after [`normalise_name`]: lowercase, full-width folded,
+//! punctuation dropped, common legal-form suffixes stripped. Diacritics are not
+//! folded (no Unicode decomposition table here): "Société" ≠ "Societe".
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use crate::event::Target;
+use crate::map::{ChainMap, FirmIx};
+
+/// Legal forms stripped from the end of a name, as tokens after folding
+/// (so "Co., Ltd." is `co ltd`, "S.A." is `sa`). Repeatedly: "Foo Group Co.,
+/// Ltd." is `foo`.
+const LEGAL_SUFFIXES: &[&str] = &[
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "gmbh",
+    "ag",
+    "se",
+    "sa",
+    "bv",
+    "nv",
+    "plc",
+    "llc",
+    "lp",
+    "llp",
+    "kk",
+    "pte",
+    "pty",
+    "srl",
+    "spa",
+    "sarl",
+    "group",
+    "holding",
+    "holdings",
+];
+
+/// The same for names written without spaces (Chinese, Japanese): stripped as
+/// string suffixes, longest first.
+const CJK_SUFFIXES: &[&str] = &[
+    "股份有限公司",
+    "有限责任公司",
+    "有限責任公司",
+    "株式会社",
+    "有限公司",
+    "集团",
+    "集團",
+    "控股",
+    "公司",
+];
+
+/// Folds a name for comparison; empty when nothing comparable is left.
+///
+/// Dots and apostrophes join ("S.A." → `sa`, "McDonald's" → `mcdonalds`),
+/// `&` reads as `and`, every other non-alphanumeric character separates words.
+/// A legal suffix is never stripped when it is all that is left ("Holdings
+/// Ltd." → `holdings`), so that such a name still matches itself.
+pub fn normalise_name(name: &str) -> String {
+    let mut folded = String::with_capacity(name.len());
+    for c in name.chars() {
+        let c = match c {
+            // Full-width ASCII forms (ＳＭＩＣ, （）) and the ideographic space.
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        };
+        match c {
+            '.' | '\'' | '\u{2019}' => {}
+            '&' => folded.push_str(" and "),
+            c if c.is_alphanumeric() => folded.extend(c.to_lowercase()),
+            _ => folded.push(' '),
+        }
+    }
+    let mut words: Vec<&str> = folded.split_whitespace().collect();
+    // Japanese names often lead with the legal form (株式会社東芝).
+    if let Some(first) = words.first_mut() {
+        if let Some(rest) = first.strip_prefix("株式会社").filter(|r| !r.is_empty()) {
+            *first = rest;
+        }
+    }
+    while let Some(&last) = words.last() {
+        if words.len() > 1 && LEGAL_SUFFIXES.contains(&last) {
+            words.pop();
+        } else if let Some(rest) = CJK_SUFFIXES
+            .iter()
+            .find_map(|s| last.strip_suffix(s))
+            .filter(|r| !r.is_empty())
+        {
+            words.pop();
+            words.push(rest);
+        } else {
+            break;
+        }
+    }
+    words.join(" ")
+}
+
+fn hash(s: &str) -> u64 {
+    // SipHash with fixed keys: the same on every run, which keeps the index
+    // build deterministic. Collisions are harmless: hits are re-checked.
+    let mut h = DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// How a target was matched to a firm, for notes and audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchedBy {
+    /// The target id is the firm's id in the map.
+    Id,
+    /// The target id is one of the firm's `external_ids` (scheme named).
+    ExternalId { scheme: String },
+    /// A name of the target, normalised to `key`, is the firm's name.
+    Name { key: String },
+    /// … or one of the firm's aliases.
+    Alias { key: String },
+}
+
+impl std::fmt::Display for MatchedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MatchedBy::Id => f.write_str("by id"),
+            MatchedBy::ExternalId { scheme } => write!(f, "by {scheme} id"),
+            MatchedBy::Name { key } => write!(f, "by name ({key:?})"),
+            MatchedBy::Alias { key } => write!(f, "by alias ({key:?})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetMatch {
+    pub firm: FirmIx,
+    pub by: MatchedBy,
+}
+
+/// Firms by register id and by normalised name/alias. Kept as sorted
+/// `(hash, firm)` pairs (12–16 bytes an entry) rather than a map of strings,
+/// so a million-firm map costs tens of megabytes, not hundreds; each hit is
+/// confirmed against the firm itself.
+#[derive(Clone, Default)]
+pub struct NameIndex {
+    names: Vec<(u64, FirmIx)>,
+    external_ids: Vec<(u64, FirmIx)>,
+}
+
+impl std::fmt::Debug for NameIndex {
+    // Sizes only: a national map's index would fill a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NameIndex")
+            .field("names", &self.names.len())
+            .field("external_ids", &self.external_ids.len())
+            .finish()
+    }
+}
+
+impl NameIndex {
+    pub fn build(map: &ChainMap) -> NameIndex {
+        let mut names = Vec::with_capacity(map.firms.len());
+        let mut external_ids = Vec::new();
+        for (ix, firm) in map.firms.iter().enumerate() {
+            let ix = ix as FirmIx;
+            for name in std::iter::once(&firm.name).chain(&firm.aliases) {
+                let key = normalise_name(name);
+                if !key.is_empty() {
+                    names.push((hash(&key), ix));
+                }
+            }
+            for (_, value) in &firm.external_ids {
+                external_ids.push((hash(value), ix));
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        external_ids.sort_unstable();
+        external_ids.dedup();
+        NameIndex {
+            names,
+            external_ids,
+        }
+    }
+
+    fn candidates<'a>(list: &'a [(u64, FirmIx)], key: &str) -> impl Iterator<Item = FirmIx> + 'a {
+        let h = hash(key);
+        let from = list.partition_point(|(k, _)| *k < h);
+        list[from..]
+            .iter()
+            .take_while(move |(k, _)| *k == h)
+            .map(|(_, f)| *f)
+    }
+
+    /// Firms the target names, sorted by firm: by id when its id is known (a
+    /// firm id or a register id), otherwise by any of its names against any of
+    /// a firm's, within the target's country when it gives one. A name shared
+    /// by several firms matches them all: a list that names an entity
+    /// ambiguously is read broadly, and the notes say so.
+    pub fn lookup(&self, map: &ChainMap, target: &Target) -> Vec<TargetMatch> {
+        let mut out: Vec<TargetMatch> = Vec::new();
+        if let Some(id) = &target.id {
+            if let Some(firm) = map.firm(id) {
+                out.push(TargetMatch {
+                    firm,
+                    by: MatchedBy::Id,
+                });
+            }
+            for firm in Self::candidates(&self.external_ids, id) {
+                let scheme = map.firms[firm as usize]
+                    .external_ids
+                    .iter()
+                    .find(|(_, v)| v == id)
+                    .map(|(k, _)| k.clone());
+                if let Some(scheme) = scheme {
+                    out.push(TargetMatch {
+                        firm,
+                        by: MatchedBy::ExternalId { scheme },
+                    });
+                }
+            }
+            if !out.is_empty() {
+                return dedup(out);
+            }
+        }
+        let country = match &target.country {
+            // A country no firm of the map is in: no name can match there.
+            Some(code) => match map.country(code) {
+                Some(c) => Some(c),
+                None => return out,
+            },
+            None => None,
+        };
+        let mut keys = HashSet::new();
+        for name in target.name.iter().chain(&target.aliases) {
+            let key = normalise_name(name);
+            if key.is_empty() || !keys.insert(key.clone()) {
+                continue;
+            }
+            for firm in Self::candidates(&self.names, &key) {
+                let f = &map.firms[firm as usize];
+                if country.is_some_and(|c| c != f.country) {
+                    continue;
+                }
+                let by = if normalise_name(&f.name) == key {
+                    MatchedBy::Name { key: key.clone() }
+                } else if f.aliases.iter().any(|a| normalise_name(a) == key) {
+                    MatchedBy::Alias { key: key.clone() }
+                } else {
+                    continue; // hash collision
+                };
+                out.push(TargetMatch { firm, by });
+            }
+        }
+        dedup(out)
+    }
+}
+
+/// One match per firm, the first (strongest) kind found kept.
+fn dedup(mut matches: Vec<TargetMatch>) -> Vec<TargetMatch> {
+    let mut seen = HashSet::new();
+    matches.retain(|m| seen.insert(m.firm));
+    matches.sort_by_key(|m| m.firm);
+    matches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legal_forms_punctuation_and_width_fold_away() {
+        let smic = "semiconductor manufacturing international";
+        assert_eq!(
+            normalise_name("Semiconductor Manufacturing International Corp."),
+            smic
+        );
+        assert_eq!(
+            normalise_name("Semiconductor Manufacturing International Corporation"),
+            smic
+        );
+        assert_eq!(normalise_name("ＳＭＩＣ"), "smic");
+        assert_eq!(normalise_name("Foo Tech Group Co., Ltd."), "foo tech");
+        assert_eq!(normalise_name("Foo-Tech  (Holdings) Limited"), "foo tech");
+        assert_eq!(normalise_name("Acme S.A."), "acme");
+        assert_eq!(normalise_name("Acme B.V."), "acme");
+        assert_eq!(normalise_name("AT&T Inc."), "at and t");
+        assert_eq!(
+            normalise_name("中芯国际集成电路制造有限公司"),
+            "中芯国际集成电路制造"
+        );
+        assert_eq!(normalise_name("株式会社東芝"), "東芝");
+        // Only a legal form: kept, so that it still matches itself.
+        assert_eq!(normalise_name("Holdings Ltd."), "holdings");
+        assert_eq!(normalise_name(" ,. "), "");
+    }
+}

@@ -1,0 +1,321 @@
+//! Price history and spike detection: prices become item-wide scarcity shocks.
+//!
+//! Per series — one item in one currency and unit, since 10 USD/kg and
+//! 70 CNY/kg cannot share a mean — the baseline is the mean of the last
+//! `baseline_window` prices that were not spikes. Until a series has
+//! `min_samples` of them a price only joins the baseline. A price above
+//! `baseline × (1 + spike)` is a spike: it stays out of the baseline (a
+//! lasting rise must not become the new normal while it is the alarm).
+//!
+//! The shock is per item (`ShockKey::Price`): it is active while any series
+//! of the item is spiking, starts at the first spike of the episode, and ends
+//! when the last spiking series sees a normal price again. History is kept by
+//! item id, not index, so it survives a map reload. Prices are taken in
+//! arrival order (the partition's), not sorted by `ts`.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use super::{Change, NormaliseError, Normalised};
+use crate::config::PriceConfig;
+use crate::event::Price;
+use crate::map::{ChainMap, ItemIx};
+use crate::shock::{Effect, Shock, ShockKey};
+
+/// Currency and unit of a series of one item.
+type Quote = (String, String);
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct PriceBook {
+    /// Recent non-spike prices per item and quote, oldest first.
+    history: HashMap<String, BTreeMap<Quote, VecDeque<f64>>>,
+    /// Items in a spike episode.
+    episodes: HashMap<String, Episode>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Episode {
+    since: DateTime<Utc>,
+    /// Series spiking now, with their latest loss and event.
+    spiking: BTreeMap<Quote, (f64, String)>,
+}
+
+/// Share of the market that no longer clears at price `p` over `baseline`.
+///
+/// Price elasticity of demand is taken as -1 (spending constant): at price
+/// `p` buyers take `baseline / p` of what they took, so the missing supply is
+/// `1 - baseline / p` — at double the price the market clears half.
+fn scarcity(baseline: f64, p: f64) -> f64 {
+    (1.0 - baseline / p).clamp(0.0, 1.0)
+}
+
+impl PriceBook {
+    pub(crate) fn observe(
+        &mut self,
+        config: &PriceConfig,
+        map: &ChainMap,
+        price: &Price,
+    ) -> Result<Normalised, NormaliseError> {
+        // Checks first: nothing below may fail.
+        let item = map
+            .item(&price.item)
+            .ok_or_else(|| NormaliseError::UnknownId {
+                path: "item".into(),
+                what: "item",
+                id: price.item.clone(),
+            })?;
+        if !(price.price.is_finite() && price.price > 0.0) {
+            return Err(NormaliseError::invalid(
+                "price",
+                format!("must be above 0, got {}", price.price),
+            ));
+        }
+
+        let p = price.price;
+        let quote: Quote = (price.currency.clone(), price.unit.clone());
+        let label = format!("{} {}/{}", price.item, quote.0, quote.1);
+        let window = self
+            .history
+            .get(&price.item)
+            .and_then(|h| h.get(&quote))
+            .map(|w| {
+                let n = w.len().min(config.baseline_window);
+                w.iter().skip(w.len() - n).copied().collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let mut notes = Vec::new();
+        let baseline = if window.len() >= config.min_samples && !window.is_empty() {
+            Some(window.iter().sum::<f64>() / window.len() as f64)
+        } else {
+            notes.push(format!(
+                "{label}: {} of {} prices needed before spikes are judged",
+                window.len(),
+                config.min_samples
+            ));
+            None
+        };
+        let spike = baseline.filter(|b| p > b * (1.0 + config.spike));
+
+        if let Some(base) = spike {
+            let loss = scarcity(base, p);
+            let episode = self
+                .episodes
+                .entry(price.item.clone())
+                .or_insert_with(|| Episode {
+                    since: price.ts,
+                    spiking: BTreeMap::new(),
+                });
+            episode.spiking.insert(quote, (loss, price.id.clone()));
+            notes.push(format!(
+                "{label}: {p} is {:.1}% over the baseline {base} of {} prices: scarcity {:.1}%",
+                (p / base - 1.0) * 100.0,
+                window.len(),
+                loss * 100.0
+            ));
+            let change = Change::Set(shock(config, item, episode));
+            return Ok(Normalised {
+                changes: vec![change],
+                notes,
+            });
+        }
+
+        let series = self
+            .history
+            .entry(price.item.clone())
+            .or_default()
+            .entry(quote.clone())
+            .or_default();
+        series.push_back(p);
+        while series.len() > config.baseline_window {
+            series.pop_front();
+        }
+        let mut changes = Vec::new();
+        if let Some(episode) = self.episodes.get_mut(&price.item) {
+            if episode.spiking.remove(&quote).is_some() {
+                if episode.spiking.is_empty() {
+                    self.episodes.remove(&price.item);
+                    notes.push(format!("{label}: {p} is back within the spike threshold"));
+                    changes.push(Change::End(ShockKey::Price(item)));
+                } else {
+                    changes.push(Change::Set(shock(config, item, episode)));
+                }
+            }
+        }
+        Ok(Normalised { changes, notes })
+    }
+}
+
+/// The item's shock: the worst series spiking now, since the episode began.
+fn shock(config: &PriceConfig, item: ItemIx, episode: &Episode) -> Shock {
+    let (loss, event_id) =
+        episode
+            .spiking
+            .values()
+            .fold((0.0, String::new()), |worst, (loss, id)| {
+                if *loss > worst.0 || worst.1.is_empty() {
+                    (*loss, id.clone())
+                } else {
+                    worst
+                }
+            });
+    Shock {
+        key: ShockKey::Price(item),
+        event_id,
+        since: episode.since,
+        recovery_days: Some(config.assumed_recovery_days),
+        effects: vec![Effect::Scarcity { item, loss }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::map::parse_str;
+
+    const MAP: &str = r#"{"version": 1, "home": "CN", "chains": [],
+        "items": [{"id": "N1", "name": "neon"}], "firms": []}"#;
+
+    fn price(id: &str, day: u32, p: f64, currency: &str) -> Price {
+        Price {
+            id: id.into(),
+            ts: Utc.with_ymd_and_hms(2024, 1, day, 0, 0, 0).unwrap(),
+            item: "N1".into(),
+            price: p,
+            currency: currency.into(),
+            unit: "kg".into(),
+            source: "test".into(),
+        }
+    }
+
+    fn scarcity_of(n: &Normalised) -> (f64, &str, u32) {
+        match &n.changes[..] {
+            [Change::Set(s)] => match s.effects[..] {
+                [Effect::Scarcity { loss, .. }] => {
+                    (loss, s.event_id.as_str(), chrono::Datelike::day(&s.since))
+                }
+                _ => panic!("not a scarcity: {s:?}"),
+            },
+            other => panic!("not one Set: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn baseline_spike_and_end() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default(); // spike 0.25, window 20, min 3
+        let mut book = PriceBook::default();
+        for (day, p) in [(1, 10.0), (2, 10.0), (3, 10.0)] {
+            let n = book
+                .observe(&config, &map, &price("p", day, p, "USD"))
+                .unwrap();
+            assert!(n.changes.is_empty());
+        }
+        // Baseline 10; threshold 10 × 1.25 = 12.5; 14 > 12.5 → loss 1 - 10/14 = 0.2857…
+        let n = book
+            .observe(&config, &map, &price("p4", 4, 14.0, "USD"))
+            .unwrap();
+        let (loss, id, since) = scarcity_of(&n);
+        assert!((loss - 0.285_714_285_7).abs() < 1e-9, "{loss}");
+        assert_eq!((id, since), ("p4", 4));
+        // Still a spike against the unchanged baseline 10 (14 stayed out):
+        // 20 → 1 - 10/20 = 0.5, episode still since day 4.
+        let n = book
+            .observe(&config, &map, &price("p5", 5, 20.0, "USD"))
+            .unwrap();
+        assert_eq!(scarcity_of(&n), (0.5, "p5", 4));
+        // 11 ≤ 12.5: not a spike → End, and 11 joins: baseline (10+10+10+11)/4 = 10.25.
+        let n = book
+            .observe(&config, &map, &price("p6", 6, 11.0, "USD"))
+            .unwrap();
+        let item = map.item("N1").unwrap();
+        assert_eq!(n.changes, vec![Change::End(ShockKey::Price(item))]);
+        // 12.9 ≤ 10.25 × 1.25 = 12.8125? No: 12.9 > 12.8125 → spike, new episode.
+        let n = book
+            .observe(&config, &map, &price("p7", 7, 12.9, "USD"))
+            .unwrap();
+        let (loss, _, since) = scarcity_of(&n);
+        assert!((loss - (1.0 - 10.25 / 12.9)).abs() < 1e-12);
+        assert_eq!(since, 7);
+    }
+
+    #[test]
+    fn too_few_samples_only_join_the_baseline() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        // Two prices, then 100: only 2 of 3 samples, so 100 joins the baseline.
+        for (day, p) in [(1, 10.0), (2, 10.0), (3, 100.0)] {
+            let n = book
+                .observe(&config, &map, &price("p", day, p, "USD"))
+                .unwrap();
+            assert!(n.changes.is_empty());
+        }
+        // Baseline (10 + 10 + 100) / 3 = 40; 49 ≤ 50 is no spike.
+        let n = book
+            .observe(&config, &map, &price("p", 4, 49.0, "USD"))
+            .unwrap();
+        assert!(n.changes.is_empty());
+    }
+
+    #[test]
+    fn the_window_keeps_the_last_prices() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig {
+            baseline_window: 2,
+            min_samples: 2,
+            ..PriceConfig::default()
+        };
+        let mut book = PriceBook::default();
+        for (day, p) in [(1, 100.0), (2, 10.0), (3, 10.0)] {
+            book.observe(&config, &map, &price("p", day, p, "USD"))
+                .unwrap();
+        }
+        // Window is now [10, 10] (100 dropped): 13 > 12.5 is a spike.
+        let n = book
+            .observe(&config, &map, &price("p", 4, 13.0, "USD"))
+            .unwrap();
+        assert_eq!(n.changes.len(), 1);
+    }
+
+    #[test]
+    fn currencies_keep_separate_baselines_and_share_the_item_shock() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        for day in 1..=3 {
+            book.observe(&config, &map, &price("u", day, 10.0, "USD"))
+                .unwrap();
+            book.observe(&config, &map, &price("c", day, 70.0, "CNY"))
+                .unwrap();
+        }
+        // 70 CNY is no spike against 10 USD: separate baselines.
+        let n = book
+            .observe(&config, &map, &price("c4", 4, 70.0, "CNY"))
+            .unwrap();
+        assert!(n.changes.is_empty());
+        // USD spikes (loss 1 - 10/20 = 0.5), then CNY too (1 - 70/100 = 0.3).
+        let n = book
+            .observe(&config, &map, &price("u5", 5, 20.0, "USD"))
+            .unwrap();
+        assert_eq!(scarcity_of(&n), (0.5, "u5", 5));
+        let n = book
+            .observe(&config, &map, &price("c6", 6, 100.0, "CNY"))
+            .unwrap();
+        // The item's shock is the worst series: still USD's 0.5, since day 5.
+        assert_eq!(scarcity_of(&n), (0.5, "u5", 5));
+        // USD normal again: CNY still spiking, the shock stays with its 0.3.
+        let n = book
+            .observe(&config, &map, &price("u7", 7, 10.0, "USD"))
+            .unwrap();
+        let (loss, id, since) = scarcity_of(&n);
+        assert!((loss - 0.3).abs() < 1e-12);
+        assert_eq!((id, since), ("c6", 5));
+        let n = book
+            .observe(&config, &map, &price("c8", 8, 70.0, "CNY"))
+            .unwrap();
+        assert!(matches!(n.changes[..], [Change::End(_)]));
+    }
+}

@@ -1,0 +1,332 @@
+//! Sanction notices become shocks keyed by measure: an export control
+//! (issuer × items × destinations), a listing (issuer × items × blocked firms,
+//! with the 50% ownership rule), and capacity loss at listed firms that are
+//! producers of the map. Which measures are active is this file's state.
+
+use std::collections::BTreeSet;
+
+use super::index::{index_for, MapIndex};
+use super::{Change, NormaliseError, Normalised};
+use crate::config::SanctionConfig;
+use crate::event::{LicensePolicy, Sanction, SanctionAction, Target, ALL_ITEMS};
+use crate::map::{is_country_code, ChainMap, CountryIx, FirmIx, ItemIx};
+use crate::shock::{Effect, ItemScope, Shock, ShockKey};
+
+/// Firms blocked through ownership named one by one in the notes; past this
+/// a conglomerate's listing would flood them, so the rest are counted.
+const MAX_OWNERSHIP_NOTES: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Measures {
+    active: BTreeSet<String>,
+}
+
+/// What a validated add/amend asks for, in the map's indices.
+struct Checked<'s> {
+    issuer_code: &'s str,
+    /// `ItemScope::All` when `items` is empty or `["*"]`.
+    scope: ItemScope,
+    /// Whether `items` was given at all (an export control needs it).
+    has_items: bool,
+    cut: f64,
+}
+
+impl Measures {
+    pub(crate) fn observe(
+        &mut self,
+        config: &SanctionConfig,
+        map: &ChainMap,
+        index: &mut Option<MapIndex>,
+        s: &Sanction,
+    ) -> Result<Normalised, NormaliseError> {
+        if s.action == SanctionAction::Remove {
+            if !self.active.remove(&s.measure) {
+                return Err(NormaliseError::UnknownMeasure {
+                    measure: s.measure.clone(),
+                });
+            }
+            return Ok(Normalised {
+                changes: vec![Change::End(ShockKey::Measure(s.measure.clone()))],
+                notes: Vec::new(),
+            });
+        }
+        let checked = check(config, map, s)?;
+        // Nothing below may fail.
+        let mut notes = Vec::new();
+        if s.action == SanctionAction::Amend && !self.active.contains(&s.measure) {
+            // Lists are often first seen through an amendment (the feed
+            // started late, or the add was lost upstream): taking it as the
+            // measure's full current form beats dropping it.
+            notes.push(format!(
+                "amend of unknown measure {:?}: taken as an add",
+                s.measure
+            ));
+        }
+        let issuer = map.country(checked.issuer_code);
+        let mut effects = Vec::new();
+        if checked.has_items && !s.destinations.is_empty() {
+            export_control(map, s, &checked, issuer, &mut effects, &mut notes);
+        }
+        if !s.targets.is_empty() {
+            let index = index_for(index, map);
+            listing(map, index, s, &checked, issuer, &mut effects, &mut notes);
+        }
+        if effects.is_empty() {
+            notes.push(format!(
+                "measure {:?} has no effect on this map; it is tracked so that a later \
+                 amend or remove applies",
+                s.measure
+            ));
+        }
+        self.active.insert(s.measure.clone());
+        let shock = Shock {
+            key: ShockKey::Measure(s.measure.clone()),
+            event_id: s.id.clone(),
+            since: s.effective.unwrap_or(s.ts),
+            recovery_days: s.expected_duration_days,
+            effects,
+        };
+        Ok(Normalised {
+            changes: vec![Change::Set(shock)],
+            notes,
+        })
+    }
+}
+
+fn country_code(path: String, code: &str) -> Result<(), NormaliseError> {
+    if is_country_code(code) {
+        Ok(())
+    } else {
+        Err(NormaliseError::invalid(
+            path,
+            format!("{code:?} is not an ISO 3166-1 alpha-2 code (two capital letters)"),
+        ))
+    }
+}
+
+/// Every rule an add/amend must pass against the map, before any state moves.
+fn check<'s>(
+    config: &SanctionConfig,
+    map: &ChainMap,
+    s: &'s Sanction,
+) -> Result<Checked<'s>, NormaliseError> {
+    let issuer_code = s.issuer_jurisdiction.as_deref().ok_or_else(|| {
+        NormaliseError::invalid("issuer_jurisdiction", "required to add or amend a measure")
+    })?;
+    country_code("issuer_jurisdiction".into(), issuer_code)?;
+    for (k, code) in s.destinations.iter().enumerate() {
+        country_code(format!("destinations[{k}]"), code)?;
+    }
+    for (i, t) in s.targets.iter().enumerate() {
+        if t.id.is_none() && t.name.is_none() {
+            return Err(NormaliseError::invalid(
+                format!("targets[{i}]"),
+                "a target needs an id or a name",
+            ));
+        }
+        if let Some(code) = &t.country {
+            country_code(format!("targets[{i}].country"), code)?;
+        }
+    }
+    if let Some(d) = s.expected_duration_days {
+        if !(d.is_finite() && d >= 0.0) {
+            return Err(NormaliseError::invalid(
+                "expected_duration_days",
+                format!("days must be zero or more, got {d}"),
+            ));
+        }
+    }
+    let scope = if s.items.is_empty() || s.items == [ALL_ITEMS] {
+        ItemScope::All
+    } else {
+        let mut items: Vec<ItemIx> = Vec::with_capacity(s.items.len());
+        for (k, id) in s.items.iter().enumerate() {
+            if id == ALL_ITEMS {
+                return Err(NormaliseError::invalid(
+                    format!("items[{k}]"),
+                    "\"*\" (every item) must be the only entry",
+                ));
+            }
+            items.push(map.item(id).ok_or_else(|| NormaliseError::UnknownId {
+                path: format!("items[{k}]"),
+                what: "item",
+                id: id.clone(),
+            })?);
+        }
+        items.sort_unstable();
+        items.dedup();
+        ItemScope::Only(items)
+    };
+    let cut = match s.license_policy {
+        LicensePolicy::Denial => config.denial,
+        LicensePolicy::CaseByCase => config.case_by_case,
+        LicensePolicy::Approval => config.approval,
+    };
+    Ok(Checked {
+        issuer_code,
+        scope,
+        has_items: !s.items.is_empty(),
+        cut,
+    })
+}
+
+fn export_control(
+    map: &ChainMap,
+    s: &Sanction,
+    checked: &Checked,
+    issuer: Option<CountryIx>,
+    effects: &mut Vec<Effect>,
+    notes: &mut Vec<String>,
+) {
+    let Some(issuer) = issuer else {
+        notes.push(format!(
+            "issuer {} is no firm's country or jurisdiction in the map: the export \
+             control binds no producer",
+            checked.issuer_code
+        ));
+        return;
+    };
+    let mut destinations = Vec::new();
+    for (k, code) in s.destinations.iter().enumerate() {
+        match map.country(code) {
+            Some(c) => destinations.push(c),
+            None => notes.push(format!(
+                "destinations[{k}] {code}: no firm of the map is there; dropped"
+            )),
+        }
+    }
+    destinations.sort_unstable();
+    destinations.dedup();
+    if destinations.is_empty() {
+        notes.push("the export control has no destination in the map".to_string());
+        return;
+    }
+    effects.push(Effect::ExportControl {
+        issuer,
+        items: checked.scope.clone(),
+        destinations,
+        cut: checked.cut,
+    });
+}
+
+fn firm_label(map: &ChainMap, firm: FirmIx) -> String {
+    let f = &map.firms[firm as usize];
+    format!("{:?} ({:?})", f.id, f.name)
+}
+
+fn target_label(t: &Target) -> String {
+    match (&t.name, &t.id) {
+        (Some(name), _) => format!("{name:?}"),
+        (None, Some(id)) => format!("id {id:?}"),
+        (None, None) => "(unnamed)".to_string(),
+    }
+}
+
+fn listing(
+    map: &ChainMap,
+    index: &MapIndex,
+    s: &Sanction,
+    checked: &Checked,
+    issuer: Option<CountryIx>,
+    effects: &mut Vec<Effect>,
+    notes: &mut Vec<String>,
+) {
+    let mut direct: Vec<FirmIx> = Vec::new();
+    for (i, t) in s.targets.iter().enumerate() {
+        let matches = index.names.lookup(map, t);
+        if matches.is_empty() {
+            let why = match &t.country {
+                Some(code) if map.country(code).is_none() => {
+                    format!(" (no firm of the map is in {code})")
+                }
+                _ => String::new(),
+            };
+            notes.push(format!(
+                "targets[{i}] {} matched no firm of the map{why}",
+                target_label(t)
+            ));
+        }
+        for m in matches {
+            notes.push(format!(
+                "targets[{i}] {} matched firm {} {}",
+                target_label(t),
+                firm_label(map, m.firm),
+                m.by
+            ));
+            direct.push(m.firm);
+        }
+    }
+    direct.sort_unstable();
+    direct.dedup();
+    if direct.is_empty() {
+        return;
+    }
+    let spread = index.owned_by.spread(&direct);
+    for c in spread.controlled.iter().take(MAX_OWNERSHIP_NOTES) {
+        let holders: Vec<String> = c
+            .holders
+            .iter()
+            .map(|(f, share)| format!("{:?} {:.1}%", map.firms[*f as usize].id, share * 100.0))
+            .collect();
+        notes.push(format!(
+            "firm {} blocked through ownership: {:.1}% held by blocked {}",
+            firm_label(map, c.firm),
+            c.share * 100.0,
+            holders.join(", ")
+        ));
+    }
+    if spread.controlled.len() > MAX_OWNERSHIP_NOTES {
+        notes.push(format!(
+            "… and {} more firms blocked through ownership",
+            spread.controlled.len() - MAX_OWNERSHIP_NOTES
+        ));
+    }
+    match issuer {
+        Some(issuer) => effects.push(Effect::Listing {
+            issuer,
+            items: checked.scope.clone(),
+            blocked: spread.blocked,
+            cut: checked.cut,
+        }),
+        None => notes.push(format!(
+            "issuer {} is no firm's country or jurisdiction in the map: the listing \
+             binds no supplier",
+            checked.issuer_code
+        )),
+    }
+    // A listed firm that is itself one of our producers stops supplying: it
+    // loses the inputs, finance and buyers the measure denies it. Modelled as
+    // losing `cut` of its capacity on the covered lines, whoever the issuer
+    // is. Firms blocked only through ownership are left to the listing
+    // effect: a subsidiary is rarely named on purpose.
+    for firm in direct {
+        let produced: Vec<ItemIx> = map
+            .lines_of_firm(firm)
+            .iter()
+            .map(|&l| map.line(l).item)
+            .collect();
+        if produced.is_empty() {
+            continue;
+        }
+        let items = match &checked.scope {
+            ItemScope::All => None,
+            ItemScope::Only(listed) => {
+                let mut hit: Vec<ItemIx> = produced
+                    .into_iter()
+                    .filter(|i| listed.binary_search(i).is_ok())
+                    .collect();
+                if hit.is_empty() {
+                    continue;
+                }
+                hit.sort_unstable();
+                hit.dedup();
+                Some(hit)
+            }
+        };
+        effects.push(Effect::CapacityLoss {
+            firm,
+            items,
+            loss: checked.cut,
+        });
+    }
+}

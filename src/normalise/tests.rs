@@ -1,0 +1,370 @@
+//! Normaliser tests on a small hand-written map: sanctions (matching, the 50%
+//! rule, export controls), supplier incidents, and "an error changes nothing".
+
+use serde_json::json;
+
+use super::*;
+use crate::event::decode;
+use crate::map::parse_str;
+use crate::shock::{Effect, ItemScope};
+
+/// N1 wafers, N2 lithography tools, N3 chips.
+/// P1 SMIC (CN, alias "SMIC", LEI "LEI-SMIC") makes N3 (and N1).
+/// P3 a fab owned 60% by P1: blocked through ownership when P1 is listed.
+/// P4 "Acme Litho B.V." (NL, subject to US too) makes N2; P5 "Acme Litho Inc." (US).
+/// P2 "Foo Tech Co., Ltd." is in TW, and a holding H1 makes nothing.
+const MAP: &str = r#"{
+  "version": 1, "home": "CN", "chains": [],
+  "items": [
+    {"id": "N1", "name": "wafer"}, {"id": "N2", "name": "litho tool"}, {"id": "N3", "name": "chip"}
+  ],
+  "firms": [
+    {"id": "P1", "name": "Semiconductor Manufacturing International Corporation",
+     "aliases": ["SMIC"], "external_ids": {"lei": "LEI-SMIC"}, "country": "CN",
+     "produces": [{"item": "N3", "share": 0.5}, {"item": "N1", "share": 0.1}]},
+    {"id": "P2", "name": "Foo Tech Co., Ltd.", "country": "TW",
+     "produces": [{"item": "N1", "share": 0.5}]},
+    {"id": "P3", "name": "Beijing Fab", "country": "CN", "owners": [{"firm": "P1", "share": 0.6}],
+     "produces": [{"item": "N3", "share": 0.2}]},
+    {"id": "P4", "name": "Acme Litho B.V.", "country": "NL", "jurisdictions": ["US"],
+     "produces": [{"item": "N2", "share": 0.8}]},
+    {"id": "P5", "name": "Acme Litho Inc.", "country": "US",
+     "produces": [{"item": "N2", "share": 0.2}]},
+    {"id": "H1", "name": "Holding One", "country": "CN"}
+  ]
+}"#;
+
+fn map() -> ChainMap {
+    parse_str(MAP, "test").unwrap().1
+}
+
+fn ev(mut v: serde_json::Value) -> Event {
+    let o = v.as_object_mut().unwrap();
+    o.entry("id").or_insert(json!("e1"));
+    o.entry("ts").or_insert(json!("2024-05-01T00:00:00Z"));
+    decode(v.to_string().as_bytes()).unwrap()
+}
+
+fn sanction(extra: serde_json::Value) -> Event {
+    let mut v = json!({"type": "sanction", "measure": "M1", "action": "add",
+        "authority": "BIS", "issuer_jurisdiction": "US"});
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    ev(v)
+}
+
+fn one_set(n: &Normalised) -> &Shock {
+    match &n.changes[..] {
+        [Change::Set(s)] => s,
+        other => panic!("expected one Set, got {other:?}"),
+    }
+}
+
+fn ids(map: &ChainMap, firms: &[u32]) -> Vec<String> {
+    firms
+        .iter()
+        .map(|f| map.firms[*f as usize].id.clone())
+        .collect()
+}
+
+#[test]
+fn listing_matches_by_normalised_name_and_alias_and_blocks_through_ownership() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"targets": [
+                {"name": "Semiconductor Manufacturing International Corp."},
+                {"name": "Nobody Ltd", "aliases": ["Nobody"]},
+            ]})),
+        )
+        .unwrap();
+    let shock = one_set(&out);
+    assert_eq!(shock.key, ShockKey::Measure("M1".into()));
+    let us = map.country("US").unwrap();
+    let p1 = map.firm("P1").unwrap();
+    // Listing: P1 and P3 (60% owned by P1), all items, denial cuts 100%.
+    // Then P1 (a producer, listed directly) loses 100% on every line.
+    match &shock.effects[..] {
+        [Effect::Listing {
+            issuer,
+            items,
+            blocked,
+            cut,
+        }, Effect::CapacityLoss {
+            firm,
+            items: None,
+            loss,
+        }] => {
+            assert_eq!((*issuer, items, *cut), (us, &ItemScope::All, 1.0));
+            assert_eq!(ids(&map, blocked), ["P1", "P3"]);
+            assert_eq!((*firm, *loss), (p1, 1.0));
+        }
+        other => panic!("{other:?}"),
+    }
+    let notes = out.notes.join("\n");
+    assert!(
+        notes.contains(
+            "targets[0] \"Semiconductor Manufacturing International Corp.\" matched firm \"P1\""
+        ) && notes.contains("by name (\"semiconductor manufacturing international\")"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("targets[1] \"Nobody Ltd\" matched no firm of the map"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("firm \"P3\" (\"Beijing Fab\") blocked through ownership: 60.0% held by blocked \"P1\" 60.0%"),
+        "{notes}"
+    );
+
+    // The alias, full-width, matches too; and an id from a register.
+    for target in [
+        json!({"name": "ＳＭＩＣ"}),
+        json!({"id": "LEI-SMIC"}),
+        json!({"id": "P1"}),
+    ] {
+        let out = n
+            .normalise(&map, &sanction(json!({"targets": [target]})))
+            .unwrap();
+        match &one_set(&out).effects[0] {
+            Effect::Listing { blocked, .. } => assert_eq!(ids(&map, blocked), ["P1", "P3"]),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_name_match_must_agree_with_the_target_country() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    // "Foo Tech" is P2's name, but P2 is in TW, not CN: no match, empty shock.
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"targets": [{"name": "Foo Tech", "country": "CN"}]})),
+        )
+        .unwrap();
+    assert!(one_set(&out).effects.is_empty());
+    assert!(out.notes.iter().any(|x| x.contains("has no effect")));
+    // Without a country it matches (P2 makes N1, so it loses capacity too).
+    let out = n
+        .normalise(&map, &sanction(json!({"targets": [{"name": "Foo Tech"}]})))
+        .unwrap();
+    assert_eq!(one_set(&out).effects.len(), 2);
+    // "Acme Litho" in NL is P4 only, not P5 (US), though both names fold to it.
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"targets": [{"name": "ACME LITHO", "country": "NL"}],
+                "items": ["N2"], "license_policy": "case_by_case"})),
+        )
+        .unwrap();
+    let n2 = map.item("N2").unwrap();
+    match &one_set(&out).effects[..] {
+        [Effect::Listing {
+            blocked,
+            items,
+            cut,
+            ..
+        }, Effect::CapacityLoss {
+            items: Some(lines),
+            loss,
+            ..
+        }] => {
+            assert_eq!(ids(&map, blocked), ["P4"]);
+            assert_eq!(items, &ItemScope::Only(vec![n2]));
+            assert_eq!((lines.clone(), *cut, *loss), (vec![n2], 0.5, 0.5));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn export_control_drops_unknown_destinations_and_unknown_issuers_bind_nothing() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"items": ["N2", "N1", "N2"], "destinations": ["RU", "CN"]})),
+        )
+        .unwrap();
+    let (n1, n2) = (map.item("N1").unwrap(), map.item("N2").unwrap());
+    assert_eq!(
+        one_set(&out).effects,
+        vec![Effect::ExportControl {
+            issuer: map.country("US").unwrap(),
+            items: ItemScope::Only(vec![n1, n2]),
+            destinations: vec![map.country("CN").unwrap()],
+            cut: 1.0,
+        }]
+    );
+    assert!(out.notes.iter().any(|x| x.contains("destinations[0] RU")));
+
+    // GB binds no firm of the map: the shock is kept (so remove works), empty.
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"measure": "UK-1", "issuer_jurisdiction": "GB",
+                "items": ["*"], "destinations": ["CN"]})),
+        )
+        .unwrap();
+    assert!(one_set(&out).effects.is_empty());
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"measure": "UK-1", "action": "remove"})),
+        )
+        .unwrap();
+    assert_eq!(
+        out.changes,
+        vec![Change::End(ShockKey::Measure("UK-1".into()))]
+    );
+}
+
+#[test]
+fn remove_and_amend_of_unknown_measures() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let err = n
+        .normalise(&map, &sanction(json!({"action": "remove"})))
+        .unwrap_err();
+    assert_eq!(err.reason(), "unknown_measure");
+    assert_eq!(
+        err.to_string(),
+        "measure: unknown measure \"M1\" (never added, or already removed)"
+    );
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"action": "amend", "targets": [{"id": "P2"}],
+                "effective": "2024-06-01T00:00:00Z", "expected_duration_days": 30})),
+        )
+        .unwrap();
+    let shock = one_set(&out);
+    assert_eq!(shock.since.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+    assert_eq!(shock.recovery_days, Some(30.0));
+    assert!(out.notes[0].contains("taken as an add"));
+    assert!(n
+        .normalise(&map, &sanction(json!({"action": "remove"})))
+        .is_ok());
+    assert!(n
+        .normalise(&map, &sanction(json!({"action": "remove"})))
+        .is_err());
+}
+
+#[test]
+fn unknown_items_are_refused_with_their_path_and_nothing_changes() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let before = n.state.clone();
+    let err = n
+        .normalise(
+            &map,
+            &sanction(json!({"items": ["N1", "N999"], "destinations": ["CN"]})),
+        )
+        .unwrap_err();
+    assert_eq!(err.to_string(), "items[1]: unknown item \"N999\"");
+    assert_eq!(err.reason(), "unknown_id");
+    assert_eq!(n.state, before);
+    // The measure was not recorded: removing it is refused.
+    assert!(n
+        .normalise(&map, &sanction(json!({"action": "remove"})))
+        .is_err());
+
+    // Prices: an unknown item leaves the history alone.
+    for day in 1..=3 {
+        let p = json!({"type": "price", "id": format!("p{day}"), "item": "N1", "price": 10,
+            "currency": "USD", "unit": "kg", "source": "t"});
+        n.normalise(&map, &ev(p)).unwrap();
+    }
+    let before = n.state.clone();
+    let bad = ev(json!({"type": "price", "item": "N9", "price": 99,
+        "currency": "USD", "unit": "kg", "source": "t"}));
+    assert_eq!(n.normalise(&map, &bad).unwrap_err().reason(), "unknown_id");
+    assert_eq!(n.state, before);
+}
+
+#[test]
+fn supplier_incidents_set_replace_and_end() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let fire = |items: serde_json::Value| {
+        ev(
+            json!({"type": "supplier_event", "incident": "I1", "firm": "P1", "kind": "fire",
+            "capacity_loss": 0.4, "expected_recovery_days": 60, "items": items}),
+        )
+    };
+    let out = n.normalise(&map, &fire(json!(["N3", "N1"]))).unwrap();
+    let (n1, n3) = (map.item("N1").unwrap(), map.item("N3").unwrap());
+    let shock = one_set(&out);
+    assert_eq!(shock.key, ShockKey::Incident("I1".into()));
+    assert_eq!(shock.recovery_days, Some(60.0));
+    assert_eq!(
+        shock.effects,
+        vec![Effect::CapacityLoss {
+            firm: map.firm("P1").unwrap(),
+            items: Some(vec![n1.min(n3), n1.max(n3)]),
+            loss: 0.4,
+        }]
+    );
+
+    // P1 does not make N2; N999 is no item; P99999 is no firm. State unchanged.
+    let before = n.state.clone();
+    let err = n.normalise(&map, &fire(json!(["N3", "N2"]))).unwrap_err();
+    assert_eq!(
+        (err.to_string().as_str(), err.reason()),
+        ("items[1]: firm \"P1\" does not produce \"N2\"", "invalid")
+    );
+    let err = n.normalise(&map, &fire(json!(["N999"]))).unwrap_err();
+    assert_eq!(err.to_string(), "items[0]: unknown item \"N999\"");
+    let err = n
+        .normalise(
+            &map,
+            &ev(
+                json!({"type": "supplier_event", "incident": "I2", "firm": "P99999",
+                "kind": "flood", "capacity_loss": 1}),
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(err.to_string(), "firm: unknown firm \"P99999\"");
+    assert_eq!(n.state, before);
+
+    let recovered = ev(
+        json!({"type": "supplier_event", "incident": "I1", "firm": "P1",
+        "kind": "recovered"}),
+    );
+    let out = n.normalise(&map, &recovered).unwrap();
+    assert_eq!(
+        out.changes,
+        vec![Change::End(ShockKey::Incident("I1".into()))]
+    );
+    let err = n.normalise(&map, &recovered).unwrap_err();
+    assert_eq!(err.reason(), "unknown_incident");
+}
+
+#[test]
+fn the_index_follows_the_map() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    n.set_map(&map);
+    let out = n
+        .normalise(&map, &sanction(json!({"targets": [{"name": "SMIC"}]})))
+        .unwrap();
+    assert!(!one_set(&out).effects.is_empty());
+    // Another map without P1: the index is rebuilt, nothing matches.
+    let other = parse_str(
+        r#"{"version": 1, "home": "CN", "chains": [], "items": [],
+            "firms": [{"id": "Q1", "name": "Other", "country": "US"}]}"#,
+        "other",
+    )
+    .unwrap()
+    .1;
+    let out = n
+        .normalise(&other, &sanction(json!({"targets": [{"name": "SMIC"}]})))
+        .unwrap();
+    assert!(one_set(&out).effects.is_empty());
+}
