@@ -93,7 +93,7 @@ impl Default for PropagationConfig {
     fn default() -> Self {
         PropagationConfig {
             epsilon: 1e-9,
-            max_visits: 64,
+            max_visits: 10_000,
         }
     }
 }
@@ -172,7 +172,8 @@ impl CoreConfig {
                 return Err(bad(key, format!("{v} is outside 0..1")));
             }
         }
-        if !(t.watch < t.warning) {
+        // NaN cannot reach here: the range check above rejects it.
+        if t.watch >= t.warning {
             return Err(bad(
                 "thresholds.warning",
                 format!(
@@ -181,7 +182,7 @@ impl CoreConfig {
                 ),
             ));
         }
-        if !(t.warning < t.critical) {
+        if t.warning >= t.critical {
             return Err(bad(
                 "thresholds.critical",
                 format!(

@@ -1,0 +1,230 @@
+//! Backups for a short item: other producers with spare capacity and
+//! same-grade substitutes first, then downgraded substitutes. A candidate
+//! that is reached by a shock driving the shortfall shares a shocked upstream
+//! node with what it would replace, so it is rejected, with the reason.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::engine::{Node, ProfileIx};
+use crate::map::{ItemIx, SubstituteGrade};
+use crate::shock::ShockKey;
+
+use super::{round6, Assessor};
+
+/// Country code the importers give producers nobody can name.
+const UNATTRIBUTED: &str = "XX";
+/// Rejections listed at most, so one item with thousands of producers stays readable.
+const MAX_REJECTED: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Backup {
+    pub grade: SubstituteGrade,
+    pub node: String,
+    pub node_name: String,
+    /// The firm to call: the supplier itself, or the substitute's leading
+    /// producer open to these buyers (none for an item made in place).
+    pub firm: Option<String>,
+    /// Share of the short item's demand it can cover, 0..1.
+    #[serde(serialize_with = "round6")]
+    pub coverage: f64,
+    #[serde(serialize_with = "round6")]
+    pub switch_days: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedBackup {
+    pub grade: SubstituteGrade,
+    pub node: String,
+    pub node_name: String,
+    pub firm: Option<String>,
+    pub reason: String,
+}
+
+impl Assessor<'_> {
+    pub(super) fn item_backups(
+        &self,
+        item: ItemIx,
+        r: ProfileIx,
+        drivers: &BTreeSet<u32>,
+    ) -> (Vec<Backup>, Vec<RejectedBackup>) {
+        let engine = self.engine;
+        let map = engine.map();
+        let limit = 1.0 - engine.epsilon();
+        let mut backups = Vec::new();
+        let mut rejected = Vec::new();
+        let item_ref = &map.items[item as usize];
+
+        // Other suppliers of the same item.
+        let cut: Vec<(u32, Vec<u32>)> = engine.cut_lines(r, item);
+        let total: f64 = map.producers(item).iter().map(|l| l.share).sum();
+        let off = map.lines_offset(item);
+        for (k, line) in map.producers(item).iter().enumerate() {
+            let firm = &map.firms[line.firm as usize];
+            if line.spare <= 0.0 || map.country_code(firm.country) == UNATTRIBUTED {
+                continue;
+            }
+            let l = off + k as u32;
+            let reason = if let Some((_, by)) = cut.iter().find(|(cl, _)| *cl == l) {
+                Some(format!(
+                    "its deliveries to these buyers are stopped by {}",
+                    self.describe(by.iter().copied())
+                ))
+            } else if engine.line_output(l) < limit {
+                let shared: Vec<u32> = self
+                    .reach
+                    .drivers(Node::Line(l))
+                    .map(|(s, _)| s)
+                    .filter(|s| drivers.contains(s))
+                    .collect();
+                Some(if shared.is_empty() {
+                    format!(
+                        "itself short: producing at {:.0}% of capacity",
+                        engine.line_output(l) * 100.0
+                    )
+                } else {
+                    format!(
+                        "shares a shocked upstream node: hit by {}",
+                        self.describe(shared.into_iter())
+                    )
+                })
+            } else {
+                None
+            };
+            match reason {
+                Some(reason) => rejected.push(RejectedBackup {
+                    grade: SubstituteGrade::SameGrade,
+                    node: item_ref.id.clone(),
+                    node_name: item_ref.name.clone(),
+                    firm: Some(firm.id.clone()),
+                    reason,
+                }),
+                None => backups.push(Backup {
+                    grade: SubstituteGrade::SameGrade,
+                    node: item_ref.id.clone(),
+                    node_name: item_ref.name.clone(),
+                    firm: Some(firm.id.clone()),
+                    coverage: if total > 0.0 {
+                        (line.share * line.spare / total).min(1.0)
+                    } else {
+                        0.0
+                    },
+                    switch_days: self.config.backups.supplier_switch_days,
+                }),
+            }
+        }
+
+        // Substitute items, checked by reachability from the same shocks.
+        for sub in map.substitutes(item) {
+            let to = &map.items[sub.to as usize];
+            let node = Node::Avail(r, sub.to);
+            let shared: Vec<u32> = self
+                .reach
+                .drivers(node)
+                .map(|(s, _)| s)
+                .filter(|s| drivers.contains(s))
+                .collect();
+            let firm = self.leading_producer(sub.to, r);
+            if !shared.is_empty() {
+                rejected.push(RejectedBackup {
+                    grade: sub.grade,
+                    node: to.id.clone(),
+                    node_name: to.name.clone(),
+                    firm,
+                    reason: format!(
+                        "shares a shocked upstream node: hit by {}",
+                        self.describe(shared.into_iter())
+                    ),
+                });
+                continue;
+            }
+            let available = engine.availability(r, sub.to);
+            if available <= engine.epsilon() {
+                rejected.push(RejectedBackup {
+                    grade: sub.grade,
+                    node: to.id.clone(),
+                    node_name: to.name.clone(),
+                    firm,
+                    reason: "not available to these buyers at all".into(),
+                });
+                continue;
+            }
+            backups.push(Backup {
+                grade: sub.grade,
+                node: to.id.clone(),
+                node_name: to.name.clone(),
+                firm,
+                coverage: sub.coverage * available.min(1.0),
+                switch_days: sub.switch_days,
+            });
+        }
+
+        backups.sort_by(|a, b| {
+            grade_rank(a.grade)
+                .cmp(&grade_rank(b.grade))
+                .then(b.coverage.total_cmp(&a.coverage))
+                .then(a.switch_days.total_cmp(&b.switch_days))
+                .then(a.node.cmp(&b.node))
+                .then(a.firm.cmp(&b.firm))
+        });
+        backups.truncate(self.config.backups.max_backups);
+        rejected.sort_by(|a, b| {
+            grade_rank(a.grade)
+                .cmp(&grade_rank(b.grade))
+                .then(a.node.cmp(&b.node))
+                .then(a.firm.cmp(&b.firm))
+        });
+        rejected.truncate(MAX_REJECTED);
+        (backups, rejected)
+    }
+
+    /// The named producer delivering most of `item` to profile `r`.
+    fn leading_producer(&self, item: ItemIx, r: ProfileIx) -> Option<String> {
+        let engine = self.engine;
+        let map = engine.map();
+        let p = engine.profile(r);
+        let off = map.lines_offset(item);
+        map.producers(item)
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| {
+                map.country_code(map.firms[line.firm as usize].country) != UNATTRIBUTED
+            })
+            .map(|(k, line)| {
+                let delivered =
+                    line.share * engine.line_output(off + k as u32) * (1.0 - p.cut(map, line));
+                (delivered, line.firm)
+            })
+            .filter(|(d, _)| *d > 0.0)
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+            .map(|(_, f)| map.firms[f as usize].id.clone())
+    }
+
+    /// "measure nl-2023-duv (event e1), incident …": shocks as people know them.
+    fn describe(&self, shocks: impl Iterator<Item = u32>) -> String {
+        let mut parts: Vec<String> = shocks
+            .filter_map(|s| self.engine.shock(s))
+            .map(|a| {
+                let what = match &a.shock.key {
+                    ShockKey::Measure(m) => format!("measure {m}"),
+                    ShockKey::Incident(i) => format!("incident {i}"),
+                    ShockKey::Price(i) => {
+                        format!("price spike of {}", self.engine.map().items[*i as usize].id)
+                    }
+                };
+                format!("{what} (event {})", a.shock.event_id)
+            })
+            .collect();
+        parts.sort();
+        parts.dedup();
+        parts.join(", ")
+    }
+}
+
+fn grade_rank(g: SubstituteGrade) -> u8 {
+    match g {
+        SubstituteGrade::SameGrade => 0,
+        SubstituteGrade::Downgraded => 1,
+    }
+}

@@ -1,0 +1,247 @@
+//! Assessments: for one node, its supply ratio, shortfall, time to impact,
+//! recovery, cut-off risk, severity, the events driving it and its backups.
+//! Read-only over the engine; the clock is passed in.
+
+mod backup;
+mod risk;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::CoreConfig;
+use crate::engine::{Engine, Node, ProfileIx, Reach};
+use crate::map::{FirmIx, ItemIx, NodeRef};
+
+pub use backup::{Backup, RejectedBackup};
+pub use risk::{cutoff_risk, Severity};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    #[serde(skip)]
+    pub node: NodeRef,
+    pub node_id: String,
+    pub node_name: String,
+    #[serde(serialize_with = "round6")]
+    pub supply_ratio: f64,
+    #[serde(serialize_with = "round6")]
+    pub shortfall: f64,
+    /// Days until the shortfall reaches the node's buyers; none without one.
+    #[serde(serialize_with = "round6_opt")]
+    pub time_to_impact_days: Option<f64>,
+    /// Days until the driving shocks are expected to end; none when unknown.
+    #[serde(serialize_with = "round6_opt")]
+    pub recovery_days: Option<f64>,
+    #[serde(serialize_with = "round6")]
+    pub cutoff_risk: f64,
+    pub severity: Severity,
+    /// Ids of the events behind the shocks that reach this node.
+    pub drivers: Vec<String>,
+    pub backups: Vec<Backup>,
+    pub rejected_backups: Vec<RejectedBackup>,
+}
+
+/// Assesses nodes against one snapshot of the engine and one instant.
+pub struct Assessor<'a> {
+    engine: &'a Engine,
+    config: &'a CoreConfig,
+    reach: Reach,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Assessor<'a> {
+    pub fn new(engine: &'a Engine, config: &'a CoreConfig, now: DateTime<Utc>) -> Self {
+        Assessor {
+            reach: engine.reach(),
+            engine,
+            config,
+            now,
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        self.engine
+    }
+
+    pub fn assess(&self, node: NodeRef) -> Assessment {
+        match node {
+            NodeRef::Item(i) => self.assess_item(i),
+            NodeRef::Firm(f) => self.assess_firm(f),
+        }
+    }
+
+    fn shortfall(&self, supply: f64) -> f64 {
+        let s = 1.0 - supply;
+        if s <= self.engine.epsilon() {
+            0.0
+        } else {
+            s
+        }
+    }
+
+    fn assess_item(&self, item: ItemIx) -> Assessment {
+        let map = self.engine.map();
+        let home = self.engine.home_profile();
+        let supply = self.engine.availability(home, item);
+        let shortfall = self.shortfall(supply);
+        let drivers: Vec<(u32, f64)> = if shortfall > 0.0 {
+            self.reach.drivers(Node::Avail(home, item)).collect()
+        } else {
+            Vec::new()
+        };
+        let stock = map.items[item as usize].inventory_days;
+        let tti = min_days(&drivers).map(|d| d + stock);
+        let (backups, rejected) = if shortfall > 0.0 {
+            self.item_backups(item, home, &numbers(&drivers))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        self.finish(
+            NodeRef::Item(item),
+            supply,
+            shortfall,
+            &drivers,
+            tti,
+            backups,
+            rejected,
+        )
+    }
+
+    fn assess_firm(&self, firm: FirmIx) -> Assessment {
+        let map = self.engine.map();
+        let supply = self.engine.firm_supply(firm);
+        let shortfall = self.shortfall(supply);
+        let r = self.engine.firm_profile(firm);
+        let mut drivers: Vec<(u32, f64)> = Vec::new();
+        if shortfall > 0.0 {
+            let lines = map.lines_of_firm(firm);
+            if lines.is_empty() {
+                for u in map.consumes(firm) {
+                    drivers.extend(
+                        self.reach
+                            .drivers(Node::Avail(r, u.item))
+                            .map(|(s, d)| (s, d + u.inventory_days)),
+                    );
+                }
+            } else {
+                for &l in lines {
+                    drivers.extend(self.reach.drivers(Node::Line(l)));
+                }
+            }
+        }
+        let tti = min_days(&drivers);
+        // The input that binds hardest is where a backup helps.
+        let (backups, rejected) = match self.binding_input(firm, r) {
+            Some(input) if shortfall > 0.0 => {
+                let input_drivers: Vec<(u32, f64)> =
+                    self.reach.drivers(Node::Avail(r, input)).collect();
+                self.item_backups(input, r, &numbers(&input_drivers))
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        self.finish(
+            NodeRef::Firm(firm),
+            supply,
+            shortfall,
+            &drivers,
+            tti,
+            backups,
+            rejected,
+        )
+    }
+
+    fn binding_input(&self, firm: FirmIx, r: ProfileIx) -> Option<ItemIx> {
+        let map = self.engine.map();
+        let limit = 1.0 - self.engine.epsilon();
+        let recipe = map
+            .lines_of_firm(firm)
+            .iter()
+            .flat_map(|l| map.recipe(map.line(*l).item).iter());
+        recipe
+            .chain(map.consumes(firm))
+            .map(|u| (self.engine.availability(r, u.item), u.item))
+            .filter(|(a, _)| *a < limit)
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .map(|(_, i)| i)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        node: NodeRef,
+        supply: f64,
+        shortfall: f64,
+        drivers: &[(u32, f64)],
+        tti: Option<f64>,
+        backups: Vec<Backup>,
+        rejected_backups: Vec<RejectedBackup>,
+    ) -> Assessment {
+        let map = self.engine.map();
+        let recovery = if shortfall > 0.0 {
+            self.recovery(drivers)
+        } else {
+            Some(0.0)
+        };
+        let risk = if shortfall > 0.0 {
+            cutoff_risk(shortfall, tti.unwrap_or(0.0), recovery)
+        } else {
+            0.0
+        };
+        let events: BTreeSet<String> = drivers
+            .iter()
+            .filter_map(|(s, _)| self.engine.shock(*s))
+            .map(|a| a.shock.event_id.clone())
+            .collect();
+        Assessment {
+            node,
+            node_id: map.node_id(node).to_string(),
+            node_name: map.node_name(node).to_string(),
+            supply_ratio: supply,
+            shortfall,
+            time_to_impact_days: tti,
+            recovery_days: if shortfall > 0.0 { recovery } else { None },
+            cutoff_risk: risk,
+            severity: Severity::of(risk, &self.config.thresholds),
+            drivers: events.into_iter().collect(),
+            backups,
+            rejected_backups,
+        }
+    }
+
+    /// The longest remaining expected duration among the drivers; unknown if
+    /// any driver has no expected end.
+    fn recovery(&self, drivers: &[(u32, f64)]) -> Option<f64> {
+        let mut longest: f64 = 0.0;
+        for (s, _) in drivers {
+            let active = self.engine.shock(*s)?;
+            let days = active.shock.recovery_days?;
+            let elapsed = (self.now - active.shock.since).num_seconds() as f64 / 86_400.0;
+            longest = longest.max((days - elapsed.max(0.0)).max(0.0));
+        }
+        Some(longest)
+    }
+}
+
+fn min_days(drivers: &[(u32, f64)]) -> Option<f64> {
+    drivers.iter().map(|(_, d)| *d).min_by(f64::total_cmp)
+}
+
+fn numbers(drivers: &[(u32, f64)]) -> BTreeSet<u32> {
+    drivers.iter().map(|(s, _)| *s).collect()
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+fn round6<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(round(*v))
+}
+
+fn round6_opt<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_f64(round(*v)),
+        None => s.serialize_none(),
+    }
+}

@@ -1,0 +1,102 @@
+//! Cut-off risk and severity: how likely a shortfall turns into a cut-off
+//! before supply recovers, and which alert level that is.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Thresholds;
+
+/// Risk 0..1 from the shortfall and the race between stock and recovery.
+///
+/// `recovery / (recovery + time_to_impact)` is ½ when stock lasts exactly as
+/// long as the disruption, tends to 1 when recovery takes far longer than the
+/// stock lasts (or is unknown), and to 0 when stock outlasts it comfortably.
+/// It stays above 0 while recovery is still expected, because recovery
+/// estimates are rarely kept.
+pub fn cutoff_risk(shortfall: f64, time_to_impact: f64, recovery: Option<f64>) -> f64 {
+    let race = match recovery {
+        None => 1.0,
+        Some(r) if r <= 0.0 => 0.0,
+        Some(r) => r / (r + time_to_impact.max(0.0)),
+    };
+    (shortfall.clamp(0.0, 1.0) * race).clamp(0.0, 1.0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Ok,
+    Watch,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn of(risk: f64, t: &Thresholds) -> Severity {
+        if risk >= t.critical {
+            Severity::Critical
+        } else if risk >= t.warning {
+            Severity::Warning
+        } else if risk >= t.watch {
+            Severity::Watch
+        } else {
+            Severity::Ok
+        }
+    }
+
+    /// Warning and critical raise alerts; watch is only shown.
+    pub fn alerts(self) -> bool {
+        self >= Severity::Warning
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Ok => "ok",
+            Severity::Watch => "watch",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_recovery_keeps_the_whole_shortfall() {
+        assert_eq!(cutoff_risk(0.8, 30.0, None), 0.8);
+    }
+
+    #[test]
+    fn recovery_equal_to_stock_halves_it() {
+        // 100 / (100 + 100) = 0.5 of a full shortfall.
+        assert!((cutoff_risk(1.0, 100.0, Some(100.0)) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_stock_means_the_shortfall_lands_at_once() {
+        assert_eq!(cutoff_risk(0.4, 0.0, Some(10.0)), 0.4);
+    }
+
+    #[test]
+    fn recovered_means_no_risk() {
+        assert_eq!(cutoff_risk(1.0, 0.0, Some(0.0)), 0.0);
+    }
+
+    #[test]
+    fn long_stock_against_short_recovery_is_low() {
+        // 10 / (10 + 90) = 0.1; × 0.5 shortfall = 0.05.
+        assert!((cutoff_risk(0.5, 90.0, Some(10.0)) - 0.05).abs() < 1e-12);
+    }
+
+    #[test]
+    fn severities_follow_thresholds() {
+        let t = Thresholds::default();
+        assert_eq!(Severity::of(0.05, &t), Severity::Ok);
+        assert_eq!(Severity::of(0.1, &t), Severity::Watch);
+        assert_eq!(Severity::of(0.3, &t), Severity::Warning);
+        assert_eq!(Severity::of(0.6, &t), Severity::Critical);
+        assert!(!Severity::Watch.alerts());
+        assert!(Severity::Warning.alerts());
+    }
+}

@@ -1,0 +1,672 @@
+//! Propagation of shocks through the chain map: production lines' output
+//! ratios and items' availability to each buyer profile, kept at the greatest
+//! fixed point of the propagation contract (DESIGN.md) under the active shocks.
+//!
+//! Incremental: a change evaluates only what lies downstream of it. A change
+//! that can only lower values (a new shock) descends from the current state; a
+//! change that may raise values (amend, end) first lifts its damaged downstream
+//! cone back to 1 and descends from there. Both end where a full sweep from 1
+//! ends, cycles included, which the tests check against [`Engine::recompute_full`].
+
+mod dependents;
+mod node;
+mod profiles;
+mod rank;
+mod reach;
+mod state;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::config::PropagationConfig;
+use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
+use crate::shock::{Effect, Shock, ShockKey};
+
+pub use node::{Node, ProfileIx};
+pub use profiles::{Profile, ProfileKey, Rule};
+pub use reach::Reach;
+use state::LocalLosses;
+
+#[derive(Debug, Clone)]
+pub struct Active {
+    pub number: u32,
+    pub shock: Shock,
+}
+
+/// What one change did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Items whose availability to home buyers moved.
+    pub items: Vec<ItemIx>,
+    /// Firms whose output (or, for pure consumers, input) moved.
+    pub firms: Vec<FirmIx>,
+    /// Node evaluations spent.
+    pub evaluations: u64,
+    /// True when some node hit `max_visits` on a cycle before settling.
+    pub bounded: bool,
+}
+
+impl Outcome {
+    pub fn nodes(&self) -> impl Iterator<Item = NodeRef> + '_ {
+        self.items
+            .iter()
+            .map(|i| NodeRef::Item(*i))
+            .chain(self.firms.iter().map(|f| NodeRef::Firm(*f)))
+    }
+}
+
+pub struct Engine {
+    map: Arc<ChainMap>,
+    cfg: PropagationConfig,
+    ranks: Vec<u32>,
+    share_total: Vec<f64>,
+    firms_by_country: Csr<FirmIx>,
+    shocks: BTreeMap<ShockKey, Active>,
+    by_number: HashMap<u32, ShockKey>,
+    next_number: u32,
+    local: LocalLosses,
+    line_loss: Vec<f64>,
+    item_factor: Vec<f64>,
+    line_out: Vec<f64>,
+    /// Stable slots: a profile keeps its index while it lives.
+    profiles: Vec<Option<Profile>>,
+    profile_index: BTreeMap<ProfileKey, ProfileIx>,
+    firm_profile: Vec<ProfileIx>,
+    home: ProfileIx,
+}
+
+impl Engine {
+    /// An engine with no shock: every node at full supply.
+    pub fn new(map: Arc<ChainMap>, cfg: PropagationConfig) -> Engine {
+        let n_items = map.items.len();
+        let share_total = (0..n_items as ItemIx)
+            .map(|i| map.producers(i).iter().map(|l| l.share).sum())
+            .collect();
+        let firms_by_country = Csr::from_pairs(
+            map.country_count(),
+            map.firms
+                .iter()
+                .enumerate()
+                .map(|(f, firm)| (firm.country as u32, f as FirmIx))
+                .collect(),
+        );
+        let mut profile_index = BTreeMap::new();
+        profile_index.insert(ProfileKey::Open, 0);
+        Engine {
+            ranks: rank::item_ranks(&map),
+            share_total,
+            firms_by_country,
+            shocks: BTreeMap::new(),
+            by_number: HashMap::new(),
+            next_number: 0,
+            local: LocalLosses::default(),
+            line_loss: vec![0.0; map.line_count()],
+            item_factor: vec![1.0; n_items],
+            line_out: vec![1.0; map.line_count()],
+            profiles: vec![Some(Profile {
+                key: ProfileKey::Open,
+                rules: Vec::new(),
+                avail: vec![1.0; n_items],
+            })],
+            profile_index,
+            firm_profile: vec![0; map.firms.len()],
+            home: 0,
+            cfg,
+            map,
+        }
+    }
+
+    pub fn map(&self) -> &Arc<ChainMap> {
+        &self.map
+    }
+
+    pub fn set_config(&mut self, cfg: PropagationConfig) {
+        self.cfg = cfg;
+    }
+
+    /// Puts a shock in force, replacing any shock with the same key.
+    pub fn set(&mut self, shock: Shock) -> Outcome {
+        let key = shock.key.clone();
+        let mut touched = Touched::default();
+        let replaced = self.shocks.remove(&key);
+        if let Some(old) = &replaced {
+            self.by_number.remove(&old.number);
+            touched.add(self.local.remove(old.number, &old.shock.effects));
+        }
+        let number = self.next_number;
+        self.next_number += 1;
+        touched.add(self.local.add(number, &shock.effects));
+        let measure_changed = has_measure(&shock.effects)
+            || replaced
+                .as_ref()
+                .is_some_and(|old| has_measure(&old.shock.effects));
+        self.by_number.insert(number, key.clone());
+        self.shocks.insert(key, Active { number, shock });
+        self.settle(touched, measure_changed, replaced.is_some())
+    }
+
+    /// Ends a shock; nothing happens if it is not in force.
+    pub fn end(&mut self, key: &ShockKey) -> Outcome {
+        let Some(old) = self.shocks.remove(key) else {
+            return Outcome::default();
+        };
+        self.by_number.remove(&old.number);
+        let touched = Touched::from(self.local.remove(old.number, &old.shock.effects));
+        self.settle(touched, has_measure(&old.shock.effects), true)
+    }
+
+    /// Brings profiles and local losses up to date, then propagates. Profiles
+    /// go first so that sources name only profiles that still exist.
+    fn settle(&mut self, touched: Touched, measure_changed: bool, lift: bool) -> Outcome {
+        let mut sources = Vec::new();
+        let home_before = measure_changed.then(|| self.home_avail().to_vec());
+        if measure_changed {
+            self.rebuild_profiles(&mut sources);
+        }
+        self.refresh_local(&touched.firms, &touched.items, &mut sources);
+        let outcome = self.propagate(sources, lift);
+        match home_before {
+            Some(before) => self.with_home_moves(outcome, &before),
+            None => outcome,
+        }
+    }
+
+    /// A measure can move home buyers to another profile; then items move for
+    /// home buyers without any node changing value, so compare the views.
+    fn with_home_moves(&self, mut outcome: Outcome, before: &[f64]) -> Outcome {
+        let eps = self.cfg.epsilon;
+        let now = self.home_avail();
+        outcome.items = (0..now.len())
+            .filter(|i| (now[*i] - before[*i]).abs() > eps)
+            .map(|i| i as ItemIx)
+            .collect();
+        outcome
+    }
+
+    /// Recomputes every value from full supply: the reference the incremental
+    /// path must agree with, and the way to settle after a bulk load.
+    pub fn recompute_full(&mut self) -> Outcome {
+        let before_items: Vec<f64> = self.home_avail().to_vec();
+        let before_lines = self.line_out.clone();
+        self.line_out.iter_mut().for_each(|v| *v = 1.0);
+        for p in self.profiles.iter_mut().flatten() {
+            p.avail.iter_mut().for_each(|v| *v = 1.0);
+        }
+        let mut order: Vec<ItemIx> = (0..self.map.items.len() as ItemIx).collect();
+        order.sort_by_key(|i| (self.ranks[*i as usize], *i));
+        let live: Vec<ProfileIx> = self.live_profiles().collect();
+        let mut evaluations = 0u64;
+        let mut sweeps = 0;
+        let eps = self.cfg.epsilon;
+        loop {
+            let mut moved = false;
+            for &i in &order {
+                let off = self.map.lines_offset(i);
+                for k in 0..self.map.producers(i).len() as u32 {
+                    let l = off + k;
+                    let v = self.eval(Node::Line(l));
+                    evaluations += 1;
+                    if (v - self.line_out[l as usize]).abs() > eps {
+                        moved = true;
+                    }
+                    self.line_out[l as usize] = v;
+                }
+                for &r in &live {
+                    let v = self.eval(Node::Avail(r, i));
+                    evaluations += 1;
+                    let slot = &mut self.profile_mut(r).avail[i as usize];
+                    if (v - *slot).abs() > eps {
+                        moved = true;
+                    }
+                    *slot = v;
+                }
+            }
+            sweeps += 1;
+            if !moved || sweeps >= self.cfg.max_visits {
+                let bounded = moved;
+                let home = self.home_avail();
+                let items = (0..home.len())
+                    .filter(|i| (home[*i] - before_items[*i]).abs() > eps)
+                    .map(|i| i as ItemIx)
+                    .collect();
+                let mut firms: Vec<FirmIx> = before_lines
+                    .iter()
+                    .zip(&self.line_out)
+                    .enumerate()
+                    .filter(|(_, (a, b))| (*a - *b).abs() > eps)
+                    .map(|(l, _)| self.map.line(l as LineIx).firm)
+                    .collect();
+                firms.sort_unstable();
+                firms.dedup();
+                return Outcome {
+                    items,
+                    firms,
+                    evaluations,
+                    bounded,
+                };
+            }
+        }
+    }
+
+    // ---- reading ----
+
+    pub fn shocks(&self) -> impl Iterator<Item = &Active> {
+        self.shocks.values()
+    }
+
+    pub fn shock(&self, number: u32) -> Option<&Active> {
+        self.by_number.get(&number).and_then(|k| self.shocks.get(k))
+    }
+
+    pub fn home_profile(&self) -> ProfileIx {
+        self.home
+    }
+
+    pub fn profile(&self, r: ProfileIx) -> &Profile {
+        self.profiles[r as usize]
+            .as_ref()
+            .expect("profile indices handed out are live")
+    }
+
+    fn profile_mut(&mut self, r: ProfileIx) -> &mut Profile {
+        self.profiles[r as usize]
+            .as_mut()
+            .expect("profile indices handed out are live")
+    }
+
+    pub fn live_profiles(&self) -> impl Iterator<Item = ProfileIx> + '_ {
+        self.profiles
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_some())
+            .map(|(r, _)| r as ProfileIx)
+    }
+
+    pub fn firm_profile(&self, firm: FirmIx) -> ProfileIx {
+        self.firm_profile[firm as usize]
+    }
+
+    /// Availability of each item to buyers in the home country.
+    pub fn home_avail(&self) -> &[f64] {
+        &self.profile(self.home).avail
+    }
+
+    pub fn availability(&self, r: ProfileIx, item: ItemIx) -> f64 {
+        self.profile(r).avail[item as usize]
+    }
+
+    pub fn line_output(&self, line: LineIx) -> f64 {
+        self.line_out[line as usize]
+    }
+
+    pub fn line_loss(&self, line: LineIx) -> f64 {
+        self.line_loss[line as usize]
+    }
+
+    pub fn local(&self) -> &LocalLosses {
+        &self.local
+    }
+
+    /// A firm's supply ratio: the mean output ratio of its lines, or for a
+    /// firm that only consumes, what its inputs allow.
+    pub fn firm_supply(&self, firm: FirmIx) -> f64 {
+        let lines = self.map.lines_of_firm(firm);
+        if lines.is_empty() {
+            let a = &self.profile(self.firm_profile[firm as usize]).avail;
+            return combine(self.map.consumes(firm).iter(), a);
+        }
+        lines
+            .iter()
+            .map(|l| self.line_out[*l as usize])
+            .sum::<f64>()
+            / lines.len() as f64
+    }
+
+    pub fn value(&self, node: Node) -> f64 {
+        match node {
+            Node::Line(l) => self.line_out[l as usize],
+            Node::Avail(r, i) => self.profile(r).avail[i as usize],
+        }
+    }
+
+    pub fn epsilon(&self) -> f64 {
+        self.cfg.epsilon
+    }
+
+    /// Bytes held by the per-node state (map excluded).
+    pub fn state_bytes(&self) -> usize {
+        let profiles: usize = self
+            .profiles
+            .iter()
+            .flatten()
+            .map(|p| p.avail.capacity() * 8)
+            .sum();
+        self.line_loss.capacity() * 8
+            + self.line_out.capacity() * 8
+            + self.item_factor.capacity() * 8
+            + self.share_total.capacity() * 8
+            + self.ranks.capacity() * 4
+            + self.firm_profile.capacity() * 2
+            + self.firms_by_country.heap_bytes()
+            + profiles
+    }
+
+    // ---- evaluation ----
+
+    fn eval(&self, node: Node) -> f64 {
+        let map = &*self.map;
+        match node {
+            Node::Line(l) => {
+                let line = map.line(l);
+                let a = &self.profile(self.firm_profile[line.firm as usize]).avail;
+                let inputs = map.recipe(line.item).iter().chain(map.consumes(line.firm));
+                (1.0 - self.line_loss[l as usize]) * combine(inputs, a)
+            }
+            Node::Avail(r, i) => {
+                let p = self.profile(r);
+                let base = if map.is_assembled(i) {
+                    combine(map.recipe(i).iter(), &p.avail)
+                } else {
+                    let total = self.share_total[i as usize];
+                    let producers = map.producers(i);
+                    let off = map.lines_offset(i) as usize;
+                    let mut sum = 0.0;
+                    for (k, line) in producers.iter().enumerate() {
+                        let w = if total > 0.0 {
+                            line.share / total
+                        } else {
+                            1.0 / producers.len() as f64
+                        };
+                        sum += w * self.line_out[off + k] * (1.0 - p.cut(map, line));
+                    }
+                    sum
+                };
+                (base * self.item_factor[i as usize]).clamp(0.0, 1.0)
+            }
+        }
+    }
+
+    fn rank(&self, node: Node) -> u32 {
+        match node {
+            Node::Line(l) => 2 * self.ranks[self.map.line(l).item as usize],
+            Node::Avail(_, i) => 2 * self.ranks[i as usize] + 1,
+        }
+    }
+
+    fn set_value(&mut self, node: Node, v: f64) {
+        match node {
+            Node::Line(l) => self.line_out[l as usize] = v,
+            Node::Avail(r, i) => self.profile_mut(r).avail[i as usize] = v,
+        }
+    }
+
+    /// Settles the values downstream of `sources`; with `lift`, first raises
+    /// their damaged cone to 1 so that values may rise as well as fall.
+    fn propagate(&mut self, sources: Vec<Node>, lift: bool) -> Outcome {
+        let eps = self.cfg.epsilon;
+        let mut original: HashMap<u64, f64> = HashMap::new();
+        let mut heap: BinaryHeap<Reverse<(u32, u64)>> = BinaryHeap::new();
+        let mut queued: HashSet<u64> = HashSet::new();
+        let mut visits: HashMap<u64, u32> = HashMap::new();
+        let mut touched_firms: Vec<FirmIx> = Vec::new();
+        let mut outcome = Outcome::default();
+
+        let mut start = sources;
+        if lift {
+            let cone = self.damaged_cone(&start);
+            for node in &cone {
+                original.entry(node.pack()).or_insert(self.value(*node));
+                self.set_value(*node, 1.0);
+            }
+            start.extend(cone);
+        }
+        for node in start {
+            let packed = node.pack();
+            if queued.insert(packed) {
+                heap.push(Reverse((self.rank(node), packed)));
+            }
+        }
+        let mut dependents = Vec::new();
+        while let Some(Reverse((_, packed))) = heap.pop() {
+            queued.remove(&packed);
+            let node = Node::unpack(packed);
+            let count = visits.entry(packed).or_insert(0);
+            *count += 1;
+            if *count > self.cfg.max_visits {
+                outcome.bounded = true;
+                continue;
+            }
+            let new = self.eval(node);
+            outcome.evaluations += 1;
+            let old = self.value(node);
+            if new == old {
+                continue;
+            }
+            original.entry(packed).or_insert(old);
+            self.set_value(node, new);
+            if (new - old).abs() <= eps {
+                continue;
+            }
+            dependents.clear();
+            self.dependents(node, &mut dependents, &mut touched_firms);
+            for (dep, _) in &dependents {
+                let p = dep.pack();
+                if queued.insert(p) {
+                    heap.push(Reverse((self.rank(*dep), p)));
+                }
+            }
+        }
+
+        let home = self.home;
+        for (packed, before) in original {
+            let node = Node::unpack(packed);
+            if (self.value(node) - before).abs() <= eps {
+                continue;
+            }
+            match node {
+                Node::Line(l) => touched_firms.push(self.map.line(l).firm),
+                Node::Avail(r, i) if r == home => outcome.items.push(i),
+                Node::Avail(..) => {}
+            }
+        }
+        outcome.items.sort_unstable();
+        touched_firms.sort_unstable();
+        touched_firms.dedup();
+        outcome.firms = touched_firms;
+        outcome
+    }
+
+    /// Nodes downstream of `sources` that stand below full supply: the only
+    /// ones a lifted shock can raise.
+    fn damaged_cone(&self, sources: &[Node]) -> Vec<Node> {
+        let limit = 1.0 - self.cfg.epsilon;
+        let mut seen: HashSet<u64> = sources.iter().map(|n| n.pack()).collect();
+        let mut stack: Vec<Node> = sources.to_vec();
+        // The sources themselves may sit on a cycle that holds them down.
+        let mut cone: Vec<Node> = sources
+            .iter()
+            .copied()
+            .filter(|n| self.value(*n) < limit)
+            .collect();
+        let mut deps = Vec::new();
+        let mut ignored = Vec::new();
+        while let Some(node) = stack.pop() {
+            deps.clear();
+            self.dependents(node, &mut deps, &mut ignored);
+            for (dep, _) in &deps {
+                if self.value(*dep) < limit && seen.insert(dep.pack()) {
+                    cone.push(*dep);
+                    stack.push(*dep);
+                }
+            }
+        }
+        cone
+    }
+
+    // ---- shocks to sources ----
+
+    fn refresh_local(&mut self, firms: &[FirmIx], items: &[ItemIx], sources: &mut Vec<Node>) {
+        for &f in firms {
+            for &l in self.map.lines_of_firm(f) {
+                self.line_loss[l as usize] = self.local.line_loss(&self.map, l);
+                sources.push(Node::Line(l));
+            }
+        }
+        let live: Vec<ProfileIx> = self.live_profiles().collect();
+        for &i in items {
+            self.item_factor[i as usize] = self.local.item_factor(i);
+            sources.extend(live.iter().map(|r| Node::Avail(*r, i)));
+        }
+    }
+
+    /// Re-derives buyer profiles from the measures in force. New profiles
+    /// start from the values of the profile their buyers had, which lie above
+    /// the new fixed point, so descending from them is sound.
+    fn rebuild_profiles(&mut self, sources: &mut Vec<Node>) {
+        let map = Arc::clone(&self.map);
+        let wanted = profiles::rules_by_key(
+            &map,
+            self.shocks
+                .values()
+                .flat_map(|a| a.shock.effects.iter().map(move |e| (a.number, e))),
+        );
+        let n_items = map.items.len() as ItemIx;
+        let covered = |rules: &[Rule], i: ItemIx| rules.iter().any(|r| r.items.covers(i));
+        let old_keys: Vec<Option<ProfileKey>> = self
+            .profiles
+            .iter()
+            .map(|p| p.as_ref().map(|p| p.key))
+            .collect();
+
+        // Seed new profiles while every old slot is still alive.
+        let mut fresh: Vec<(ProfileKey, Vec<Rule>, Vec<f64>)> = Vec::new();
+        let mut touched_countries = Vec::new();
+        let mut touched_firms = Vec::new();
+        for (key, rules) in wanted.iter() {
+            match self.profile_index.get(key) {
+                Some(&r) => {
+                    if &self.profile(r).rules != rules {
+                        let old = std::mem::replace(&mut self.profile_mut(r).rules, rules.clone());
+                        sources.extend(
+                            (0..n_items)
+                                .filter(|i| covered(&old, *i) || covered(rules, *i))
+                                .map(|i| Node::Avail(r, i)),
+                        );
+                    }
+                }
+                None => {
+                    let from = match key {
+                        ProfileKey::Firm(f) => self.firm_profile[*f as usize],
+                        _ => 0,
+                    };
+                    fresh.push((*key, rules.clone(), self.profile(from).avail.clone()));
+                }
+            }
+        }
+        let gone: Vec<(ProfileKey, ProfileIx)> = self
+            .profile_index
+            .iter()
+            .filter(|(k, _)| !wanted.contains_key(k))
+            .map(|(k, r)| (*k, *r))
+            .collect();
+        for (key, r) in gone {
+            self.profile_index.remove(&key);
+            self.profiles[r as usize] = None;
+            match key {
+                ProfileKey::Country(c) => touched_countries.push(c),
+                ProfileKey::Firm(f) => touched_firms.push(f),
+                ProfileKey::Open => {}
+            }
+        }
+        for (key, rules, avail) in fresh {
+            let slot = match self.profiles.iter().position(|p| p.is_none()) {
+                Some(s) => s,
+                None => {
+                    self.profiles.push(None);
+                    self.profiles.len() - 1
+                }
+            };
+            let r = slot as ProfileIx;
+            sources.extend(
+                (0..n_items)
+                    .filter(|i| covered(&rules, *i))
+                    .map(|i| Node::Avail(r, i)),
+            );
+            self.profiles[slot] = Some(Profile { key, rules, avail });
+            self.profile_index.insert(key, r);
+            match key {
+                ProfileKey::Country(c) => touched_countries.push(c),
+                ProfileKey::Firm(f) => touched_firms.push(f),
+                ProfileKey::Open => {}
+            }
+        }
+
+        let mut candidates = touched_firms;
+        for c in touched_countries {
+            candidates.extend_from_slice(self.firms_by_country.row(c as u32));
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        for f in candidates {
+            let r = profiles::profile_of(&map, &self.profile_index, f);
+            let before = old_keys
+                .get(self.firm_profile[f as usize] as usize)
+                .copied()
+                .flatten();
+            let after = self.profile(r).key;
+            self.firm_profile[f as usize] = r;
+            if before != Some(after) {
+                sources.extend(map.lines_of_firm(f).iter().map(|l| Node::Line(*l)));
+            }
+        }
+        self.home = self
+            .profile_index
+            .get(&ProfileKey::Country(map.home))
+            .copied()
+            .unwrap_or(0);
+    }
+}
+
+/// Firms and items whose local losses changed.
+#[derive(Debug, Default)]
+struct Touched {
+    firms: Vec<FirmIx>,
+    items: Vec<ItemIx>,
+}
+
+impl Touched {
+    fn add(&mut self, (firms, items): (Vec<FirmIx>, Vec<ItemIx>)) {
+        self.firms.extend(firms);
+        self.items.extend(items);
+    }
+}
+
+impl From<(Vec<FirmIx>, Vec<ItemIx>)> for Touched {
+    fn from(pair: (Vec<FirmIx>, Vec<ItemIx>)) -> Self {
+        let mut t = Touched::default();
+        t.add(pair);
+        t
+    }
+}
+
+fn has_measure(effects: &[Effect]) -> bool {
+    effects
+        .iter()
+        .any(|e| matches!(e, Effect::ExportControl { .. } | Effect::Listing { .. }))
+}
+
+/// Leontief over critical inputs, proportional loss over the others.
+pub(crate) fn combine<'a>(inputs: impl Iterator<Item = &'a Input>, avail: &[f64]) -> f64 {
+    let mut critical = 1.0f64;
+    let mut other = 1.0f64;
+    for input in inputs {
+        let a = avail[input.item as usize];
+        if input.critical {
+            critical = critical.min(a);
+        } else {
+            other -= input.weight * (1.0 - a);
+        }
+    }
+    critical * other.max(0.0)
+}

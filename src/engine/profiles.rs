@@ -1,0 +1,138 @@
+//! Buyer profiles. A sanction cuts supply to some buyers only (those in an
+//! export control's destinations, or blocked firms), so availability of an
+//! item depends on who buys. Buyers that face the same rules share a profile;
+//! profile 0 faces none. Profiles exist only while a measure needs them, so an
+//! unsanctioned world costs one availability array.
+
+use std::collections::BTreeMap;
+
+use crate::map::{ChainMap, CountryIx, FirmIx, ItemIx, Line};
+use crate::shock::{Effect, ItemScope};
+
+use super::node::ProfileIx;
+
+/// Who a profile stands for: buyers in a country, or one blocked firm (which
+/// also faces its country's export controls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProfileKey {
+    Open,
+    Country(CountryIx),
+    Firm(FirmIx),
+}
+
+/// A rule that stops a fraction of deliveries from producers subject to
+/// `issuer`, for the items in scope, to the buyers of a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub shock: u32,
+    pub issuer: CountryIx,
+    pub items: ItemScope,
+    pub cut: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub key: ProfileKey,
+    pub rules: Vec<Rule>,
+    pub avail: Vec<f64>,
+}
+
+impl Profile {
+    /// Fraction of `line`'s deliveries to this profile that the rules stop.
+    pub fn cut(&self, map: &ChainMap, line: &Line) -> f64 {
+        if self.rules.is_empty() {
+            return 0.0;
+        }
+        let subject = &map.firms[line.firm as usize].subject_to;
+        let mut kept = 1.0;
+        for rule in &self.rules {
+            if rule.items.covers(line.item) && subject.contains(&rule.issuer) {
+                kept *= 1.0 - rule.cut;
+            }
+        }
+        1.0 - kept
+    }
+
+    /// Measures (by shock number) that cut `line` for this profile.
+    pub fn cutting<'s>(&'s self, map: &'s ChainMap, line: &Line) -> impl Iterator<Item = u32> + 's {
+        let subject: &'s [CountryIx] = &map.firms[line.firm as usize].subject_to;
+        let item: ItemIx = line.item;
+        self.rules
+            .iter()
+            .filter(move |r| r.cut > 0.0 && r.items.covers(item) && subject.contains(&r.issuer))
+            .map(|r| r.shock)
+    }
+}
+
+/// The rules each profile key faces under the active measures.
+pub fn rules_by_key<'a>(
+    map: &ChainMap,
+    measures: impl Iterator<Item = (u32, &'a Effect)>,
+) -> BTreeMap<ProfileKey, Vec<Rule>> {
+    let mut country_rules: BTreeMap<CountryIx, Vec<Rule>> = BTreeMap::new();
+    let mut firm_rules: BTreeMap<FirmIx, Vec<Rule>> = BTreeMap::new();
+    for (shock, effect) in measures {
+        match effect {
+            Effect::ExportControl {
+                issuer,
+                items,
+                destinations,
+                cut,
+            } => {
+                for d in destinations {
+                    country_rules.entry(*d).or_default().push(Rule {
+                        shock,
+                        issuer: *issuer,
+                        items: items.clone(),
+                        cut: *cut,
+                    });
+                }
+            }
+            Effect::Listing {
+                issuer,
+                items,
+                blocked,
+                cut,
+            } => {
+                for f in blocked {
+                    firm_rules.entry(*f).or_default().push(Rule {
+                        shock,
+                        issuer: *issuer,
+                        items: items.clone(),
+                        cut: *cut,
+                    });
+                }
+            }
+            Effect::CapacityLoss { .. } | Effect::Scarcity { .. } => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    out.insert(ProfileKey::Open, Vec::new());
+    for (firm, mut rules) in firm_rules {
+        let country = map.firms[firm as usize].country;
+        if let Some(more) = country_rules.get(&country) {
+            rules.extend(more.iter().cloned());
+        }
+        out.insert(ProfileKey::Firm(firm), rules);
+    }
+    for (country, rules) in country_rules {
+        out.insert(ProfileKey::Country(country), rules);
+    }
+    out
+}
+
+/// The profile a firm buys under, given the profiles that exist.
+pub fn profile_of(
+    map: &ChainMap,
+    index: &BTreeMap<ProfileKey, ProfileIx>,
+    firm: FirmIx,
+) -> ProfileIx {
+    if let Some(r) = index.get(&ProfileKey::Firm(firm)) {
+        return *r;
+    }
+    let country = map.firms[firm as usize].country;
+    index
+        .get(&ProfileKey::Country(country))
+        .copied()
+        .unwrap_or(0)
+}

@@ -1,0 +1,170 @@
+//! The core as one value: a chain map, the shocks in force, and the open
+//! alerts. Events go in with the time to judge them at; alert state changes
+//! come out. No I/O and no clock of its own, so replay, simulation and the
+//! service all run the same code.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::alert::{AlertBook, AlertChange};
+use crate::assess::{Assessment, Assessor};
+use crate::config::CoreConfig;
+use crate::engine::{Engine, Outcome};
+use crate::event::Event;
+use crate::map::{ChainMap, NodeRef};
+use crate::normalise::{Change, NormaliseError, Normaliser};
+
+/// What applying one event did.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The event id was applied before: nothing changed.
+    pub duplicate: bool,
+    pub changes: Vec<AlertChange>,
+    /// Matching and normalisation remarks (unmatched targets and the like).
+    pub notes: Vec<String>,
+    pub evaluations: u64,
+    pub bounded: bool,
+}
+
+pub struct Monitor {
+    map: Arc<ChainMap>,
+    config: CoreConfig,
+    normaliser: Normaliser,
+    engine: Engine,
+    book: AlertBook,
+    seen: HashSet<String>,
+}
+
+impl Monitor {
+    pub fn new(map: Arc<ChainMap>, config: CoreConfig) -> Monitor {
+        Monitor {
+            engine: Engine::new(Arc::clone(&map), config.propagation.clone()),
+            normaliser: Normaliser::new(&config),
+            book: AlertBook::default(),
+            seen: HashSet::new(),
+            config,
+            map,
+        }
+    }
+
+    pub fn map(&self) -> &Arc<ChainMap> {
+        &self.map
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn config(&self) -> &CoreConfig {
+        &self.config
+    }
+
+    /// Applies an event judged at `now`. An event that fails normalisation
+    /// changes nothing and is not remembered, so a corrected map can take it.
+    pub fn apply(&mut self, event: &Event, now: DateTime<Utc>) -> Result<Applied, NormaliseError> {
+        if self.seen.contains(event.id()) {
+            return Ok(Applied {
+                duplicate: true,
+                ..Applied::default()
+            });
+        }
+        let normalised = self.normaliser.normalise(&self.map, event)?;
+        self.seen.insert(event.id().to_string());
+        let mut moved: BTreeSet<NodeRef> = BTreeSet::new();
+        let mut applied = Applied {
+            notes: normalised.notes,
+            ..Applied::default()
+        };
+        for change in normalised.changes {
+            let outcome: Outcome = match change {
+                Change::Set(shock) => self.engine.set(shock),
+                Change::End(key) => self.engine.end(&key),
+            };
+            applied.evaluations += outcome.evaluations;
+            applied.bounded |= outcome.bounded;
+            moved.extend(outcome.nodes());
+        }
+        applied.changes = self.review(moved, now);
+        Ok(applied)
+    }
+
+    /// Re-judges nodes that moved plus every open alert (whose time to impact
+    /// and recovery age with the clock), and updates the alert book.
+    fn review(&mut self, moved: BTreeSet<NodeRef>, now: DateTime<Utc>) -> Vec<AlertChange> {
+        let mut nodes: BTreeSet<NodeRef> = moved
+            .into_iter()
+            .filter(|n| !self.chains_of(*n).is_empty())
+            .collect();
+        nodes.extend(self.book.open_nodes());
+        let assessor = Assessor::new(&self.engine, &self.config, now);
+        let mut changes = Vec::new();
+        for node in nodes {
+            let assessment = assessor.assess(node);
+            let chains = self.chains_of(node);
+            changes.extend(self.book.update(&self.map, &chains, &assessment, now));
+        }
+        changes
+    }
+
+    /// Chains a node is alerted in: an item's own chains; for a firm in the
+    /// home country, the chains of what it makes. Foreign firms' trouble shows
+    /// on the items they make, so they are not alerted on by name.
+    pub fn chains_of(&self, node: NodeRef) -> Vec<u16> {
+        match node {
+            NodeRef::Item(i) => self.map.items[i as usize].chains.clone(),
+            NodeRef::Firm(f) => {
+                if self.map.firms[f as usize].country != self.map.home {
+                    return Vec::new();
+                }
+                let mut chains: Vec<u16> = self
+                    .map
+                    .lines_of_firm(f)
+                    .iter()
+                    .flat_map(|l| {
+                        self.map.items[self.map.line(*l).item as usize]
+                            .chains
+                            .iter()
+                    })
+                    .copied()
+                    .collect();
+                chains.sort_unstable();
+                chains.dedup();
+                chains
+            }
+        }
+    }
+
+    /// Every item short for home buyers and every home firm short of supply,
+    /// most at risk first.
+    pub fn assessments(&self, now: DateTime<Utc>) -> Vec<Assessment> {
+        let limit = 1.0 - self.engine.epsilon();
+        let mut nodes: Vec<NodeRef> = self
+            .engine
+            .home_avail()
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a < limit)
+            .map(|(i, _)| NodeRef::Item(i as u32))
+            .collect();
+        nodes.extend(
+            (0..self.map.firms.len() as u32)
+                .filter(|f| self.map.firms[*f as usize].country == self.map.home)
+                .filter(|f| self.engine.firm_supply(*f) < limit)
+                .map(NodeRef::Firm),
+        );
+        let assessor = Assessor::new(&self.engine, &self.config, now);
+        let mut out: Vec<Assessment> = nodes.into_iter().map(|n| assessor.assess(n)).collect();
+        out.sort_by(|a, b| {
+            b.cutoff_risk
+                .total_cmp(&a.cutoff_risk)
+                .then(a.node_id.cmp(&b.node_id))
+        });
+        out
+    }
+
+    pub fn open_alerts(&self) -> usize {
+        self.book.open_count()
+    }
+}

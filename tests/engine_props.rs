@@ -1,0 +1,333 @@
+//! Properties of propagation on random maps and random shock sequences:
+//! incremental equals a full recomputation, ratios stay in 0..1, ending every
+//! shock restores full supply, and a larger shock never raises supply.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chainwatch::config::PropagationConfig;
+use chainwatch::engine::Engine;
+use chainwatch::map::{
+    ChainDoc, ChainMap, ChainMapDoc, ConsumesDoc, FirmDoc, InputDoc, ItemDoc, ProducesDoc,
+};
+use chainwatch::shock::{Effect, ItemScope, Shock, ShockKey};
+use proptest::prelude::*;
+
+const COUNTRIES: [&str; 4] = ["CN", "NL", "JP", "US"];
+
+/// A generated firm: country, produced items with raw share, consumed item.
+type RawFirm = (usize, Vec<(usize, f64)>, Option<(usize, bool, f64)>);
+
+#[derive(Debug, Clone)]
+struct RawMap {
+    items: usize,
+    /// (input, user, critical-if-allowed, weight)
+    recipe: Vec<(usize, usize, bool, f64)>,
+    /// (country, produced items with raw share and spare, consumed item)
+    firms: Vec<RawFirm>,
+}
+
+fn raw_map() -> impl Strategy<Value = RawMap> {
+    (3usize..9, 2usize..10).prop_flat_map(|(items, firms)| {
+        let recipe = prop::collection::vec(
+            (0..items, 0..items, any::<bool>(), 0.05f64..0.5),
+            0..items * 2,
+        );
+        let firm = (
+            0..COUNTRIES.len(),
+            prop::collection::vec((0..items, 0.1f64..1.0), 1..3),
+            prop::option::of((0..items, any::<bool>(), 0.05f64..0.5)),
+        );
+        (
+            Just(items),
+            recipe,
+            prop::collection::vec(firm, firms..=firms),
+        )
+            .prop_map(|(items, recipe, firms)| RawMap {
+                items,
+                recipe,
+                firms,
+            })
+    })
+}
+
+/// Critical edges only run from lower to higher items; others may close
+/// cycles but carry at most half the weight, so cycles contract.
+fn build(raw: &RawMap) -> Arc<ChainMap> {
+    let mut items: Vec<ItemDoc> = (0..raw.items)
+        .map(|i| ItemDoc {
+            id: format!("I{i}"),
+            name: format!("item {i}"),
+            family: None,
+            grade: None,
+            inventory_days: (i % 3) as f64 * 7.0,
+            inputs: Vec::new(),
+            chains: vec!["x".into()],
+        })
+        .collect();
+    for (c, u, crit, w) in &raw.recipe {
+        if c == u || items[*u].inputs.iter().any(|x| x.item == format!("I{c}")) {
+            continue;
+        }
+        items[*u].inputs.push(InputDoc {
+            item: format!("I{c}"),
+            critical: *crit && c < u,
+            weight: *w,
+        });
+    }
+    // A line's non-critical weights (recipe plus own consumption) stay at or
+    // under 0.5, so every cycle contracts at least by half per turn.
+    for item in &mut items {
+        let sum: f64 = item
+            .inputs
+            .iter()
+            .filter(|x| !x.critical)
+            .map(|x| x.weight)
+            .sum();
+        if sum > 0.25 {
+            for x in item.inputs.iter_mut().filter(|x| !x.critical) {
+                x.weight *= 0.25 / sum;
+            }
+        }
+    }
+    let mut totals = vec![0.0; raw.items];
+    for (_, produces, _) in &raw.firms {
+        for (i, s) in produces {
+            totals[*i] += s;
+        }
+    }
+    let firms = raw
+        .firms
+        .iter()
+        .enumerate()
+        .map(|(f, (country, produces, consumes))| {
+            let mut seen = Vec::new();
+            let produces: Vec<ProducesDoc> = produces
+                .iter()
+                .filter(|(i, _)| {
+                    let fresh = !seen.contains(i);
+                    seen.push(*i);
+                    fresh
+                })
+                .map(|(i, s)| ProducesDoc {
+                    item: format!("I{i}"),
+                    share: s / totals[*i].max(1.0),
+                    spare: 0.2,
+                })
+                .collect();
+            let lowest = seen.iter().min().copied().unwrap_or(0);
+            FirmDoc {
+                id: format!("F{f}"),
+                name: format!("firm {f}"),
+                aliases: Vec::new(),
+                external_ids: BTreeMap::new(),
+                country: COUNTRIES[*country].into(),
+                jurisdictions: Vec::new(),
+                owners: Vec::new(),
+                produces,
+                consumes: consumes
+                    .iter()
+                    .map(|(c, crit, w)| ConsumesDoc {
+                        item: format!("I{c}"),
+                        inventory_days: 3.0,
+                        critical: *crit && *c < lowest,
+                        weight: w.min(0.25),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let doc = ChainMapDoc {
+        version: 1,
+        home: "CN".into(),
+        source: None,
+        chains: vec![ChainDoc {
+            id: "x".into(),
+            name: "x".into(),
+            key_nodes: Vec::new(),
+            roster: serde_json::Value::Null,
+        }],
+        items,
+        firms,
+        substitutes: Vec::new(),
+    };
+    let problems = chainwatch::map::validate(&doc);
+    assert!(problems.is_empty(), "generated map invalid: {problems:?}");
+    Arc::new(ChainMap::compile(&doc))
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Set(usize, RawEffect),
+    End(usize),
+}
+
+#[derive(Debug, Clone)]
+enum RawEffect {
+    Loss(usize, f64),
+    Scarcity(usize, f64),
+    Control(usize, Vec<usize>, Vec<usize>, f64),
+    Listing(usize, Vec<usize>, f64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let effect = prop_oneof![
+        (0usize..16, 0.0f64..=1.0).prop_map(|(f, l)| RawEffect::Loss(f, l)),
+        (0usize..16, 0.0f64..=1.0).prop_map(|(i, l)| RawEffect::Scarcity(i, l)),
+        (
+            0..COUNTRIES.len(),
+            prop::collection::vec(0usize..16, 0..3),
+            prop::collection::vec(0..COUNTRIES.len(), 1..3),
+            0.0f64..=1.0
+        )
+            .prop_map(|(c, i, d, cut)| RawEffect::Control(c, i, d, cut)),
+        (
+            0..COUNTRIES.len(),
+            prop::collection::vec(0usize..16, 1..3),
+            0.0f64..=1.0
+        )
+            .prop_map(|(c, b, cut)| RawEffect::Listing(c, b, cut)),
+    ];
+    prop_oneof![
+        3 => (0usize..4, effect).prop_map(|(k, e)| Op::Set(k, e)),
+        1 => (0usize..4).prop_map(Op::End),
+    ]
+}
+
+fn to_shock(map: &ChainMap, key: usize, raw: &RawEffect) -> Shock {
+    let firm = |f: usize| (f % map.firms.len()) as u32;
+    let item = |i: usize| (i % map.items.len()) as u32;
+    let country = |c: usize| map.country(COUNTRIES[c]);
+    let effect = match raw {
+        RawEffect::Loss(f, l) => Effect::CapacityLoss {
+            firm: firm(*f),
+            items: None,
+            loss: *l,
+        },
+        RawEffect::Scarcity(i, l) => Effect::Scarcity {
+            item: item(*i),
+            loss: *l,
+        },
+        RawEffect::Control(c, items, dest, cut) => {
+            let mut only: Vec<u32> = items.iter().map(|i| item(*i)).collect();
+            only.sort_unstable();
+            only.dedup();
+            Effect::ExportControl {
+                issuer: country(*c).unwrap_or(0),
+                items: if only.is_empty() {
+                    ItemScope::All
+                } else {
+                    ItemScope::Only(only)
+                },
+                destinations: dest.iter().filter_map(|d| country(*d)).collect(),
+                cut: *cut,
+            }
+        }
+        RawEffect::Listing(c, blocked, cut) => {
+            let mut b: Vec<u32> = blocked.iter().map(|f| firm(*f)).collect();
+            b.sort_unstable();
+            b.dedup();
+            Effect::Listing {
+                issuer: country(*c).unwrap_or(0),
+                items: ItemScope::All,
+                blocked: b,
+                cut: *cut,
+            }
+        }
+    };
+    common::shock(
+        ShockKey::Incident(format!("k{key}")),
+        &format!("e{key}"),
+        Some(10.0),
+        vec![effect],
+    )
+}
+
+fn settled(map: &Arc<ChainMap>, active: &BTreeMap<usize, Shock>) -> Engine {
+    let mut e = Engine::new(Arc::clone(map), PropagationConfig::default());
+    for s in active.values() {
+        e.set(s.clone());
+    }
+    e.recompute_full();
+    e
+}
+
+fn assert_same(a: &Engine, b: &Engine, map: &ChainMap) -> Result<(), TestCaseError> {
+    for (i, (x, y)) in a.home_avail().iter().zip(b.home_avail()).enumerate() {
+        prop_assert!((x - y).abs() < 1e-6, "home avail of I{i}: {x} vs {y}");
+    }
+    for l in 0..map.line_count() as u32 {
+        let (x, y) = (a.line_output(l), b.line_output(l));
+        prop_assert!((x - y).abs() < 1e-6, "line {l}: {x} vs {y}");
+    }
+    for i in 0..map.items.len() as u32 {
+        let (x, y) = (a.availability(0, i), b.availability(0, i));
+        prop_assert!((x - y).abs() < 1e-6, "open avail of I{i}: {x} vs {y}");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    #[test]
+    fn incremental_equals_full_recomputation(raw in raw_map(), ops in prop::collection::vec(op(), 1..12)) {
+        let map = build(&raw);
+        let mut engine = Engine::new(Arc::clone(&map), PropagationConfig::default());
+        let mut active: BTreeMap<usize, Shock> = BTreeMap::new();
+        for op in &ops {
+            match op {
+                Op::Set(k, e) => {
+                    let s = to_shock(&map, *k, e);
+                    active.insert(*k, s.clone());
+                    let out = engine.set(s);
+                    prop_assert!(!out.bounded);
+                }
+                Op::End(k) => {
+                    active.remove(k);
+                    engine.end(&ShockKey::Incident(format!("k{k}")));
+                }
+            }
+            for v in engine.home_avail() {
+                prop_assert!((0.0..=1.0).contains(v));
+            }
+            assert_same(&engine, &settled(&map, &active), &map)?;
+        }
+    }
+
+    #[test]
+    fn ending_every_shock_restores_full_supply(raw in raw_map(), ops in prop::collection::vec(op(), 1..10)) {
+        let map = build(&raw);
+        let mut engine = Engine::new(Arc::clone(&map), PropagationConfig::default());
+        for op in &ops {
+            if let Op::Set(k, e) = op {
+                engine.set(to_shock(&map, *k, e));
+            }
+        }
+        for k in 0..4 {
+            engine.end(&ShockKey::Incident(format!("k{k}")));
+        }
+        for v in engine.home_avail() {
+            prop_assert!((v - 1.0).abs() < 1e-9);
+        }
+        for l in 0..map.line_count() as u32 {
+            prop_assert!((engine.line_output(l) - 1.0).abs() < 1e-9);
+        }
+        prop_assert_eq!(engine.home_profile(), 0);
+    }
+
+    #[test]
+    fn a_larger_loss_never_raises_supply(raw in raw_map(), firm in 0usize..16, a in 0.0f64..=1.0, b in 0.0f64..=1.0) {
+        let map = build(&raw);
+        let (small, large) = if a <= b { (a, b) } else { (b, a) };
+        let mut e_small = Engine::new(Arc::clone(&map), PropagationConfig::default());
+        e_small.set(to_shock(&map, 0, &RawEffect::Loss(firm, small)));
+        let mut e_large = Engine::new(Arc::clone(&map), PropagationConfig::default());
+        e_large.set(to_shock(&map, 0, &RawEffect::Loss(firm, large)));
+        for (s, l) in e_small.home_avail().iter().zip(e_large.home_avail()) {
+            prop_assert!(*l <= *s + 1e-9, "larger loss gave {l} > {s}");
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Propagation rules of DESIGN.md on maps small enough to check by hand.
+
+mod common;
+
+use chainwatch::config::{CoreConfig, PropagationConfig};
+use chainwatch::engine::Engine;
+use chainwatch::map::NodeRef;
+use chainwatch::shock::{Effect, ItemScope, ShockKey};
+use common::*;
+
+/// A (two producers) → B (made by H in CN and by J in JP, needs A) → C (made in
+/// place from B, critical, and D non-critical with weight 0.2).
+const TIERS: &str = r#"{
+  "version": 1, "home": "CN",
+  "chains": [{"id": "ic", "name": "test"}],
+  "items": [
+    {"id": "A", "name": "wafer", "inventory_days": 10, "chains": ["ic"]},
+    {"id": "B", "name": "die", "inventory_days": 5, "chains": ["ic"],
+     "inputs": [{"item": "A"}]},
+    {"id": "D", "name": "gas", "inventory_days": 3, "chains": ["ic"]},
+    {"id": "C", "name": "chip", "inventory_days": 0, "chains": ["ic"],
+     "inputs": [{"item": "B"}, {"item": "D", "critical": false, "weight": 0.2}]}
+  ],
+  "firms": [
+    {"id": "F1", "name": "Wafer One", "country": "NL", "produces": [{"item": "A", "share": 0.6, "spare": 0.1}]},
+    {"id": "F2", "name": "Wafer Two", "country": "JP", "produces": [{"item": "A", "share": 0.4, "spare": 0.5}]},
+    {"id": "H", "name": "Home Die", "country": "CN", "produces": [{"item": "B", "share": 0.5}]},
+    {"id": "J", "name": "Far Die", "country": "JP", "produces": [{"item": "B", "share": 0.5}]},
+    {"id": "G", "name": "Gas Co", "country": "US", "produces": [{"item": "D", "share": 1.0}]}
+  ]
+}"#;
+
+fn engine(json: &str) -> Engine {
+    Engine::new(map(json), PropagationConfig::default())
+}
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() < 1e-9, "{a} != {b}");
+}
+
+#[test]
+fn no_shock_means_full_supply() {
+    let e = engine(TIERS);
+    assert!(e.home_avail().iter().all(|a| *a == 1.0));
+}
+
+#[test]
+fn a_fire_reduces_an_item_by_the_lost_share() {
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    let out = e.set(fire(&m, "i1", "F1", 0.5, 30.0));
+    // A = 0.6 × (1 − 0.5) + 0.4 × 1 = 0.7.
+    close(e.home_avail()[m.item("A").unwrap() as usize], 0.7);
+    // B's producers need A (critical): both lines run at 0.7, so B = 0.7.
+    close(e.home_avail()[m.item("B").unwrap() as usize], 0.7);
+    // C = min(B) × (1 − 0.2 × (1 − D)) = 0.7 × 1 = 0.7.
+    close(e.home_avail()[m.item("C").unwrap() as usize], 0.7);
+    assert_eq!(out.items.len(), 3);
+}
+
+#[test]
+fn a_non_critical_input_costs_only_its_weight() {
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    e.set(fire(&m, "g", "G", 0.5, 30.0));
+    // D = 0.5; C = 1 × (1 − 0.2 × 0.5) = 0.9.
+    close(e.home_avail()[m.item("C").unwrap() as usize], 0.9);
+}
+
+#[test]
+fn an_export_control_cuts_only_buyers_in_its_destinations() {
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    let nl = m.country("NL").unwrap();
+    let cn = m.country("CN").unwrap();
+    e.set(shock(
+        ShockKey::Measure("nl-a".into()),
+        "s1",
+        None,
+        vec![Effect::ExportControl {
+            issuer: nl,
+            items: ItemScope::Only(vec![m.item("A").unwrap()]),
+            destinations: vec![cn],
+            cut: 1.0,
+        }],
+    ));
+    let a = m.item("A").unwrap();
+    let b = m.item("B").unwrap();
+    // CN buyers lose F1 (NL, 0.6): A = 0.4 for them, untouched for the rest.
+    close(e.home_avail()[a as usize], 0.4);
+    close(e.availability(0, a), 1.0);
+    // H (CN) makes B from A at 0.4; J (JP) at 1.0: B = 0.5×0.4 + 0.5×1 = 0.7.
+    close(e.home_avail()[b as usize], 0.7);
+    let h_line = m.lines_of_firm(m.firm("H").unwrap())[0];
+    close(e.line_output(h_line), 0.4);
+    // Ending the measure restores everything exactly.
+    e.end(&ShockKey::Measure("nl-a".into()));
+    assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() < 1e-12));
+    assert_eq!(e.home_profile(), 0);
+}
+
+#[test]
+fn a_listing_cuts_the_blocked_firm_only() {
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    let nl = m.country("NL").unwrap();
+    let h = m.firm("H").unwrap();
+    e.set(shock(
+        ShockKey::Measure("entity".into()),
+        "s2",
+        None,
+        vec![Effect::Listing {
+            issuer: nl,
+            items: ItemScope::All,
+            blocked: vec![h],
+            cut: 1.0,
+        }],
+    ));
+    // H buys A at 0.4 (F1 may not sell to it); other CN buyers are unaffected.
+    close(e.line_output(m.lines_of_firm(h)[0]), 0.4);
+    close(e.home_avail()[m.item("A").unwrap() as usize], 1.0);
+    close(e.home_avail()[m.item("B").unwrap() as usize], 0.7);
+}
+
+#[test]
+fn price_scarcity_scales_an_item_for_everyone() {
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    let d = m.item("D").unwrap();
+    e.set(shock(
+        ShockKey::Price(d),
+        "p1",
+        Some(90.0),
+        vec![Effect::Scarcity {
+            item: d,
+            loss: 0.25,
+        }],
+    ));
+    close(e.availability(0, d), 0.75);
+    // C = 1 × (1 − 0.2 × 0.25) = 0.95.
+    close(e.home_avail()[m.item("C").unwrap() as usize], 0.95);
+}
+
+#[test]
+fn replacing_a_shock_with_a_smaller_one_raises_supply_again() {
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    e.set(fire(&m, "i1", "F1", 1.0, 30.0));
+    close(e.home_avail()[m.item("A").unwrap() as usize], 0.4);
+    e.set(fire(&m, "i1", "F1", 0.5, 30.0));
+    close(e.home_avail()[m.item("A").unwrap() as usize], 0.7);
+}
+
+/// Equipment needs chips, chips need equipment: E ⇄ K.
+const CYCLE: &str = r#"{
+  "version": 1, "home": "CN",
+  "chains": [{"id": "ic", "name": "test"}],
+  "items": [
+    {"id": "E", "name": "equipment", "chains": ["ic"], "inputs": [{"item": "K", "critical": false, "weight": 0.5}]},
+    {"id": "K", "name": "chips", "chains": ["ic"], "inputs": [{"item": "E"}]}
+  ],
+  "firms": [
+    {"id": "FE", "name": "Tool Co", "country": "JP", "produces": [{"item": "E", "share": 1.0}]},
+    {"id": "FK", "name": "Fab Co", "country": "TW", "produces": [{"item": "K", "share": 1.0}]}
+  ]
+}"#;
+
+#[test]
+fn cycles_settle_at_the_fixed_point_and_come_back() {
+    let mut e = engine(CYCLE);
+    let m = e.map().clone();
+    let out = e.set(fire(&m, "x", "FE", 0.5, 10.0));
+    // E = 0.5 × (1 − 0.5 × (1 − K)), K = E  ⇒  E = 0.25 + 0.25 E  ⇒  E = 1/3.
+    let ev = e.home_avail()[m.item("E").unwrap() as usize];
+    assert!((ev - 1.0 / 3.0).abs() < 1e-6, "E = {ev}");
+    assert!(!out.bounded);
+    e.end(&ShockKey::Incident("x".into()));
+    assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() < 1e-9));
+}
+
+#[test]
+fn a_critical_cycle_collapses_without_looping_forever() {
+    let json = CYCLE.replace(r#""critical": false, "weight": 0.5"#, r#""critical": true"#);
+    let mut e = engine(&json);
+    let m = e.map().clone();
+    let out = e.set(fire(&m, "x", "FE", 0.5, 10.0));
+    // E = 0.5 × K, K = E: the only fixed point is 0, reached geometrically.
+    // Each turn halves E; it stops once a turn moves it by less than epsilon
+    // (1e-9), i.e. with E about 2e-9, after some 30 turns.
+    assert!(e.home_avail()[m.item("E").unwrap() as usize] < 1e-8);
+    assert!(!out.bounded);
+    assert!(out.evaluations < 1_000, "{} evaluations", out.evaluations);
+    e.end(&ShockKey::Incident("x".into()));
+    assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() < 1e-9));
+}
+
+#[test]
+fn time_to_impact_adds_the_stock_along_the_way() {
+    use chainwatch::assess::Assessor;
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    e.set(fire(&m, "i1", "F1", 1.0, 365.0));
+    let config = CoreConfig::default();
+    let assessor = Assessor::new(&e, &config, t0());
+    // A is short at once; buyers of A hold 10 days.
+    let a = assessor.assess(NodeRef::Item(m.item("A").unwrap()));
+    assert_eq!(a.time_to_impact_days, Some(10.0));
+    // B's makers run out of A after A's 10 days; B's buyers then hold 5 more.
+    let b = assessor.assess(NodeRef::Item(m.item("B").unwrap()));
+    assert_eq!(b.time_to_impact_days, Some(15.0));
+    // C is made in place from B, so its makers run dry when B's buyers' 5
+    // days are gone: 10 + 5, plus C's own stock of 0.
+    let c = assessor.assess(NodeRef::Item(m.item("C").unwrap()));
+    assert_eq!(c.time_to_impact_days, Some(15.0));
+    assert_eq!(c.drivers, vec!["i1".to_string()]);
+    // A = 0.4 (F1's 60% gone), B = C = 0.4: shortfall 0.6;
+    // risk = 0.6 × 365 / (365 + 15) = 0.5763…
+    assert!((c.shortfall - 0.6).abs() < 1e-9);
+    assert!((c.cutoff_risk - 0.6 * 365.0 / 380.0).abs() < 1e-9);
+    assert_eq!(c.recovery_days, Some(365.0));
+}
+
+#[test]
+fn backups_prefer_unaffected_suppliers_and_reject_shocked_ones() {
+    use chainwatch::assess::Assessor;
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    e.set(fire(&m, "i1", "F1", 1.0, 365.0));
+    let config = CoreConfig::default();
+    let assessor = Assessor::new(&e, &config, t0());
+    let a = assessor.assess(NodeRef::Item(m.item("A").unwrap()));
+    // F2 holds 40% with 50% spare: it can add 0.4 × 0.5 = 20% of demand.
+    assert_eq!(a.backups.len(), 1);
+    assert_eq!(a.backups[0].firm.as_deref(), Some("F2"));
+    assert!((a.backups[0].coverage - 0.2).abs() < 1e-9);
+    // F1 has spare capacity on paper but is the shocked node itself.
+    assert_eq!(a.rejected_backups.len(), 1);
+    assert_eq!(a.rejected_backups[0].firm.as_deref(), Some("F1"));
+    assert!(a.rejected_backups[0].reason.contains("incident i1"));
+}
