@@ -1,0 +1,47 @@
+//! Reading what commands share: the chain map, the core config, and events
+//! from NDJSON files with their line numbers.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chainwatch::config::CoreConfig;
+use chainwatch::event::{decode, Event};
+use chainwatch::map::{load_file, ChainMap};
+
+pub fn load_map(path: &Path) -> anyhow::Result<Arc<ChainMap>> {
+    let (_, map) = load_file(path)?;
+    Ok(Arc::new(map))
+}
+
+pub fn load_config(path: Option<&Path>) -> anyhow::Result<CoreConfig> {
+    match path {
+        Some(p) => Ok(CoreConfig::load(p)?),
+        None => Ok(CoreConfig::default()),
+    }
+}
+
+/// One line of an NDJSON event file: the event, or why it is not one.
+pub struct Line {
+    pub number: usize,
+    pub event: Result<Event, String>,
+}
+
+/// Events of an NDJSON file in order; blank lines are skipped.
+pub fn read_events(path: &Path) -> anyhow::Result<Vec<Line>> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open events file {}", path.display()))?;
+    let mut out = Vec::new();
+    for (k, line) in BufReader::new(file).split(b'\n').enumerate() {
+        let bytes = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        out.push(Line {
+            number: k + 1,
+            event: decode(&bytes).map_err(|e| e.to_string()),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,70 @@
+//! Command-line arguments and dispatch to one module per command.
+
+mod import;
+mod input;
+mod map_check;
+mod replay;
+mod simulate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "chainwatch",
+    version,
+    about = "Early warning of supply cut-off in high-tech industrial chains"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Chain map tools.
+    Map {
+        #[command(subcommand)]
+        command: MapCommand,
+    },
+    /// Convert published data into a chain map.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Apply events in order and print every alert state change as a JSON line.
+    Replay(replay::Args),
+    /// What if: apply one event (optionally after a base history) and print
+    /// the assessments, keeping no state.
+    Simulate(simulate::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum MapCommand {
+    /// Validate a chain map; print a summary, or every problem (exit 1).
+    Check {
+        /// Chain map JSON file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// The CSET ETO Chip Explorer CSVs (inputs, providers, provision, sequence, stages).
+    Cset(import::Args),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Map {
+            command: MapCommand::Check { file },
+        } => map_check::run(&file),
+        Command::Import {
+            command: ImportCommand::Cset(args),
+        } => import::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Simulate(args) => simulate::run(args),
+    }
+}

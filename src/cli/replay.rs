@@ -1,0 +1,96 @@
+//! `chainwatch replay`: apply events in order, each judged at its own time,
+//! and print every alert state change as one JSON line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chainwatch::monitor::Monitor;
+
+use super::input::{load_config, load_map, read_events};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Chain map JSON.
+    #[arg(long)]
+    map: PathBuf,
+    /// Events, one JSON object per line.
+    #[arg(long)]
+    events: PathBuf,
+    /// Core settings (TOML): thresholds, price spike, licence policies …
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Write the final assessment of every node with a shortfall here (JSON).
+    #[arg(long)]
+    assessments: Option<PathBuf>,
+    /// Exit 1 if any event was rejected (by default they are reported and skipped).
+    #[arg(long)]
+    strict: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let map = load_map(&args.map)?;
+    let config = load_config(args.config.as_deref())?;
+    let lines = read_events(&args.events)?;
+    let mut monitor = Monitor::new(map, config);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut applied, mut duplicates, mut rejected) = (0usize, 0usize, 0usize);
+    let mut last = None;
+    let origin = args.events.display();
+    for line in lines {
+        let event = match line.event {
+            Ok(e) => e,
+            Err(why) => {
+                rejected += 1;
+                eprintln!("{origin} line {}: rejected: {why}", line.number);
+                continue;
+            }
+        };
+        let now = event.ts();
+        match monitor.apply(&event, now) {
+            Ok(done) if done.duplicate => duplicates += 1,
+            Ok(done) => {
+                applied += 1;
+                last = Some(now);
+                for note in &done.notes {
+                    eprintln!(
+                        "{origin} line {} ({}): note: {note}",
+                        line.number,
+                        event.id()
+                    );
+                }
+                for change in &done.changes {
+                    serde_json::to_writer(&mut out, change)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            Err(e) => {
+                rejected += 1;
+                eprintln!(
+                    "{origin} line {} ({}): rejected: {e}",
+                    line.number,
+                    event.id()
+                );
+            }
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "replayed {origin}: {applied} applied, {duplicates} duplicate, {rejected} rejected; {} alert(s) open",
+        monitor.open_alerts()
+    );
+    if let Some(path) = &args.assessments {
+        let now = last.unwrap_or_default();
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        serde_json::to_writer_pretty(std::io::BufWriter::new(file), &monitor.assessments(now))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(if args.strict && rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

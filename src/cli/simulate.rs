@@ -1,0 +1,71 @@
+//! `chainwatch simulate`: what an event would do, on a fresh state or after
+//! a base history, printed as one JSON document; nothing is kept.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chainwatch::event::decode;
+use chainwatch::monitor::Monitor;
+use serde::Serialize;
+
+use super::input::{load_config, load_map, read_events};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Chain map JSON.
+    #[arg(long)]
+    map: PathBuf,
+    /// The event: JSON text, `@FILE`, or `-` for standard input.
+    #[arg(long)]
+    event: String,
+    /// Events to apply first (NDJSON), so the what-if starts from today's state.
+    #[arg(long)]
+    base: Option<PathBuf>,
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    event: &'a str,
+    alerts: Vec<chainwatch::alert::AlertChange>,
+    assessments: Vec<chainwatch::assess::Assessment>,
+    notes: Vec<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let map = load_map(&args.map)?;
+    let config = load_config(args.config.as_deref())?;
+    let text = match args.event.as_str() {
+        "-" => {
+            std::io::read_to_string(std::io::stdin()).context("cannot read the event from stdin")?
+        }
+        s if s.starts_with('@') => std::fs::read_to_string(&s[1..])
+            .with_context(|| format!("cannot read the event from {}", &s[1..]))?,
+        s => s.to_string(),
+    };
+    let event = decode(text.as_bytes()).map_err(|e| anyhow::anyhow!("the event: {e}"))?;
+    let mut monitor = Monitor::new(map, config);
+    if let Some(base) = &args.base {
+        for line in read_events(base)? {
+            let Ok(e) = line.event else {
+                bail!("{} line {}: not a valid event", base.display(), line.number);
+            };
+            let ts = e.ts();
+            monitor
+                .apply(&e, ts)
+                .with_context(|| format!("{} line {}", base.display(), line.number))?;
+        }
+    }
+    let now = event.ts();
+    let applied = monitor.apply(&event, now)?;
+    let report = Report {
+        event: event.id(),
+        alerts: applied.changes,
+        assessments: monitor.assessments(now),
+        notes: applied.notes,
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}

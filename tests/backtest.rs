@@ -1,0 +1,323 @@
+//! Backtests: documented historical disruptions replayed on the chain map
+//! imported from the CSET ETO Chip Explorer data (config/maps/cset-ic.json),
+//! with the alerts and backups a chain chief should have seen.
+//!
+//! Expected supply ratios are derived in each test from the map's own
+//! producer shares, independently of the engine.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chainwatch::alert::{AlertChange, Status};
+use chainwatch::config::CoreConfig;
+use chainwatch::event::decode;
+use chainwatch::map::{load_file, ChainMap, ChainMapDoc};
+use chainwatch::monitor::Monitor;
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn cset() -> (ChainMapDoc, Arc<ChainMap>) {
+    let (doc, map) = load_file(&repo("config/maps/cset-ic.json")).expect("the CSET map loads");
+    (doc, Arc::new(map))
+}
+
+/// Applies NDJSON lines in order, each at its own time; returns all changes.
+fn replay(monitor: &mut Monitor, lines: &[&str]) -> Vec<AlertChange> {
+    let mut out = Vec::new();
+    for line in lines {
+        let event = decode(line.as_bytes()).expect("backtest events decode");
+        let ts = event.ts();
+        out.extend(
+            monitor
+                .apply(&event, ts)
+                .expect("backtest events apply")
+                .changes,
+        );
+    }
+    out
+}
+
+fn find<'a>(changes: &'a [AlertChange], node: &str, status: Status) -> &'a AlertChange {
+    changes
+        .iter()
+        .find(|c| c.labels["node"] == node && c.status == status)
+        .unwrap_or_else(|| panic!("no {status:?} change for {node}"))
+}
+
+/// Share of `item`'s supply from producers NOT subject to `issuer`, from the document.
+fn share_outside(doc: &ChainMapDoc, item: &str, issuer: &str) -> f64 {
+    let (mut open, mut total) = (0.0, 0.0);
+    for f in &doc.firms {
+        for p in f.produces.iter().filter(|p| p.item == item) {
+            total += p.share;
+            if f.country != issuer && !f.jurisdictions.iter().any(|j| j == issuer) {
+                open += p.share;
+            }
+        }
+    }
+    open / total
+}
+
+const ASML_FIRE: &str = r#"{"id":"asml-berlin-fire-2022-01-03","type":"supplier_event","ts":"2022-01-03T09:00:00Z","incident":"asml-berlin-2022","firm":"P88","kind":"fire","capacity_loss":0.3,"expected_recovery_days":90,"items":["N20"]}"#;
+const ASML_RECOVERED: &str = r#"{"id":"asml-berlin-recovered-2022-03-31","type":"supplier_event","ts":"2022-03-31T00:00:00Z","incident":"asml-berlin-2022","firm":"P88","kind":"recovered"}"#;
+const NL_2023: &str = r#"{"id":"nl-2023-06-30","type":"sanction","ts":"2023-06-30T12:00:00Z","measure":"nl-2023-advanced-semiconductor-equipment","action":"add","authority":"NL-MFA","issuer_jurisdiction":"NL","items":["N20","N22"],"destinations":["CN"],"license_policy":"denial","effective":"2023-09-01T00:00:00Z","expected_duration_days":null}"#;
+const JP_2023: &str = r#"{"id":"jp-2023-07-23","type":"sanction","ts":"2023-07-23T00:00:00Z","measure":"jp-meti-2023-23-items","action":"add","authority":"JP-METI","issuer_jurisdiction":"JP","items":["N22","N32","N41","N49","N50","N51"],"destinations":["CN"],"license_policy":"case_by_case"}"#;
+
+/// The demo scenario file is the same history as these constants.
+#[test]
+fn the_demo_scenario_file_is_this_history() {
+    let text = std::fs::read_to_string(repo("config/scenarios/lithography-2022-2023.ndjson"))
+        .expect("scenario file");
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let ids: Vec<String> = lines
+        .iter()
+        .map(|l| decode(l.as_bytes()).unwrap().id().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "asml-berlin-fire-2022-01-03",
+            "asml-berlin-recovered-2022-03-31",
+            "nl-2023-06-30",
+            "jp-2023-07-23"
+        ]
+    );
+}
+
+/// 2023: the Netherlands (30 June, in force 1 September) and Japan (23 July)
+/// restrict advanced lithography and other fab tools to China.
+#[test]
+fn lithography_controls_of_2023() {
+    let (doc, map) = cset();
+    let mut monitor = Monitor::new(Arc::clone(&map), CoreConfig::default());
+
+    // ASML Berlin fire, 3 Jan 2022: 30% of EUV output for an expected 90
+    // days against 180 days of installed tools: risk 0.3 × 90/270 = 0.1 —
+    // watched, not alerted, and gone on recovery.
+    let fire = replay(&mut monitor, &[ASML_FIRE, ASML_RECOVERED]);
+    assert!(
+        fire.is_empty(),
+        "the Berlin fire should not alert: {fire:?}"
+    );
+
+    let nl = replay(&mut monitor, &[NL_2023]);
+    // EUV: ASML is the only producer, all Dutch: nothing reaches Chinese buyers.
+    let euv = find(&nl, "N20", Status::Firing);
+    assert_eq!(euv.labels["severity"], "critical");
+    assert_eq!(euv.assessment.supply_ratio, 0.0);
+    assert_eq!(euv.assessment.drivers, ["nl-2023-06-30"]);
+    assert_eq!(euv.assessment.recovery_days, None);
+    // ArF dry tools are not controlled: the downgraded backup, from ASML itself.
+    let b = &euv.assessment.backups[0];
+    assert_eq!((b.grade.as_str(), b.node.as_str()), ("downgraded", "N21"));
+    assert_eq!(b.firm.as_deref(), Some("P88"));
+    // ArF immersion shares the shocked node (the same measure): rejected.
+    let rejected = euv
+        .assessment
+        .rejected_backups
+        .iter()
+        .find(|r| r.node == "N22")
+        .expect("N22 rejected");
+    assert!(rejected
+        .reason
+        .contains("nl-2023-advanced-semiconductor-equipment"));
+    assert!(!euv.assessment.backups.iter().any(|b| b.node == "N22"));
+
+    // ArF immersion: only what is not Dutch reaches China.
+    let arfi = find(&nl, "N22", Status::Firing);
+    let expected = share_outside(&doc, "N22", "NL");
+    assert!((arfi.assessment.supply_ratio - expected).abs() < 1e-9);
+    assert!(expected < 0.01, "ASML holds over 99% of immersion tools");
+
+    // Down the chain to the finished chip: 180 days of tools, 30 of chips.
+    let chip = find(&nl, "N99", Status::Firing);
+    assert_eq!(chip.labels["severity"], "critical");
+    assert_eq!(chip.assessment.time_to_impact_days, Some(210.0));
+    assert!(chip.assessment.shortfall > 0.8);
+
+    let jp = replay(&mut monitor, &[JP_2023]);
+    // Resist processing: Tokyo Electron and Screen are Japanese; case by case
+    // stops half of their deliveries.
+    let resist = find(&jp, "N32", Status::Firing);
+    let japanese = 1.0 - share_outside(&doc, "N32", "JP");
+    assert!((resist.assessment.supply_ratio - (1.0 - 0.5 * japanese)).abs() < 1e-9);
+    assert_eq!(resist.labels["severity"], "warning");
+    let tel = resist
+        .assessment
+        .rejected_backups
+        .iter()
+        .find(|r| r.firm.as_deref() == Some("P105"))
+        .expect("Tokyo Electron rejected");
+    assert!(tel.reason.contains("jp-meti-2023-23-items"));
+    assert!(resist
+        .assessment
+        .backups
+        .iter()
+        .all(|b| b.firm.as_deref() != Some("P105") && b.firm.as_deref() != Some("P106")));
+}
+
+/// A total outage at the dominant lithography maker: every ASML-made grade
+/// is short, so no lithography grade can back up another; Nikon and Canon can.
+#[test]
+fn total_outage_at_the_dominant_tool_maker() {
+    let (doc, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let changes = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"asml-outage","type":"supplier_event","ts":"2024-01-01T00:00:00Z","incident":"asml-outage","firm":"P88","kind":"earthquake","capacity_loss":1.0,"expected_recovery_days":null}"#,
+        ],
+    );
+    for node in ["N20", "N21", "N22", "N105"] {
+        let c = find(&changes, node, Status::Firing);
+        let expected = share_outside(&doc, node, "NL");
+        assert!(
+            (c.assessment.supply_ratio - expected).abs() < 1e-9,
+            "{node}: {} vs {expected}",
+            c.assessment.supply_ratio
+        );
+        assert_eq!(c.assessment.drivers, ["asml-outage"]);
+    }
+    let euv = find(&changes, "N20", Status::Firing);
+    assert!(
+        euv.assessment.backups.is_empty(),
+        "{:?}",
+        euv.assessment.backups
+    );
+    for grade in ["N21", "N22", "N105", "N106"] {
+        let r = euv
+            .assessment
+            .rejected_backups
+            .iter()
+            .find(|r| r.node == grade)
+            .unwrap_or_else(|| panic!("{grade} should be rejected"));
+        assert!(r.reason.contains("incident asml-outage"), "{}", r.reason);
+    }
+    // KrF: Canon (31%) and Nikon (3%) are unaffected and have spare capacity.
+    let krf = find(&changes, "N105", Status::Firing);
+    let firms: Vec<&str> = krf
+        .assessment
+        .backups
+        .iter()
+        .filter(|b| b.node == "N105")
+        .filter_map(|b| b.firm.as_deref())
+        .collect();
+    assert_eq!(firms, ["P159", "P89"], "Canon before Nikon by coverage");
+}
+
+/// July 2019: Japan tightens exports of photoresists and hydrogen fluoride to
+/// South Korea. Buyers in China are not among the destinations.
+#[test]
+fn a_control_on_another_country_raises_nothing_at_home() {
+    let (_, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let changes = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"jp-kr-2019","type":"sanction","ts":"2019-07-04T00:00:00Z","measure":"jp-kr-2019","action":"add","authority":"JP-METI","issuer_jurisdiction":"JP","items":["N31","N91"],"destinations":["KR"],"license_policy":"case_by_case"}"#,
+        ],
+    );
+    assert!(changes.is_empty(), "{changes:?}");
+    assert!(monitor.assessments(chrono::Utc::now()).is_empty());
+}
+
+/// October 2022: US controls on advanced computing chips to China.
+#[test]
+fn us_advanced_computing_controls_of_2022() {
+    let (doc, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let changes = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"us-2022-10-07","type":"sanction","ts":"2022-10-07T00:00:00Z","measure":"us-bis-2022-10-07","action":"add","authority":"US-BIS","issuer_jurisdiction":"US","items":["N2","N4"],"destinations":["CN"],"license_policy":"denial"}"#,
+        ],
+    );
+    for node in ["N2", "N4"] {
+        let expected = share_outside(&doc, node, "US");
+        let got = monitor
+            .assessments(chrono::Utc::now())
+            .into_iter()
+            .find(|a| a.node_id == node)
+            .map(|a| a.supply_ratio)
+            .unwrap_or(1.0);
+        assert!((got - expected).abs() < 1e-9, "{node}: {got} vs {expected}");
+    }
+    // CSET names three GPU designers without shares (Nvidia, AMD, Jingjia
+    // Micro); the import splits 100% equally, so Jingjia's third remains.
+    assert!((share_outside(&doc, "N2", "US") - 1.0 / 3.0).abs() < 1e-9);
+    let gpu = find(&changes, "N2", Status::Firing);
+    assert_eq!(gpu.labels["severity"], "critical");
+    // No suggested backup may come from a firm the control binds.
+    for b in &gpu.assessment.backups {
+        if let Some(firm) = &b.firm {
+            let f = doc.firms.iter().find(|f| &f.id == firm).unwrap();
+            assert_ne!(f.country, "US", "backup {firm} is bound by the control");
+        }
+    }
+}
+
+/// A listing by name: the target is one of our producers and stops supplying.
+#[test]
+fn a_listed_producer_stops_supplying() {
+    let (doc, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let event = decode(
+        br#"{"id":"us-entity-hisilicon","type":"sanction","ts":"2019-05-16T00:00:00Z","measure":"us-entity-list-huawei","action":"add","authority":"US-BIS","issuer_jurisdiction":"US","targets":[{"name":"HiSilicon Co., Ltd.","country":"CN"}],"items":["*"],"license_policy":"denial"}"#,
+    )
+    .unwrap();
+    let ts = event.ts();
+    let applied = monitor.apply(&event, ts).unwrap();
+    assert!(
+        applied.notes.iter().any(|n| n.contains("P17")),
+        "the note names the matched firm: {:?}",
+        applied.notes
+    );
+    let hisilicon_share: f64 = doc
+        .firms
+        .iter()
+        .find(|f| f.id == "P17")
+        .map(|f| {
+            f.produces
+                .iter()
+                .filter(|p| p.item == "N4")
+                .map(|p| p.share)
+                .sum()
+        })
+        .unwrap();
+    let n4 = monitor
+        .assessments(ts)
+        .into_iter()
+        .find(|a| a.node_id == "N4")
+        .expect("AI ASICs short");
+    assert!((n4.supply_ratio - (1.0 - hisilicon_share)).abs() < 1e-9);
+}
+
+/// Ending a measure resolves its alerts under the same fingerprints, and a
+/// replayed event id changes nothing.
+#[test]
+fn removal_resolves_and_replays_are_idempotent() {
+    let (_, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let fired = replay(&mut monitor, &[NL_2023]);
+    assert!(!fired.is_empty());
+    assert!(replay(&mut monitor, &[NL_2023]).is_empty(), "same id twice");
+    let resolved = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"nl-2023-lifted","type":"sanction","ts":"2024-06-30T00:00:00Z","measure":"nl-2023-advanced-semiconductor-equipment","action":"remove","authority":"NL-MFA"}"#,
+        ],
+    );
+    assert_eq!(resolved.len(), fired.len());
+    for f in &fired {
+        let r = resolved
+            .iter()
+            .find(|r| r.fingerprint == f.fingerprint)
+            .expect("every fired alert resolves");
+        assert_eq!(r.status, Status::Resolved);
+        assert_eq!(r.ends_at, "2024-06-30T00:00:00Z");
+    }
+    assert_eq!(monitor.open_alerts(), 0);
+    assert!(monitor.assessments(chrono::Utc::now()).is_empty());
+}
