@@ -136,6 +136,14 @@ fn lithography_controls_of_2023() {
     assert_eq!(chip.labels["severity"], "critical");
     assert_eq!(chip.assessment.time_to_impact_days, Some(210.0));
     assert!(chip.assessment.shortfall > 0.8);
+    // Made in place: its backups are those of the input binding it hardest,
+    // followed down to EUV tools.
+    assert_eq!(chip.assessment.backups[0].node, "N21");
+    assert!(chip
+        .assessment
+        .rejected_backups
+        .iter()
+        .any(|r| r.node == "N22"));
 
     let jp = replay(&mut monitor, &[JP_2023]);
     // Resist processing: Tokyo Electron and Screen are Japanese; case by case

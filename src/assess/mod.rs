@@ -93,7 +93,13 @@ impl<'a> Assessor<'a> {
         let stock = map.items[item as usize].inventory_days;
         let tti = min_days(&drivers).map(|d| d + stock);
         let (backups, rejected) = if shortfall > 0.0 {
-            self.item_backups(item, home, &numbers(&drivers))
+            let source = self.backup_source(item, home);
+            let source_drivers: Vec<(u32, f64)> = if source == item {
+                drivers.clone()
+            } else {
+                self.reach.drivers(Node::Avail(home, source)).collect()
+            };
+            self.item_backups(source, home, &numbers(&source_drivers))
         } else {
             (Vec::new(), Vec::new())
         };
@@ -106,6 +112,33 @@ impl<'a> Assessor<'a> {
             backups,
             rejected,
         )
+    }
+
+    /// Where backups for `item` are to be found. An item made in place with
+    /// no substitutes of its own (a process step, a finished chip, a family
+    /// aggregate) is helped by backing up the input that binds it hardest, so
+    /// follow binding inputs down to an item with suppliers or substitutes.
+    fn backup_source(&self, item: ItemIx, r: ProfileIx) -> ItemIx {
+        let map = self.engine.map();
+        let limit = 1.0 - self.engine.epsilon();
+        let mut at = item;
+        // A chain of process steps is short; the bound only guards cycles.
+        for _ in 0..map.items.len().min(64) {
+            if !map.is_assembled(at) || !map.substitutes(at).is_empty() {
+                return at;
+            }
+            let binding = map
+                .recipe(at)
+                .iter()
+                .map(|u| (self.engine.availability(r, u.item), u.item))
+                .filter(|(a, _)| *a < limit)
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            match binding {
+                Some((_, next)) => at = next,
+                None => return at,
+            }
+        }
+        at
     }
 
     fn assess_firm(&self, firm: FirmIx) -> Assessment {

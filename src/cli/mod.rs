@@ -5,6 +5,7 @@ mod input;
 mod map_check;
 mod replay;
 mod simulate;
+mod text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -27,6 +27,15 @@ pub struct Args {
     /// Exit 1 if any event was rejected (by default they are reported and skipped).
     #[arg(long)]
     strict: bool,
+    /// `json`: one Alertmanager alert object per line; `text`: for people.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Text,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -62,7 +71,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     );
                 }
                 for change in &done.changes {
-                    serde_json::to_writer(&mut out, change)?;
+                    match args.format {
+                        Format::Json => serde_json::to_writer(&mut out, change)?,
+                        Format::Text => write!(out, "{}", super::text::change(change))?,
+                    }
                     out.write_all(b"\n")?;
                 }
             }

@@ -1,0 +1,194 @@
+//! The `chainwatch` binary end to end: exit codes, output shape, determinism.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn chainwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const MAP: &str = "config/maps/cset-ic.json";
+const SCENARIO: &str = "config/scenarios/lithography-2022-2023.ndjson";
+
+#[test]
+fn map_check_summarises_a_sound_map() {
+    let out = chainwatch(&["map", "check", MAP]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("chain map ok"));
+    assert!(s.contains("home country      CN"));
+}
+
+#[test]
+fn map_check_lists_every_problem_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"version":1,"home":"CN","chains":[],"items":[{"id":"A","name":"a"}],
+            "firms":[{"id":"F","name":"f","country":"XX","produces":[{"item":"N999","share":2}]}]}"#,
+    )
+    .unwrap();
+    let out = chainwatch(&["map", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(r#"firms[0].produces[0].item: unknown item "N999""#),
+        "{err}"
+    );
+    assert!(
+        err.contains("firms[0].produces[0].share: 2 is outside 0..1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn replay_prints_alertmanager_alerts_with_assessments_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let assessments = dir.path().join("a.json");
+    let args = [
+        "replay",
+        "--map",
+        MAP,
+        "--events",
+        SCENARIO,
+        "--assessments",
+        assessments.to_str().unwrap(),
+    ];
+    let first = chainwatch(&args);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = chainwatch(&args);
+    assert_eq!(
+        first.stdout, second.stdout,
+        "replay output must be deterministic"
+    );
+    let lines: Vec<serde_json::Value> = text(&first.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        for key in [
+            "status",
+            "labels",
+            "annotations",
+            "startsAt",
+            "endsAt",
+            "fingerprint",
+            "assessment",
+        ] {
+            assert!(l.get(key).is_some(), "missing {key} in {l}");
+        }
+        for label in ["alertname", "chain", "node", "severity"] {
+            assert!(l["labels"].get(label).is_some(), "missing label {label}");
+        }
+        for key in [
+            "node_name",
+            "supply_ratio",
+            "shortfall",
+            "time_to_impact_days",
+            "recovery_days",
+            "cutoff_risk",
+            "drivers",
+            "backups",
+            "rejected_backups",
+        ] {
+            assert!(
+                l["assessment"].get(key).is_some(),
+                "missing assessment.{key}"
+            );
+        }
+        assert_eq!(l["fingerprint"].as_str().unwrap().len(), 16);
+    }
+    let euv = lines
+        .iter()
+        .find(|l| l["labels"]["node"] == "N20")
+        .expect("an alert on EUV tools");
+    assert_eq!(euv["status"], "firing");
+    assert_eq!(euv["endsAt"], "0001-01-01T00:00:00Z");
+    assert_eq!(euv["assessment"]["backups"][0]["grade"], "downgraded");
+    let final_state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&assessments).unwrap()).unwrap();
+    assert!(final_state
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["node_id"] == "N99"));
+}
+
+#[test]
+fn replay_reports_bad_lines_by_number_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("e.ndjson");
+    let good =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(SCENARIO)).unwrap();
+    let mut body = String::from("{not json\n");
+    body.push_str(r#"{"id":"x","type":"supplier_event","ts":"2024-01-01T00:00:00Z","incident":"i","firm":"P99999","kind":"fire","capacity_loss":0.5}"#);
+    body.push('\n');
+    body.push_str(&good);
+    std::fs::write(&events, body).unwrap();
+    let out = chainwatch(&["replay", "--map", MAP, "--events", events.to_str().unwrap()]);
+    assert!(out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("line 1: rejected"), "{err}");
+    assert!(
+        err.contains(r#"line 2 (x): rejected: firm: unknown firm "P99999""#),
+        "{err}"
+    );
+    assert!(err.contains("4 applied, 0 duplicate, 2 rejected"), "{err}");
+    assert!(text(&out.stdout).contains("\"N20\""));
+    let strict = chainwatch(&[
+        "replay",
+        "--strict",
+        "--map",
+        MAP,
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+}
+
+#[test]
+fn simulate_keeps_no_state_and_shows_what_if() {
+    let event = r#"{"id":"what-if","type":"supplier_event","ts":"2025-01-01T00:00:00Z","incident":"w","firm":"P105","kind":"fire","capacity_loss":1.0}"#;
+    let out = chainwatch(&["simulate", "--map", MAP, "--event", event]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["event"], "what-if");
+    let resist = report["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["node_id"] == "N32")
+        .expect("resist processing short without Tokyo Electron");
+    assert!(resist["shortfall"].as_f64().unwrap() > 0.9);
+    // With the 2023 controls as the base, the same fire finds more already short.
+    let base = chainwatch(&[
+        "simulate", "--map", MAP, "--base", SCENARIO, "--event", event,
+    ]);
+    assert!(base.status.success(), "{}", text(&base.stderr));
+}
+
+#[test]
+fn import_cset_writes_a_map_that_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_map = dir.path().join("excerpt.json");
+    let out = chainwatch(&[
+        "import",
+        "cset",
+        "tests/data/cset-excerpt",
+        "--out",
+        out_map.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let check = chainwatch(&["map", "check", out_map.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+}

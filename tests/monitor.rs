@@ -1,0 +1,163 @@
+//! The core end to end through events: alert lifecycle, idempotent replays,
+//! and recovery returning the map to its prior state.
+
+mod common;
+
+use chainwatch::alert::{fingerprint_hex, labels, Status};
+use chainwatch::assess::Severity;
+use chainwatch::config::CoreConfig;
+use chainwatch::event::decode;
+use chainwatch::monitor::Monitor;
+use chrono::{DateTime, Utc};
+use proptest::prelude::*;
+
+const MAP: &str = r#"{
+  "version": 1, "home": "CN",
+  "chains": [{"id": "ic", "name": "chips"}, {"id": "nev", "name": "cars"}],
+  "items": [
+    {"id": "A", "name": "wafer", "inventory_days": 0, "chains": ["ic", "nev"]},
+    {"id": "B", "name": "chip", "inventory_days": 0, "chains": ["ic"], "inputs": [{"item": "A"}]}
+  ],
+  "firms": [
+    {"id": "F1", "name": "One", "country": "JP", "produces": [{"item": "A", "share": 0.5, "spare": 0.2}]},
+    {"id": "F2", "name": "Two", "country": "KR", "produces": [{"item": "A", "share": 0.5, "spare": 0.2}]},
+    {"id": "H", "name": "Home Fab", "country": "CN", "produces": [{"item": "B", "share": 1.0}]}
+  ]
+}"#;
+
+fn event(id: &str, ts: &str, firm: &str, incident: &str, kind: &str, loss: f64) -> String {
+    if kind == "recovered" {
+        format!(
+            r#"{{"id":"{id}","type":"supplier_event","ts":"{ts}","incident":"{incident}","firm":"{firm}","kind":"recovered"}}"#
+        )
+    } else {
+        format!(
+            r#"{{"id":"{id}","type":"supplier_event","ts":"{ts}","incident":"{incident}","firm":"{firm}","kind":"{kind}","capacity_loss":{loss}}}"#
+        )
+    }
+}
+
+fn apply(m: &mut Monitor, json: &str) -> Vec<chainwatch::alert::AlertChange> {
+    let e = decode(json.as_bytes()).unwrap();
+    let ts: DateTime<Utc> = e.ts();
+    m.apply(&e, ts).unwrap().changes
+}
+
+#[test]
+fn severity_changes_resolve_the_old_alert_and_fire_the_new() {
+    let mut m = Monitor::new(common::map(MAP), CoreConfig::default());
+    // F1 loses 80% of its half: A = 0.6, shortfall 0.4, recovery unknown →
+    // risk 0.4: warning, on A in both chains and on B (ic) and firm H (ic).
+    let first = apply(
+        &mut m,
+        &event("e1", "2024-01-01T00:00:00Z", "F1", "i1", "fire", 0.8),
+    );
+    let a_ic: Vec<_> = first
+        .iter()
+        .filter(|c| c.labels["node"] == "A" && c.labels["chain"] == "ic")
+        .collect();
+    assert_eq!(a_ic.len(), 1);
+    assert_eq!(a_ic[0].status, Status::Firing);
+    assert_eq!(a_ic[0].labels["severity"], "warning");
+    assert!(first
+        .iter()
+        .any(|c| c.labels["node"] == "A" && c.labels["chain"] == "nev"));
+    assert!(
+        first.iter().any(|c| c.labels["node"] == "H"),
+        "home firm alerted"
+    );
+    assert!(
+        !first.iter().any(|c| c.labels["node"] == "F1"),
+        "foreign firm not alerted"
+    );
+    let warning_fp = a_ic[0].fingerprint.clone();
+    assert_eq!(
+        warning_fp,
+        fingerprint_hex(&labels("ic", "A", Severity::Warning))
+    );
+
+    // F2 burns too: A = 0.1 → risk 0.9 → critical.
+    let second = apply(
+        &mut m,
+        &event("e2", "2024-01-02T00:00:00Z", "F2", "i2", "fire", 0.8),
+    );
+    let a_ic: Vec<_> = second
+        .iter()
+        .filter(|c| c.labels["node"] == "A" && c.labels["chain"] == "ic")
+        .collect();
+    assert_eq!(a_ic.len(), 2);
+    assert_eq!(a_ic[0].status, Status::Resolved);
+    assert_eq!(a_ic[0].fingerprint, warning_fp);
+    assert_eq!(a_ic[0].ends_at, "2024-01-02T00:00:00Z");
+    assert_eq!(a_ic[1].status, Status::Firing);
+    assert_eq!(a_ic[1].labels["severity"], "critical");
+    assert_ne!(a_ic[1].fingerprint, warning_fp);
+
+    // Both recover: everything resolves, nothing stays open.
+    apply(
+        &mut m,
+        &event("e3", "2024-02-01T00:00:00Z", "F1", "i1", "recovered", 0.0),
+    );
+    let last = apply(
+        &mut m,
+        &event("e4", "2024-02-02T00:00:00Z", "F2", "i2", "recovered", 0.0),
+    );
+    assert!(last.iter().all(|c| c.status == Status::Resolved));
+    assert_eq!(m.open_alerts(), 0);
+}
+
+#[test]
+fn an_unknown_firm_is_an_error_and_changes_nothing() {
+    let mut m = Monitor::new(common::map(MAP), CoreConfig::default());
+    let e =
+        decode(event("bad", "2024-01-01T00:00:00Z", "NOPE", "i", "fire", 0.5).as_bytes()).unwrap();
+    let err = m.apply(&e, e.ts()).unwrap_err();
+    assert_eq!(err.reason(), "unknown_id");
+    assert!(err.to_string().contains("firm"));
+    assert!(m.assessments(e.ts()).is_empty());
+}
+
+fn incident() -> impl Strategy<Value = (usize, f64)> {
+    (0usize..3, 0.05f64..=1.0)
+}
+
+proptest! {
+    /// Applying any event a second time (same id) changes nothing.
+    #[test]
+    fn replaying_an_event_is_idempotent(events in prop::collection::vec(incident(), 1..8), dup in prop::collection::vec(any::<prop::sample::Index>(), 1..5)) {
+        let firms = ["F1", "F2", "H"];
+        let lines: Vec<String> = events.iter().enumerate().map(|(k, (f, loss))| {
+            event(&format!("e{k}"), &format!("2024-01-{:02}T00:00:00Z", k + 1), firms[*f], &format!("i{f}"), "fire", *loss)
+        }).collect();
+        let mut once = Monitor::new(common::map(MAP), CoreConfig::default());
+        let mut with_dups = Monitor::new(common::map(MAP), CoreConfig::default());
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        for (k, line) in lines.iter().enumerate() {
+            a.extend(apply(&mut once, line));
+            b.extend(apply(&mut with_dups, line));
+            for d in &dup {
+                let again = &lines[d.index(k + 1)];
+                prop_assert!(apply(&mut with_dups, again).is_empty());
+            }
+        }
+        prop_assert_eq!(a, b);
+    }
+
+    /// An incident followed by its recovery leaves the map as it was.
+    #[test]
+    fn recovery_returns_to_the_prior_state(base in prop::collection::vec(incident(), 0..4), extra in incident()) {
+        let firms = ["F1", "F2", "H"];
+        let mut m = Monitor::new(common::map(MAP), CoreConfig::default());
+        for (k, (f, loss)) in base.iter().enumerate() {
+            apply(&mut m, &event(&format!("b{k}"), "2024-01-01T00:00:00Z", firms[*f], &format!("base{k}"), "fire", *loss));
+        }
+        let before: Vec<f64> = m.engine().home_avail().to_vec();
+        let (f, loss) = extra;
+        apply(&mut m, &event("x", "2024-02-01T00:00:00Z", firms[f], "extra", "flood", loss));
+        apply(&mut m, &event("y", "2024-02-02T00:00:00Z", firms[f], "extra", "recovered", 0.0));
+        for (x, y) in before.iter().zip(m.engine().home_avail()) {
+            prop_assert!((x - y).abs() < 1e-9, "{x} vs {y}");
+        }
+    }
+}
