@@ -92,7 +92,7 @@ pub struct PropagationConfig {
 impl Default for PropagationConfig {
     fn default() -> Self {
         PropagationConfig {
-            epsilon: 1e-9,
+            epsilon: 1e-6,
             max_visits: 10_000,
         }
     }

@@ -93,8 +93,12 @@ impl Monitor {
     /// Re-judges nodes that moved plus every open alert (whose time to impact
     /// and recovery age with the clock), and updates the alert book.
     fn review(&mut self, moved: BTreeSet<NodeRef>, now: DateTime<Utc>) -> Vec<AlertChange> {
+        // Risk never exceeds the shortfall, so a node short by less than the
+        // warning threshold cannot alert: only open alerts need it judged.
+        let floor = self.config.thresholds.warning;
         let mut nodes: BTreeSet<NodeRef> = moved
             .into_iter()
+            .filter(|n| 1.0 - self.supply(*n) >= floor)
             .filter(|n| !self.chains_of(*n).is_empty())
             .collect();
         nodes.extend(self.book.open_nodes());
@@ -106,6 +110,13 @@ impl Monitor {
             changes.extend(self.book.update(&self.map, &chains, &assessment, now));
         }
         changes
+    }
+
+    fn supply(&self, node: NodeRef) -> f64 {
+        match node {
+            NodeRef::Item(i) => self.engine.home_avail()[i as usize],
+            NodeRef::Firm(f) => self.engine.firm_supply(f),
+        }
     }
 
     /// Chains a node is alerted in: an item's own chains; for a firm in the

@@ -186,12 +186,12 @@ fn a_critical_cycle_collapses_without_looping_forever() {
     let out = e.set(fire(&m, "x", "FE", 0.5, 10.0));
     // E = 0.5 × K, K = E: the only fixed point is 0, reached geometrically.
     // Each turn halves E; it stops once a turn moves it by less than epsilon
-    // (1e-9), i.e. with E about 2e-9, after some 30 turns.
-    assert!(e.home_avail()[m.item("E").unwrap() as usize] < 1e-8);
+    // (1e-6), i.e. with E about 2e-6, after some 20 turns.
+    assert!(e.home_avail()[m.item("E").unwrap() as usize] < 1e-5);
     assert!(!out.bounded);
     assert!(out.evaluations < 1_000, "{} evaluations", out.evaluations);
     e.end(&ShockKey::Incident("x".into()));
-    assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() < 1e-9));
+    assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() < 1e-12));
 }
 
 #[test]

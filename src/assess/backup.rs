@@ -1,6 +1,6 @@
 //! Backups for a short item: other producers with spare capacity and
 //! same-grade substitutes first, then downgraded substitutes. A candidate
-//! that is reached by a shock driving the shortfall shares a shocked upstream
+//! that is traced to a shock driving the shortfall shares a shocked upstream
 //! node with what it would replace, so it is rejected, with the reason.
 
 use std::collections::BTreeSet;
@@ -58,7 +58,6 @@ impl Assessor<'_> {
 
         // Other suppliers of the same item.
         let cut: Vec<(u32, Vec<u32>)> = engine.cut_lines(r, item);
-        let total: f64 = map.producers(item).iter().map(|l| l.share).sum();
         let off = map.lines_offset(item);
         for (k, line) in map.producers(item).iter().enumerate() {
             let firm = &map.firms[line.firm as usize];
@@ -72,21 +71,25 @@ impl Assessor<'_> {
                     self.describe(by.iter().copied())
                 ))
             } else if engine.line_output(l) < limit {
-                let shared: Vec<u32> = self
-                    .reach
-                    .drivers(Node::Line(l))
-                    .map(|(s, _)| s)
+                // Its own capacity shocks are known locally; a line short only
+                // through its inputs is short from the upstream already traced
+                // for this item, so no trace of its own is needed.
+                let own: Vec<u32> = engine
+                    .local()
+                    .line_drivers(map, l)
+                    .into_iter()
                     .filter(|s| drivers.contains(s))
                     .collect();
-                Some(if shared.is_empty() {
+                Some(if own.is_empty() {
                     format!(
-                        "itself short: producing at {:.0}% of capacity",
+                        "shares a shocked upstream node: producing at {:.0}% of capacity \
+                         on inputs short from the same shocks",
                         engine.line_output(l) * 100.0
                     )
                 } else {
                     format!(
                         "shares a shocked upstream node: hit by {}",
-                        self.describe(shared.into_iter())
+                        self.describe(own.into_iter())
                     )
                 })
             } else {
@@ -105,23 +108,19 @@ impl Assessor<'_> {
                     node: item_ref.id.clone(),
                     node_name: item_ref.name.clone(),
                     firm: Some(firm.id.clone()),
-                    coverage: if total > 0.0 {
-                        (line.share * line.spare / total).min(1.0)
-                    } else {
-                        0.0
-                    },
+                    coverage: (engine.producer_weight(item, line.share) * line.spare).min(1.0),
                     switch_days: self.config.backups.supplier_switch_days,
                 }),
             }
         }
 
-        // Substitute items, checked by reachability from the same shocks.
+        // Substitute items, checked by tracing them back to the same shocks.
         for sub in map.substitutes(item) {
             let to = &map.items[sub.to as usize];
             let node = Node::Avail(r, sub.to);
             let shared: Vec<u32> = self
-                .reach
                 .drivers(node)
+                .into_iter()
                 .map(|(s, _)| s)
                 .filter(|s| drivers.contains(s))
                 .collect();

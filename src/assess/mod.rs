@@ -5,13 +5,14 @@
 mod backup;
 mod risk;
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::CoreConfig;
-use crate::engine::{Engine, Node, ProfileIx, Reach};
+use crate::engine::{Engine, Node, ProfileIx};
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
 pub use backup::{Backup, RejectedBackup};
@@ -46,14 +47,15 @@ pub struct Assessment {
 pub struct Assessor<'a> {
     engine: &'a Engine,
     config: &'a CoreConfig,
-    reach: Reach,
+    /// Drivers already traced, by node: backups and firms ask again.
+    traced: RefCell<HashMap<Node, Vec<(u32, f64)>>>,
     now: DateTime<Utc>,
 }
 
 impl<'a> Assessor<'a> {
     pub fn new(engine: &'a Engine, config: &'a CoreConfig, now: DateTime<Utc>) -> Self {
         Assessor {
-            reach: engine.reach(),
+            traced: RefCell::new(HashMap::new()),
             engine,
             config,
             now,
@@ -62,6 +64,16 @@ impl<'a> Assessor<'a> {
 
     pub fn engine(&self) -> &Engine {
         self.engine
+    }
+
+    /// Shocks behind a node with the days of stock from each (memoised).
+    pub(super) fn drivers(&self, node: Node) -> Vec<(u32, f64)> {
+        if let Some(known) = self.traced.borrow().get(&node) {
+            return known.clone();
+        }
+        let found = self.engine.drivers(node);
+        self.traced.borrow_mut().insert(node, found.clone());
+        found
     }
 
     pub fn assess(&self, node: NodeRef) -> Assessment {
@@ -86,7 +98,7 @@ impl<'a> Assessor<'a> {
         let supply = self.engine.availability(home, item);
         let shortfall = self.shortfall(supply);
         let drivers: Vec<(u32, f64)> = if shortfall > 0.0 {
-            self.reach.drivers(Node::Avail(home, item)).collect()
+            self.drivers(Node::Avail(home, item))
         } else {
             Vec::new()
         };
@@ -97,7 +109,7 @@ impl<'a> Assessor<'a> {
             let source_drivers: Vec<(u32, f64)> = if source == item {
                 drivers.clone()
             } else {
-                self.reach.drivers(Node::Avail(home, source)).collect()
+                self.drivers(Node::Avail(home, source))
             };
             self.item_backups(source, home, &numbers(&source_drivers))
         } else {
@@ -120,21 +132,15 @@ impl<'a> Assessor<'a> {
     /// follow binding inputs down to an item with suppliers or substitutes.
     fn backup_source(&self, item: ItemIx, r: ProfileIx) -> ItemIx {
         let map = self.engine.map();
-        let limit = 1.0 - self.engine.epsilon();
         let mut at = item;
         // A chain of process steps is short; the bound only guards cycles.
         for _ in 0..map.items.len().min(64) {
             if !map.is_assembled(at) || !map.substitutes(at).is_empty() {
                 return at;
             }
-            let binding = map
-                .recipe(at)
-                .iter()
-                .map(|u| (self.engine.availability(r, u.item), u.item))
-                .filter(|(a, _)| *a < limit)
-                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let binding = self.most_short(r, map.recipe(at).iter());
             match binding {
-                Some((_, next)) => at = next,
+                Some(next) => at = next,
                 None => return at,
             }
         }
@@ -152,14 +158,14 @@ impl<'a> Assessor<'a> {
             if lines.is_empty() {
                 for u in map.consumes(firm) {
                     drivers.extend(
-                        self.reach
-                            .drivers(Node::Avail(r, u.item))
+                        self.drivers(Node::Avail(r, u.item))
+                            .into_iter()
                             .map(|(s, d)| (s, d + u.inventory_days)),
                     );
                 }
             } else {
                 for &l in lines {
-                    drivers.extend(self.reach.drivers(Node::Line(l)));
+                    drivers.extend(self.drivers(Node::Line(l)));
                 }
             }
         }
@@ -167,8 +173,7 @@ impl<'a> Assessor<'a> {
         // The input that binds hardest is where a backup helps.
         let (backups, rejected) = match self.binding_input(firm, r) {
             Some(input) if shortfall > 0.0 => {
-                let input_drivers: Vec<(u32, f64)> =
-                    self.reach.drivers(Node::Avail(r, input)).collect();
+                let input_drivers = self.drivers(Node::Avail(r, input));
                 self.item_backups(input, r, &numbers(&input_drivers))
             }
             _ => (Vec::new(), Vec::new()),
@@ -186,13 +191,21 @@ impl<'a> Assessor<'a> {
 
     fn binding_input(&self, firm: FirmIx, r: ProfileIx) -> Option<ItemIx> {
         let map = self.engine.map();
-        let limit = 1.0 - self.engine.epsilon();
         let recipe = map
             .lines_of_firm(firm)
             .iter()
             .flat_map(|l| map.recipe(map.line(*l).item).iter());
-        recipe
-            .chain(map.consumes(firm))
+        self.most_short(r, recipe.chain(map.consumes(firm)))
+    }
+
+    /// The input with the lowest availability to profile `r`, if any is short.
+    fn most_short<'i>(
+        &self,
+        r: ProfileIx,
+        inputs: impl Iterator<Item = &'i crate::map::Input>,
+    ) -> Option<ItemIx> {
+        let limit = 1.0 - self.engine.epsilon();
+        inputs
             .map(|u| (self.engine.availability(r, u.item), u.item))
             .filter(|(a, _)| *a < limit)
             .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))

@@ -1,5 +1,7 @@
 //! Command-line arguments and dispatch to one module per command.
 
+mod bench;
+mod genmap;
 mod import;
 mod input;
 mod map_check;
@@ -40,6 +42,11 @@ enum Command {
     /// What if: apply one event (optionally after a base history) and print
     /// the assessments, keeping no state.
     Simulate(simulate::Args),
+    /// Generate a tiered, scale-free synthetic chain map for benchmarks.
+    GenMap(genmap::Args),
+    /// Measure propagation on a generated map: latency percentiles, full
+    /// recomputation, assessment, memory.
+    Bench(bench::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,5 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => import::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::GenMap(args) => genmap::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

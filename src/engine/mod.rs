@@ -9,24 +9,25 @@
 //! ends, cycles included, which the tests check against [`Engine::recompute_full`].
 
 mod dependents;
+mod drivers;
 mod node;
 mod profiles;
 mod rank;
-mod reach;
 mod state;
+mod work;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::config::PropagationConfig;
 use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
+pub use drivers::ATTRIBUTION_FLOOR;
 pub use node::{Node, ProfileIx};
 pub use profiles::{Profile, ProfileKey, Rule};
-pub use reach::Reach;
 use state::LocalLosses;
+use work::Work;
 
 #[derive(Debug, Clone)]
 pub struct Active {
@@ -56,6 +57,9 @@ impl Outcome {
     }
 }
 
+/// Maps with fewer nodes than this never trade an update for a full sweep.
+const FULL_SWEEP_MIN_NODES: usize = 4096;
+
 pub struct Engine {
     map: Arc<ChainMap>,
     cfg: PropagationConfig,
@@ -74,6 +78,7 @@ pub struct Engine {
     profile_index: BTreeMap<ProfileKey, ProfileIx>,
     firm_profile: Vec<ProfileIx>,
     home: ProfileIx,
+    work: Work,
 }
 
 impl Engine {
@@ -93,8 +98,11 @@ impl Engine {
         );
         let mut profile_index = BTreeMap::new();
         profile_index.insert(ProfileKey::Open, 0);
+        let ranks = rank::item_ranks(&map);
+        let work = Work::new(map.line_count(), n_items, 2 * n_items + 2);
         Engine {
-            ranks: rank::item_ranks(&map),
+            work,
+            ranks,
             share_total,
             firms_by_country,
             shocks: BTreeMap::new(),
@@ -323,6 +331,18 @@ impl Engine {
             / lines.len() as f64
     }
 
+    /// A producer's weight in its item's supply: its share of the recorded
+    /// shares, so that the recorded producers stand for the whole market
+    /// (equal weights when no producer has a share).
+    pub fn producer_weight(&self, item: ItemIx, share: f64) -> f64 {
+        let total = self.share_total[item as usize];
+        if total > 0.0 {
+            share / total
+        } else {
+            1.0 / self.map.producers(item).len().max(1) as f64
+        }
+    }
+
     pub fn value(&self, node: Node) -> f64 {
         match node {
             Node::Line(l) => self.line_out[l as usize],
@@ -349,6 +369,7 @@ impl Engine {
             + self.ranks.capacity() * 4
             + self.firm_profile.capacity() * 2
             + self.firms_by_country.heap_bytes()
+            + self.work.heap_bytes()
             + profiles
     }
 
@@ -368,16 +389,10 @@ impl Engine {
                 let base = if map.is_assembled(i) {
                     combine(map.recipe(i).iter(), &p.avail)
                 } else {
-                    let total = self.share_total[i as usize];
-                    let producers = map.producers(i);
                     let off = map.lines_offset(i) as usize;
                     let mut sum = 0.0;
-                    for (k, line) in producers.iter().enumerate() {
-                        let w = if total > 0.0 {
-                            line.share / total
-                        } else {
-                            1.0 / producers.len() as f64
-                        };
+                    for (k, line) in map.producers(i).iter().enumerate() {
+                        let w = self.producer_weight(i, line.share);
                         sum += w * self.line_out[off + k] * (1.0 - p.cut(map, line));
                     }
                     sum
@@ -405,35 +420,56 @@ impl Engine {
     /// their damaged cone to 1 so that values may rise as well as fall.
     fn propagate(&mut self, sources: Vec<Node>, lift: bool) -> Outcome {
         let eps = self.cfg.epsilon;
-        let mut original: HashMap<u64, f64> = HashMap::new();
-        let mut heap: BinaryHeap<Reverse<(u32, u64)>> = BinaryHeap::new();
-        let mut queued: HashSet<u64> = HashSet::new();
-        let mut visits: HashMap<u64, u32> = HashMap::new();
-        let mut touched_firms: Vec<FirmIx> = Vec::new();
+        let mut work = std::mem::take(&mut self.work);
+        let slots = self.profiles.len();
         let mut outcome = Outcome::default();
+        let mut touched_firms: Vec<FirmIx> = Vec::new();
 
-        let mut start = sources;
-        if lift {
-            let cone = self.damaged_cone(&start);
-            for node in &cone {
-                original.entry(node.pack()).or_insert(self.value(*node));
-                self.set_value(*node, 1.0);
-            }
-            start.extend(cone);
+        let cone = if lift {
+            self.damaged_cone(&mut work, &sources)
+        } else {
+            Vec::new()
+        };
+        // Past this many evaluations the ordered full sweep, at a fraction of
+        // the cost per node, is cheaper than carrying on node by node.
+        // Small maps never fall back: the sweep saves nothing there, and the
+        // node-by-node path stays the one their tests exercise.
+        let nodes = self.map.line_count() + self.live_profiles().count() * self.map.items.len();
+        let budget = if nodes < FULL_SWEEP_MIN_NODES {
+            u64::MAX
+        } else {
+            nodes as u64
+        };
+        if (cone.len() as u64).saturating_mul(2) > budget {
+            self.work = work;
+            return self.recompute_full();
         }
-        for node in start {
-            let packed = node.pack();
-            if queued.insert(packed) {
-                heap.push(Reverse((self.rank(node), packed)));
-            }
+        work.begin(slots);
+        for node in &cone {
+            let ix = work.index(*node);
+            work.save(ix, self.value(*node));
+            self.set_value(*node, 1.0);
+        }
+        for node in sources.iter().chain(&cone) {
+            work.push(work.index(*node), self.rank(*node));
         }
         let mut dependents = Vec::new();
-        while let Some(Reverse((_, packed))) = heap.pop() {
-            queued.remove(&packed);
-            let node = Node::unpack(packed);
-            let count = visits.entry(packed).or_insert(0);
-            *count += 1;
-            if *count > self.cfg.max_visits {
+        while let Some(ix) = work.pop() {
+            if outcome.evaluations > budget {
+                // Undo the partial update so the sweep reports moves against
+                // the state before this change, then settle everything.
+                for &(ix, before) in &work.originals {
+                    let node = work.node(ix);
+                    self.set_value(node, before);
+                }
+                while work.pop().is_some() {}
+                self.work = work;
+                let mut full = self.recompute_full();
+                full.evaluations += outcome.evaluations;
+                return full;
+            }
+            let node = work.node(ix);
+            if work.visit(ix) > self.cfg.max_visits {
                 outcome.bounded = true;
                 continue;
             }
@@ -443,24 +479,21 @@ impl Engine {
             if new == old {
                 continue;
             }
-            original.entry(packed).or_insert(old);
+            work.save(ix, old);
             self.set_value(node, new);
             if (new - old).abs() <= eps {
                 continue;
             }
             dependents.clear();
             self.dependents(node, &mut dependents, &mut touched_firms);
-            for (dep, _) in &dependents {
-                let p = dep.pack();
-                if queued.insert(p) {
-                    heap.push(Reverse((self.rank(*dep), p)));
-                }
+            for dep in &dependents {
+                work.push(work.index(*dep), self.rank(*dep));
             }
         }
 
         let home = self.home;
-        for (packed, before) in original {
-            let node = Node::unpack(packed);
+        for &(ix, before) in &work.originals {
+            let node = work.node(ix);
             if (self.value(node) - before).abs() <= eps {
                 continue;
             }
@@ -470,6 +503,7 @@ impl Engine {
                 Node::Avail(..) => {}
             }
         }
+        self.work = work;
         outcome.items.sort_unstable();
         touched_firms.sort_unstable();
         touched_firms.dedup();
@@ -477,25 +511,29 @@ impl Engine {
         outcome
     }
 
-    /// Nodes downstream of `sources` that stand below full supply: the only
-    /// ones a lifted shock can raise.
-    fn damaged_cone(&self, sources: &[Node]) -> Vec<Node> {
+    /// Nodes downstream of `sources` that stand below full supply (sources
+    /// included): the only ones a lifted shock can raise.
+    fn damaged_cone(&self, work: &mut Work, sources: &[Node]) -> Vec<Node> {
         let limit = 1.0 - self.cfg.epsilon;
-        let mut seen: HashSet<u64> = sources.iter().map(|n| n.pack()).collect();
-        let mut stack: Vec<Node> = sources.to_vec();
-        // The sources themselves may sit on a cycle that holds them down.
-        let mut cone: Vec<Node> = sources
-            .iter()
-            .copied()
-            .filter(|n| self.value(*n) < limit)
-            .collect();
+        work.begin(self.profiles.len());
+        let mut stack: Vec<Node> = Vec::new();
+        let mut cone = Vec::new();
+        for node in sources {
+            if work.mark(work.index(*node)) {
+                stack.push(*node);
+                // The sources themselves may sit on a cycle that holds them down.
+                if self.value(*node) < limit {
+                    cone.push(*node);
+                }
+            }
+        }
         let mut deps = Vec::new();
         let mut ignored = Vec::new();
         while let Some(node) = stack.pop() {
             deps.clear();
             self.dependents(node, &mut deps, &mut ignored);
-            for (dep, _) in &deps {
-                if self.value(*dep) < limit && seen.insert(dep.pack()) {
+            for dep in &deps {
+                if self.value(*dep) < limit && work.mark(work.index(*dep)) {
                     cone.push(*dep);
                     stack.push(*dep);
                 }

@@ -1,0 +1,303 @@
+//! A measurement harness for propagation and assessment on a chain map.
+//!
+//! [`run`] builds an [`Engine`] on the map and applies a deterministic
+//! stream of realistic shocks straight to it (see [`stream`]): supplier
+//! incidents weighted towards big producers, their recoveries, price spikes,
+//! export controls and listings on a few items, and their ends.
+//!
+//! Measured, with `std::time::Instant` around each call:
+//! - building the engine (`Engine::new`);
+//! - every `Engine::set` / `Engine::end`, per kind of step: latency
+//!   percentiles, node evaluations, nodes moved;
+//! - `Engine::recompute_full` with the shocks in force at the end (median of
+//!   a few runs);
+//! - on a sample of events, what the monitor does next: building an
+//!   `Assessor` and assessing the alertable nodes the event moved (items in
+//!   a chain; home firms making such items). When an event moved more than
+//!   `max_assessed_nodes`, an even sample of them is assessed and the
+//!   event's cost extrapolated (reported apart from what was measured);
+//!   assessment stops for the rest of the run once `assess_budget` is spent;
+//! - `Engine::state_bytes` and `ChainMap::adjacency_bytes`.
+//!
+//! Not measured: decoding and normalising events (matching names, the 50%
+//! ownership rule, price baselines), the alert book, metrics, Kafka and HTTP;
+//! re-assessing alerts that stay open; memory other than the two byte counts
+//! (peak RSS is the caller's to read and put in the report). [`prepare`]
+//! times generation, validation and compilation when the caller wants them.
+//!
+//! Pure: no I/O, and the only clock read is the monotonic one being measured.
+
+mod report;
+pub mod stream;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::assess::Assessor;
+use crate::config::CoreConfig;
+use crate::engine::{Engine, Outcome};
+use crate::genmap::{generate, GenSpec};
+use crate::map::{validate, ChainMap, NodeRef, Problem};
+
+pub use report::{AssessStats, BenchReport, FullStats, KindStats, Latency, MapFacts, Preparation};
+pub use stream::{EventStream, Kind, ShockMaker, Step};
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchSpec {
+    /// Updates (sets and ends) applied to the engine.
+    pub events: usize,
+    pub seed: u64,
+    /// Events after which assessment is measured, spread evenly; 0 for none.
+    pub assessed_events: usize,
+    /// Most nodes assessed after one event, spread evenly over those it
+    /// moved; the event's full cost is extrapolated from them.
+    pub max_assessed_nodes: usize,
+    /// Time the whole run may spend assessing; once spent, no further event
+    /// is assessed (the report counts what was), so a slow assessor cannot
+    /// hold a benchmark for hours.
+    pub assess_budget: Duration,
+    /// Full recomputations timed at the end (the median is reported).
+    pub full_runs: usize,
+    /// Shocks the stream keeps in force, roughly.
+    pub target_active: usize,
+    /// Whether the stream issues export controls and listings (which split
+    /// buyers into profiles); off isolates what profiles cost.
+    pub measures: bool,
+    /// Propagation bounds and assessment settings.
+    pub config: CoreConfig,
+}
+
+impl BenchSpec {
+    pub fn new(events: usize, seed: u64) -> BenchSpec {
+        BenchSpec {
+            events,
+            seed,
+            assessed_events: 20,
+            max_assessed_nodes: 50,
+            assess_budget: Duration::from_secs(60),
+            full_runs: 3,
+            target_active: 50,
+            measures: true,
+            config: CoreConfig::default(),
+        }
+    }
+}
+
+impl Default for BenchSpec {
+    fn default() -> Self {
+        BenchSpec::new(1_000, 1)
+    }
+}
+
+/// A generated map failed validation: a generator bug, never bad input.
+#[derive(Debug, thiserror::Error)]
+#[error("generated map has {} problem(s), first: {}", problems.len(), problems.first().map(|p| p.to_string()).unwrap_or_default())]
+pub struct PrepareError {
+    pub problems: Vec<Problem>,
+}
+
+/// Generates, validates and compiles a map, timing each step. The document
+/// is dropped before returning so that it does not count against the run.
+pub fn prepare(spec: &GenSpec) -> Result<(Arc<ChainMap>, Preparation), PrepareError> {
+    let t = Instant::now();
+    let doc = generate(spec);
+    let generate_ms = ms(t.elapsed());
+    let t = Instant::now();
+    let problems = validate(&doc);
+    let validate_ms = ms(t.elapsed());
+    if !problems.is_empty() {
+        return Err(PrepareError { problems });
+    }
+    let t = Instant::now();
+    let map = ChainMap::compile(&doc);
+    let compile_ms = ms(t.elapsed());
+    drop(doc);
+    Ok((
+        Arc::new(map),
+        Preparation {
+            generate_ms,
+            validate_ms,
+            compile_ms,
+        },
+    ))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+#[derive(Default)]
+struct Tally {
+    times: Vec<Duration>,
+    evaluations: u64,
+    max_evaluations: u64,
+    items: usize,
+    firms: usize,
+}
+
+impl Tally {
+    fn add(&mut self, took: Duration, outcome: &Outcome) {
+        self.times.push(took);
+        self.evaluations += outcome.evaluations;
+        self.max_evaluations = self.max_evaluations.max(outcome.evaluations);
+        self.items += outcome.items.len();
+        self.firms += outcome.firms.len();
+    }
+
+    fn stats(&mut self, kind: &str) -> KindStats {
+        let n = self.times.len().max(1) as f64;
+        KindStats {
+            kind: kind.to_string(),
+            latency: Latency::of(&mut self.times),
+            mean_evaluations: self.evaluations as f64 / n,
+            max_evaluations: self.max_evaluations,
+            mean_items_moved: self.items as f64 / n,
+            mean_firms_moved: self.firms as f64 / n,
+        }
+    }
+}
+
+/// Nodes the monitor would judge after an update: items in some chain, and
+/// home firms that make such items (foreign firms show on their items).
+fn alertable(map: &ChainMap, outcome: &Outcome) -> Vec<NodeRef> {
+    outcome
+        .nodes()
+        .filter(|n| match *n {
+            NodeRef::Item(i) => !map.items[i as usize].chains.is_empty(),
+            NodeRef::Firm(f) => {
+                map.firms[f as usize].country == map.home
+                    && map
+                        .lines_of_firm(f)
+                        .iter()
+                        .any(|l| !map.items[map.line(*l).item as usize].chains.is_empty())
+            }
+        })
+        .collect()
+}
+
+/// Runs the benchmark `spec` describes on `map`.
+pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
+    let t = Instant::now();
+    let mut engine = Engine::new(Arc::clone(&map), spec.config.propagation.clone());
+    let engine_build_ms = ms(t.elapsed());
+
+    let mut stream = EventStream::new(Arc::clone(&map), spec.seed, spec.target_active);
+    stream.set_measures(spec.measures);
+    let mut tallies: Vec<Tally> = Kind::ALL.iter().map(|_| Tally::default()).collect();
+    let mut overall = Tally::default();
+    let mut bounded_updates = 0;
+    let stride = match spec.assessed_events {
+        0 => usize::MAX,
+        n => (spec.events / n).max(1),
+    };
+    let mut builds = Vec::new();
+    let mut per_node = Vec::new();
+    let mut per_event = Vec::new();
+    let mut nodes_total = 0usize;
+    let mut max_nodes = 0usize;
+    let mut assess_spent = Duration::ZERO;
+
+    for n in 0..spec.events {
+        let step = stream.next_step();
+        let kind = step.kind();
+        let t = Instant::now();
+        let outcome = match step {
+            Step::Set(_, shock) => engine.set(shock),
+            Step::End(_, key) => engine.end(&key),
+        };
+        let took = t.elapsed();
+        bounded_updates += usize::from(outcome.bounded);
+        if let Some(k) = Kind::ALL.iter().position(|k| *k == kind) {
+            tallies[k].add(took, &outcome);
+        }
+        overall.add(took, &outcome);
+
+        let budget_left = assess_spent < spec.assess_budget;
+        if n % stride == stride - 1 && builds.len() < spec.assessed_events && budget_left {
+            let nodes = alertable(&map, &outcome);
+            let t = Instant::now();
+            let assessor = Assessor::new(&engine, &spec.config, stream.now());
+            let built = t.elapsed();
+            builds.push(built);
+            assess_spent += built;
+            let step = nodes.len().div_ceil(spec.max_assessed_nodes.max(1)).max(1);
+            let mut spent = Duration::ZERO;
+            let mut sampled = 0u32;
+            for node in nodes.iter().step_by(step) {
+                if assess_spent + spent >= spec.assess_budget && sampled > 0 {
+                    break;
+                }
+                let t = Instant::now();
+                black_box(assessor.assess(*node));
+                let took = t.elapsed();
+                per_node.push(took);
+                spent += took;
+                sampled += 1;
+            }
+            assess_spent += spent;
+            let scale = nodes.len() as f64 / f64::from(sampled.max(1));
+            per_event.push(spent.mul_f64(scale));
+            nodes_total += nodes.len();
+            max_nodes = max_nodes.max(nodes.len());
+        }
+    }
+
+    let mut full_times = Vec::new();
+    let mut full = Outcome::default();
+    for _ in 0..spec.full_runs {
+        let t = Instant::now();
+        full = engine.recompute_full();
+        full_times.push(t.elapsed());
+    }
+    full_times.sort_unstable();
+
+    let assessed = builds.len();
+    let by_kind = Kind::ALL
+        .iter()
+        .zip(tallies.iter_mut())
+        .filter(|(_, t)| !t.times.is_empty())
+        .map(|(k, t)| t.stats(k.as_str()))
+        .collect();
+    BenchReport {
+        seed: spec.seed,
+        map: MapFacts {
+            firms: map.firms.len(),
+            items: map.items.len(),
+            production_lines: map.line_count(),
+            dependency_edges: map.dependency_edges(),
+            countries: map.country_count(),
+            adjacency_bytes: map.adjacency_bytes(),
+        },
+        preparation: None,
+        engine_build_ms,
+        by_kind,
+        overall: overall.stats("all"),
+        bounded_updates,
+        shocks_in_force_at_end: engine.shocks().count(),
+        buyer_profiles_at_end: engine.live_profiles().count(),
+        full_recompute: FullStats {
+            runs: full_times.len(),
+            median_ms: full_times.get(full_times.len() / 2).map_or(0.0, |d| ms(*d)),
+            min_ms: full_times.first().map_or(0.0, |d| ms(*d)),
+            max_ms: full_times.last().map_or(0.0, |d| ms(*d)),
+            evaluations: full.evaluations,
+            bounded: full.bounded,
+        },
+        assessment: AssessStats {
+            events: assessed,
+            build: Latency::of(&mut builds),
+            mean_nodes: nodes_total as f64 / assessed.max(1) as f64,
+            max_nodes,
+            per_node: Latency::of(&mut per_node),
+            per_event: Latency::of(&mut per_event),
+            budget_spent: assess_spent >= spec.assess_budget,
+        },
+        state_bytes: engine.state_bytes(),
+        peak_rss_bytes: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

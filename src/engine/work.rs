@@ -1,0 +1,191 @@
+//! Scratch space for one propagation, kept between propagations so that the
+//! hot path allocates nothing: dense per-node stamps instead of hash sets, and
+//! a bucket queue by evaluation rank instead of a binary heap.
+//!
+//! A node's dense index is its line index, or `lines + slot × items + item`
+//! for an availability. Stamps compare against an epoch that advances per
+//! propagation, so nothing is cleared between runs.
+
+use super::node::{Node, ProfileIx};
+
+#[derive(Debug, Default)]
+pub struct Work {
+    lines: usize,
+    items: usize,
+    epoch: u32,
+    /// Epoch in which the node was queued and not yet popped.
+    queued: Vec<u32>,
+    /// Epoch of the node's visit count; counts from older epochs are stale.
+    visit_epoch: Vec<u32>,
+    visits: Vec<u32>,
+    /// Epoch in which the node's value before this propagation was saved.
+    saved: Vec<u32>,
+    /// (dense index, value before this propagation) of every node changed.
+    pub originals: Vec<(u32, f64)>,
+    buckets: Vec<Vec<u32>>,
+    cursor: usize,
+    pending: usize,
+}
+
+impl Work {
+    pub fn new(lines: usize, items: usize, ranks: usize) -> Work {
+        Work {
+            lines,
+            items,
+            buckets: vec![Vec::new(); ranks],
+            cursor: ranks,
+            ..Work::default()
+        }
+    }
+
+    /// Starts a propagation over `slots` profile slots.
+    pub fn begin(&mut self, slots: usize) {
+        let size = self.lines + slots * self.items;
+        if self.queued.len() < size {
+            self.queued.resize(size, 0);
+            self.visit_epoch.resize(size, 0);
+            self.visits.resize(size, 0);
+            self.saved.resize(size, 0);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            // After 4 billion propagations, stamps could alias: clear once.
+            self.queued.iter_mut().for_each(|s| *s = 0);
+            self.visit_epoch.iter_mut().for_each(|s| *s = 0);
+            self.saved.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+        self.originals.clear();
+        self.cursor = self.buckets.len();
+        self.pending = 0;
+    }
+
+    pub fn index(&self, node: Node) -> u32 {
+        match node {
+            Node::Line(l) => l,
+            Node::Avail(r, i) => (self.lines + r as usize * self.items + i as usize) as u32,
+        }
+    }
+
+    pub fn node(&self, index: u32) -> Node {
+        let ix = index as usize;
+        if ix < self.lines {
+            Node::Line(index)
+        } else {
+            let rest = ix - self.lines;
+            Node::Avail((rest / self.items) as ProfileIx, (rest % self.items) as u32)
+        }
+    }
+
+    /// Queues a node unless it is already waiting; returns whether it was queued.
+    pub fn push(&mut self, index: u32, rank: u32) -> bool {
+        let slot = &mut self.queued[index as usize];
+        if *slot == self.epoch {
+            return false;
+        }
+        *slot = self.epoch;
+        let r = rank as usize;
+        self.buckets[r].push(index);
+        self.pending += 1;
+        if r < self.cursor {
+            self.cursor = r;
+        }
+        true
+    }
+
+    /// The waiting node of lowest rank.
+    pub fn pop(&mut self) -> Option<u32> {
+        if self.pending == 0 {
+            return None;
+        }
+        while self.cursor < self.buckets.len() {
+            if let Some(index) = self.buckets[self.cursor].pop() {
+                self.pending -= 1;
+                self.queued[index as usize] = 0;
+                return Some(index);
+            }
+            self.cursor += 1;
+        }
+        None
+    }
+
+    /// Counts a visit; returns the count so far in this propagation.
+    pub fn visit(&mut self, index: u32) -> u32 {
+        let i = index as usize;
+        if self.visit_epoch[i] != self.epoch {
+            self.visit_epoch[i] = self.epoch;
+            self.visits[i] = 0;
+        }
+        self.visits[i] += 1;
+        self.visits[i]
+    }
+
+    /// Remembers a node's value before its first change in this propagation.
+    pub fn save(&mut self, index: u32, value: f64) {
+        let i = index as usize;
+        if self.saved[i] != self.epoch {
+            self.saved[i] = self.epoch;
+            self.originals.push((index, value));
+        }
+    }
+
+    /// Marks a node seen for a walk (shares the `saved` stamp's meaning only
+    /// within one call; walks use their own epoch via `begin`).
+    pub fn mark(&mut self, index: u32) -> bool {
+        let i = index as usize;
+        if self.visit_epoch[i] == self.epoch {
+            return false;
+        }
+        self.visit_epoch[i] = self.epoch;
+        self.visits[i] = 0;
+        true
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.queued.capacity() * 4
+            + self.visit_epoch.capacity() * 4
+            + self.visits.capacity() * 4
+            + self.saved.capacity() * 4
+            + self.originals.capacity() * 12
+            + self
+                .buckets
+                .iter()
+                .map(|b| b.capacity() * 4 + 24)
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_by_rank_and_dedups() {
+        let mut w = Work::new(4, 3, 10);
+        w.begin(2);
+        assert!(w.push(2, 5));
+        assert!(!w.push(2, 5));
+        assert!(w.push(1, 3));
+        assert!(w.push(w.index(Node::Avail(1, 2)), 7));
+        assert_eq!(w.pop(), Some(1));
+        assert_eq!(w.pop(), Some(2));
+        // A back edge: a lower rank pushed later is popped next.
+        assert!(w.push(0, 1));
+        assert_eq!(w.pop(), Some(0));
+        let last = w.pop().unwrap();
+        assert_eq!(w.node(last), Node::Avail(1, 2));
+        assert_eq!(w.pop(), None);
+        w.begin(2);
+        assert!(w.push(2, 5), "a new propagation starts clean");
+    }
+
+    #[test]
+    fn visits_restart_each_propagation() {
+        let mut w = Work::new(2, 1, 2);
+        w.begin(1);
+        assert_eq!(w.visit(0), 1);
+        assert_eq!(w.visit(0), 2);
+        w.begin(1);
+        assert_eq!(w.visit(0), 1);
+    }
+}
