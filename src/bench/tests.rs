@@ -136,3 +136,56 @@ fn trace_tmp() {
         );
     }
 }
+
+#[test]
+#[ignore = "temporary scc"]
+fn scc_tmp() {
+    let firms = env("CHAINWATCH_BENCH_FIRMS", 100_000);
+    let (map, _) = match prepare(&GenSpec::new(firms, 1)) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    let n = map.items.len();
+    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut crit: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for i in 0..n as u32 {
+        for u in map.recipe(i) {
+            adj[u.item as usize].push(i);
+            if u.critical { crit[u.item as usize].push(i); }
+        }
+        for l in map.producers(i) {
+            for u in map.consumes(l.firm) {
+                adj[u.item as usize].push(i);
+                if u.critical { crit[u.item as usize].push(i); }
+            }
+        }
+    }
+    for a in adj.iter_mut().chain(crit.iter_mut()) { a.sort_unstable(); a.dedup(); }
+    // Kosaraju
+    fn order(adj: &[Vec<u32>]) -> Vec<u32> {
+        let n = adj.len(); let mut seen = vec![false; n]; let mut out = Vec::new();
+        for s in 0..n { if seen[s] { continue; } seen[s] = true; let mut st = vec![(s, 0usize)];
+            while let Some((v, k)) = st.last_mut() { if let Some(&w) = adj[*v].get(*k) { *k += 1; if !seen[w as usize] { seen[w as usize] = true; st.push((w as usize, 0)); } } else { out.push(*v as u32); st.pop(); } } }
+        out
+    }
+    let sccs = |adj: &[Vec<u32>]| -> Vec<u32> {
+        let n = adj.len();
+        let mut radj: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (v, ws) in adj.iter().enumerate() { for w in ws { radj[*w as usize].push(v as u32); } }
+        let ord = order(adj);
+        let mut comp = vec![u32::MAX; n]; let mut c = 0;
+        for &s in ord.iter().rev() { if comp[s as usize] != u32::MAX { continue; } let mut st = vec![s]; comp[s as usize] = c;
+            while let Some(v) = st.pop() { for &w in &radj[v as usize] { if comp[w as usize] == u32::MAX { comp[w as usize] = c; st.push(w); } } } c += 1; }
+        comp
+    };
+    for (name, g) in [("all", &adj), ("critical", &crit)] {
+        let comp = sccs(g);
+        let mut size = std::collections::HashMap::new();
+        for c in &comp { *size.entry(*c).or_insert(0usize) += 1; }
+        let mut big: Vec<usize> = size.values().copied().filter(|s| *s > 1).collect();
+        big.sort_unstable_by(|a, b| b.cmp(a));
+        let cyclic_items: Vec<u32> = (0..n as u32).filter(|i| size[&comp[*i as usize]] > 1).collect();
+        let lines: usize = cyclic_items.iter().map(|i| map.producers(*i).len()).sum();
+        eprintln!("{name}: {} non-trivial SCCs, sizes {:?}, items in cycles {} of {n}, their lines {} of {}", big.len(), &big[..big.len().min(10)], cyclic_items.len(), lines, map.line_count());
+    }
+}

@@ -83,14 +83,6 @@ pub enum ImportError {
     Overlay { origin: String, message: String },
     /// The converter produced a map the validator rejects: a bug in the
     /// converter or an overlay it did not foresee, never silently written out.
-    #[error("the imported map breaks {} rule(s):\n{}", problems.len(), list(problems))]
+    #[error("the imported map breaks {} rule(s):\n{}", problems.len(), crate::map::list_problems(problems))]
     Invalid { problems: Vec<Problem> },
-}
-
-fn list(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("  {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

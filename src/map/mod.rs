@@ -16,6 +16,6 @@ pub use compiled::{
 pub use csr::Csr;
 pub use doc::*;
 pub use load::{load_file, parse_str};
-pub use problem::{MapError, Problem};
+pub use problem::{list as list_problems, MapError, Problem};
 pub use summary::Summary;
 pub use validate::{is_country_code, validate, SHARE_SUM_TOLERANCE};

@@ -37,7 +37,8 @@ pub enum MapError {
     },
 }
 
-fn list(problems: &[Problem]) -> String {
+/// Problems one per line, indented, for error messages.
+pub fn list(problems: &[Problem]) -> String {
     problems
         .iter()
         .map(|p| format!("  {p}"))
