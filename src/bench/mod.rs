@@ -12,10 +12,11 @@
 //! - `Engine::recompute_full` with the shocks in force at the end (median of
 //!   a few runs);
 //! - on a sample of events, what the monitor does next: building an
-//!   `Assessor` and assessing the alertable nodes the event moved (items in
-//!   a chain; home firms making such items). When an event moved more than
-//!   `max_assessed_nodes`, an even sample of them is assessed and the
-//!   event's cost extrapolated (reported apart from what was measured);
+//!   `Assessor` and assessing the nodes the monitor would judge: those the
+//!   event moved that are short by at least the warning threshold and
+//!   alerted in some chain (open alerts are not modelled). When there are
+//!   more than `max_assessed_nodes`, an even sample of them is assessed and
+//!   the event's cost extrapolated (reported apart from what was measured);
 //!   assessment stops for the rest of the run once `assess_budget` is spent;
 //! - `Engine::state_bytes` and `ChainMap::adjacency_bytes`.
 //!
@@ -159,15 +160,24 @@ impl Tally {
     }
 }
 
-/// Nodes the monitor would judge after an update: items in some chain, and
-/// home firms that make such items (foreign firms show on their items).
-fn alertable(map: &ChainMap, outcome: &Outcome) -> Vec<NodeRef> {
+/// Nodes the monitor judges after an update (`Monitor::review`): those it
+/// moved that are short by at least the warning threshold (risk never
+/// exceeds the shortfall, so nothing shorter can alert) and are alerted in
+/// some chain: items in a chain, home firms making such items. Open alerts,
+/// which the monitor re-judges too, are not modelled here.
+fn alertable(engine: &Engine, config: &CoreConfig, outcome: &Outcome) -> Vec<NodeRef> {
+    let map = engine.map();
+    let floor = config.thresholds.warning;
     outcome
         .nodes()
         .filter(|n| match *n {
-            NodeRef::Item(i) => !map.items[i as usize].chains.is_empty(),
+            NodeRef::Item(i) => {
+                1.0 - engine.home_avail()[i as usize] >= floor
+                    && !map.items[i as usize].chains.is_empty()
+            }
             NodeRef::Firm(f) => {
                 map.firms[f as usize].country == map.home
+                    && 1.0 - engine.firm_supply(f) >= floor
                     && map
                         .lines_of_firm(f)
                         .iter()
@@ -216,7 +226,7 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
 
         let budget_left = assess_spent < spec.assess_budget;
         if n % stride == stride - 1 && builds.len() < spec.assessed_events && budget_left {
-            let nodes = alertable(&map, &outcome);
+            let nodes = alertable(&engine, &spec.config, &outcome);
             let t = Instant::now();
             let assessor = Assessor::new(&engine, &spec.config, stream.now());
             let built = t.elapsed();

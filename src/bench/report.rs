@@ -93,7 +93,8 @@ pub struct AssessStats {
     pub events: usize,
     /// Building an `Assessor`.
     pub build: Latency,
-    /// Alertable nodes an assessed event moved.
+    /// Nodes to judge after an assessed event (moved, short by at least the
+    /// warning threshold, alerted in some chain).
     pub mean_nodes: f64,
     pub max_nodes: usize,
     /// Assessing one node (every node assessed, sampled or not).
@@ -206,7 +207,7 @@ impl fmt::Display for BenchReport {
         let a = &self.assessment;
         writeln!(
             f,
-            "assessment after {} event(s){}, {:.0} alertable nodes moved per event (max {}), ms:",
+            "assessment after {} event(s){}, {:.0} nodes to judge per event (max {}), ms:",
             a.events,
             if a.budget_spent {
                 " (time budget spent)"
