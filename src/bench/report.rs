@@ -225,7 +225,7 @@ impl fmt::Display for BenchReport {
         for (what, l) in [
             ("assessor build", &a.build),
             ("one node", &a.per_node),
-            ("all moved nodes", &a.per_event),
+            ("all to judge", &a.per_event),
         ] {
             writeln!(
                 f,
