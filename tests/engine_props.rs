@@ -254,6 +254,26 @@ fn to_shock(map: &ChainMap, key: usize, raw: &RawEffect) -> Shock {
     )
 }
 
+/// Applies one operation, keeping `active` as the shocks in force.
+fn apply(
+    engine: &mut Engine,
+    map: &ChainMap,
+    active: &mut BTreeMap<usize, Shock>,
+    op: &Op,
+) -> chainwatch::engine::Outcome {
+    match op {
+        Op::Set(k, e) => {
+            let s = to_shock(map, *k, e);
+            active.insert(*k, s.clone());
+            engine.set(s)
+        }
+        Op::End(k) => {
+            active.remove(k);
+            engine.end(&ShockKey::Incident(format!("k{k}")))
+        }
+    }
+}
+
 fn settled(map: &Arc<ChainMap>, active: &BTreeMap<usize, Shock>) -> Engine {
     let mut e = Engine::new(Arc::clone(map), exact());
     for s in active.values() {
@@ -287,18 +307,8 @@ proptest! {
         let mut engine = Engine::new(Arc::clone(&map), exact());
         let mut active: BTreeMap<usize, Shock> = BTreeMap::new();
         for op in &ops {
-            match op {
-                Op::Set(k, e) => {
-                    let s = to_shock(&map, *k, e);
-                    active.insert(*k, s.clone());
-                    let out = engine.set(s);
-                    prop_assert!(!out.bounded);
-                }
-                Op::End(k) => {
-                    active.remove(k);
-                    engine.end(&ShockKey::Incident(format!("k{k}")));
-                }
-            }
+            let out = apply(&mut engine, &map, &mut active, op);
+            prop_assert!(!out.bounded);
             for v in engine.home_avail() {
                 prop_assert!((0.0..=1.0).contains(v));
             }
@@ -314,17 +324,7 @@ proptest! {
         let mut coarse = Engine::new(Arc::clone(&map), PropagationConfig::default());
         let mut active: BTreeMap<usize, Shock> = BTreeMap::new();
         for op in &ops {
-            match op {
-                Op::Set(k, e) => {
-                    let s = to_shock(&map, *k, e);
-                    active.insert(*k, s.clone());
-                    coarse.set(s);
-                }
-                Op::End(k) => {
-                    active.remove(k);
-                    coarse.end(&ShockKey::Incident(format!("k{k}")));
-                }
-            }
+            apply(&mut coarse, &map, &mut active, op);
         }
         assert_same(&coarse, &settled(&map, &active), &map, 1e-4)?;
     }
