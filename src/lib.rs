@@ -2,8 +2,9 @@
 //!
 //! The library is the pure core: the chain map, events and their
 //! normalisation into shocks, incremental propagation, assessment with
-//! backups, and the alert lifecycle. It does no I/O and reads no clock; the
-//! binary's commands are thin shells around it.
+//! backups, and the alert lifecycle. None of those modules does I/O or reads
+//! a clock. [`service`] is the one shell kept in the library (so that tests
+//! can run it in process): Kafka clients and the admin HTTP listener.
 
 pub mod alert;
 pub mod assess;
@@ -16,4 +17,5 @@ pub mod import;
 pub mod map;
 pub mod monitor;
 pub mod normalise;
+pub mod service;
 pub mod shock;

@@ -35,6 +35,9 @@ pub struct Monitor {
     engine: Engine,
     book: AlertBook,
     seen: HashSet<String>,
+    /// Chains this monitor alerts in; `None` for all. A worker of the
+    /// streaming service owns some chains and must not alert in the others.
+    scope: Option<BTreeSet<u16>>,
 }
 
 impl Monitor {
@@ -44,8 +47,21 @@ impl Monitor {
             normaliser: Normaliser::new(&config),
             book: AlertBook::default(),
             seen: HashSet::new(),
+            scope: None,
             config,
             map,
+        }
+    }
+
+    /// A monitor that alerts only in `chains` (map chain indices). It still
+    /// applies every event to the whole map: a chain's assessments (drivers,
+    /// backups through substitutes and other producers) depend on shocks far
+    /// outside the chain's own nodes. Its alert state changes are exactly
+    /// those of an unscoped monitor restricted to `chains`.
+    pub fn scoped(map: Arc<ChainMap>, config: CoreConfig, chains: BTreeSet<u16>) -> Monitor {
+        Monitor {
+            scope: Some(chains),
+            ..Monitor::new(map, config)
         }
     }
 
@@ -119,10 +135,20 @@ impl Monitor {
         }
     }
 
+    /// Chains a node is alerted in by this monitor: [`Monitor::map_chains_of`]
+    /// within the monitor's scope.
+    pub fn chains_of(&self, node: NodeRef) -> Vec<u16> {
+        let mut chains = self.map_chains_of(node);
+        if let Some(scope) = &self.scope {
+            chains.retain(|c| scope.contains(c));
+        }
+        chains
+    }
+
     /// Chains a node is alerted in: an item's own chains; for a firm in the
     /// home country, the chains of what it makes. Foreign firms' trouble shows
     /// on the items they make, so they are not alerted on by name.
-    pub fn chains_of(&self, node: NodeRef) -> Vec<u16> {
+    pub fn map_chains_of(&self, node: NodeRef) -> Vec<u16> {
         match node {
             NodeRef::Item(i) => self.map.items[i as usize].chains.clone(),
             NodeRef::Firm(f) => {

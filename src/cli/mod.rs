@@ -5,7 +5,10 @@ mod genmap;
 mod import;
 mod input;
 mod map_check;
+mod produce;
 mod replay;
+mod run_service;
+mod service_args;
 mod simulate;
 mod text;
 
@@ -47,6 +50,11 @@ enum Command {
     /// Measure propagation on a generated map: latency percentiles, full
     /// recomputation, assessment, memory.
     Bench(bench::Args),
+    /// The streaming service: consume events from Kafka, publish alert
+    /// state changes, serve /metrics, /livez, /readyz.
+    Run(run_service::Args),
+    /// Send events from an NDJSON file (or stdin) to Kafka.
+    Produce(produce::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,5 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => simulate::run(args),
         Command::GenMap(args) => genmap::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Run(args) => run_service::run(args),
+        Command::Produce(args) => produce::run(args),
     }
 }

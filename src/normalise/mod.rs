@@ -12,6 +12,7 @@
 //! indices of the map passed to [`Normaliser::normalise`].
 
 mod error;
+mod ids;
 mod index;
 mod names;
 mod ownership;
@@ -22,6 +23,7 @@ mod supplier;
 mod tests;
 
 pub use error::NormaliseError;
+pub use ids::check_ids;
 pub use index::MapIndex;
 pub use names::{normalise_name, MatchedBy, NameIndex, TargetMatch};
 pub use ownership::{Controlled, OwnedBy, Spread, CONTROL_SHARE};

@@ -1,0 +1,255 @@
+//! The assess role: owns the chains of the chain-events partitions the
+//! consumer group gives it. Per partition it keeps a monitor scoped to that
+//! partition's chains; on assignment it rebuilds the monitor from the
+//! partition's history before reporting ready. Each event is applied at its
+//! own time (as `replay` does), its alert state changes are published to the
+//! alerts topic keyed by fingerprint, and only when they are acknowledged is
+//! the event's offset stored. Re-delivered events are idempotent by event id;
+//! after a restart, changes already on the alerts topic are not sent again.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::config::Role;
+use super::context::{GroupContext, RebalanceEvent};
+use super::deadletter::{self, Refusal};
+use super::{headers, kafka, rebuild, route, Ctx, ProduceFailed, ServiceError};
+use crate::alert::Status;
+use crate::event::decode;
+use crate::monitor::Monitor;
+
+/// What a worker holds for one partition it owns.
+struct Owned {
+    monitor: Monitor,
+    /// Change ids already on the alerts topic: found there at the rebuild,
+    /// or sent since.
+    published: HashSet<String>,
+}
+
+pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
+    let group = format!("{}-assess", ctx.config.kafka.group_prefix);
+    let topic = ctx.config.topics.chain_events.clone();
+    let (context, mut rebalances) = GroupContext::new(Role::Assess);
+    let consumer: StreamConsumer<GroupContext> = kafka::consumer_config(&ctx.config.kafka, &group)
+        .create_with_context(context)
+        .map_err(ServiceError::kafka("create the assess consumer"))?;
+    consumer
+        .subscribe(&[&topic])
+        .map_err(ServiceError::kafka("subscribe to the chain-events topic"))?;
+    let producer = kafka::producer(&ctx.config.kafka).map_err(ServiceError::Setup)?;
+    let partitions =
+        kafka::partition_count(consumer.client(), &topic).unwrap_or(ctx.config.kafka.partitions);
+    tracing::info!(%group, %topic, partitions, "assess started");
+
+    let mut owned: BTreeMap<i32, Owned> = BTreeMap::new();
+    loop {
+        tokio::select! {
+            _ = ctx.shutdown.wait() => break,
+            Some(ev) = rebalances.recv() => {
+                match ev {
+                    RebalanceEvent::Revoked(list) => {
+                        for (_, p) in &list {
+                            owned.remove(p);
+                        }
+                        tracing::info!(role = "assess", revoked = ?list, "rebalance");
+                    }
+                    RebalanceEvent::Assigned(list) => {
+                        tracing::info!(role = "assess", assigned = ?list, "rebalance");
+                        ctx.health.set_ready(Role::Assess, false);
+                        let fresh: Vec<i32> = list.iter().map(|(_, p)| *p).filter(|p| !owned.contains_key(p)).collect();
+                        match tokio::task::block_in_place(|| take_over(&ctx, &consumer, &topic, partitions, &fresh)) {
+                            Ok(built) => owned.extend(built),
+                            Err(ServiceError::ShuttingDown) => break,
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                let held = consumer.assignment().map(|a| a.count()).unwrap_or(0);
+                ctx.metrics.assigned_partitions.with_label_values(&["assess"]).set(held as i64);
+                ctx.health.set_ready(Role::Assess, true);
+            }
+            msg = consumer.recv() => {
+                let msg = match msg {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "assess consumer error");
+                        continue;
+                    }
+                };
+                let p = msg.partition();
+                if !owned.contains_key(&p) {
+                    // A record before its assignment was announced: build now.
+                    match tokio::task::block_in_place(|| take_over(&ctx, &consumer, &topic, partitions, &[p])) {
+                        Ok(built) => owned.extend(built),
+                        Err(ServiceError::ShuttingDown) => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                let Some(state) = owned.get_mut(&p) else { continue };
+                let started = Instant::now();
+                if handle(&ctx, &producer, state, &msg).await.is_err() {
+                    break;
+                }
+                ctx.metrics.event_seconds.observe(started.elapsed().as_secs_f64());
+                if let Err(e) = consumer.store_offset(msg.topic(), p, msg.offset()) {
+                    tracing::warn!(error = %e, "cannot store an assess offset");
+                }
+            }
+        }
+    }
+    ctx.health.set_ready(Role::Assess, false);
+    super::ingest::finish(&ctx, &consumer, &producer);
+    Ok(())
+}
+
+/// Builds the state of each partition in `parts` from its history.
+fn take_over(
+    ctx: &Ctx,
+    consumer: &StreamConsumer<GroupContext>,
+    topic: &str,
+    partitions: i32,
+    parts: &[i32],
+) -> Result<Vec<(i32, Owned)>, ServiceError> {
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tpl = TopicPartitionList::new();
+    for p in parts {
+        tpl.add_partition(topic, *p);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .map_err(ServiceError::kafka("read committed offsets"))?;
+    let mut built = Vec::new();
+    for &p in parts {
+        let upto = match committed.find_partition(topic, p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => o,
+            _ => 0,
+        };
+        let started = Instant::now();
+        let chains = route::chains_in(&ctx.map, p, partitions);
+        let names: HashSet<String> = chains
+            .iter()
+            .map(|c| ctx.map.chains[*c as usize].id.clone())
+            .collect();
+        let mut monitor = rebuild::fresh_monitor(ctx, chains);
+        let read = rebuild::replay_partition(ctx, topic, p, upto, &mut monitor)?;
+        let published = if names.is_empty() {
+            HashSet::new()
+        } else {
+            rebuild::published_changes(ctx, &names)?
+        };
+        ctx.metrics
+            .rebuilt_events
+            .with_label_values(&[&p.to_string()])
+            .inc_by(read);
+        tracing::info!(
+            partition = p,
+            chains = ?names,
+            events = read,
+            committed = upto,
+            published_changes = published.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "state rebuilt"
+        );
+        built.push((p, Owned { monitor, published }));
+    }
+    Ok(built)
+}
+
+async fn handle(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    state: &mut Owned,
+    msg: &BorrowedMessage<'_>,
+) -> Result<(), ProduceFailed> {
+    let refuse = |reason: &'static str, error: String| Refusal { reason, error };
+    let event = match decode(msg.payload().unwrap_or_default()) {
+        Ok(e) => e,
+        Err(e) => {
+            ctx.metrics.assessed.with_label_values(&["rejected"]).inc();
+            return deadletter::send(
+                producer,
+                &ctx.config.topics.deadletter,
+                "assess",
+                msg,
+                &refuse(e.reason(), e.to_string()),
+                &ctx.metrics,
+                &ctx.shutdown,
+            )
+            .await;
+        }
+    };
+    let applied = match state.monitor.apply(&event, event.ts()) {
+        Ok(a) => a,
+        Err(e) => {
+            ctx.metrics.assessed.with_label_values(&["rejected"]).inc();
+            return deadletter::send(
+                producer,
+                &ctx.config.topics.deadletter,
+                "assess",
+                msg,
+                &refuse(e.reason(), e.to_string()),
+                &ctx.metrics,
+                &ctx.shutdown,
+            )
+            .await;
+        }
+    };
+    if applied.duplicate {
+        ctx.metrics.assessed.with_label_values(&["duplicate"]).inc();
+        return Ok(());
+    }
+    ctx.metrics.assessed.with_label_values(&["applied"]).inc();
+    for note in &applied.notes {
+        tracing::info!(event = event.id(), "note: {note}");
+    }
+    for change in &applied.changes {
+        let status = match change.status {
+            Status::Firing => "firing",
+            Status::Resolved => "resolved",
+        };
+        let id = route::change_id(event.id(), &change.fingerprint, status);
+        if state.published.contains(&id) {
+            ctx.metrics
+                .alert_changes_deduplicated
+                .with_label_values(&[status])
+                .inc();
+            continue;
+        }
+        let chain = change.labels.get("chain").map(String::as_str).unwrap_or("");
+        // Serialising plain data cannot fail.
+        let body = serde_json::to_vec(change).unwrap_or_default();
+        let h = headers::build(&[
+            (headers::EVENT_ID, event.id()),
+            (headers::CHANGE_ID, &id),
+            (headers::CHAIN, chain),
+        ]);
+        super::deliver(&ctx.shutdown, || {
+            let r = FutureRecord::to(&ctx.config.topics.alerts)
+                .key(&change.fingerprint)
+                .payload(&body)
+                .headers(h.clone());
+            producer.send(r, Duration::from_secs(30))
+        })
+        .await?;
+        tracing::info!(
+            event = event.id(),
+            status,
+            chain,
+            node = change.labels.get("node").map(String::as_str).unwrap_or(""),
+            severity = change.labels.get("severity").map(String::as_str).unwrap_or(""),
+            fingerprint = %change.fingerprint,
+            "alert state change"
+        );
+        ctx.metrics.alert_changes.with_label_values(&[status]).inc();
+        state.published.insert(id);
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Rebuilding a chain partition's state after an assignment: replay the
+//! partition's events from its beginning up to the group's committed offset
+//! through a fresh monitor, without publishing anything, and collect the
+//! alert state changes already on the alerts topic, so the events after the
+//! committed offset (delivered again after a crash) publish only what is
+//! missing.
+//!
+//! Ends of logs are found by reading up to the high watermark and then until
+//! the partition stays quiet: Tansu reports watermarks low (KAFKA-NOTES), and
+//! a missed change id would mean a duplicate alert.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::{headers, kafka, Ctx, ServiceError};
+use crate::event::decode;
+use crate::monitor::Monitor;
+
+/// How long a log must stay quiet past its watermark to count as read.
+const QUIET: Duration = Duration::from_millis(300);
+/// How long a read may wait for records it knows exist.
+const STALL: Duration = Duration::from_secs(30);
+
+/// Applies events at offsets `0..upto` of `partition` to `monitor`; returns
+/// how many were read.
+pub fn replay_partition(
+    ctx: &Ctx,
+    topic: &str,
+    partition: i32,
+    upto: i64,
+    monitor: &mut Monitor,
+) -> Result<u64, ServiceError> {
+    if upto <= 0 {
+        return Ok(0);
+    }
+    let reader = open(ctx, &[(topic, partition)])?;
+    let mut read = 0u64;
+    let mut last = Instant::now();
+    loop {
+        match reader.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                last = Instant::now();
+                if m.offset() >= upto {
+                    break;
+                }
+                read += 1;
+                // Refused events were dead-lettered when first seen; they
+                // change nothing now either.
+                if let Ok(event) = decode(m.payload().unwrap_or_default()) {
+                    let _ = monitor.apply(&event, event.ts());
+                }
+                if m.offset() + 1 >= upto {
+                    break;
+                }
+            }
+            Some(Err(e)) => {
+                return Err(ServiceError::Kafka(
+                    "rebuild from the chain-events topic",
+                    e,
+                ))
+            }
+            None if last.elapsed() > STALL => {
+                return Err(ServiceError::Stalled {
+                    topic: topic.to_string(),
+                    partition,
+                    upto,
+                })
+            }
+            None if ctx.shutdown.is_set() => return Err(ServiceError::ShuttingDown),
+            None => {}
+        }
+    }
+    Ok(read)
+}
+
+/// Change ids of the alert state changes already on the alerts topic for
+/// `chains` (by chain id).
+pub fn published_changes(
+    ctx: &Ctx,
+    chains: &HashSet<String>,
+) -> Result<HashSet<String>, ServiceError> {
+    let topic = ctx.config.topics.alerts.as_str();
+    let probe = open(ctx, &[])?;
+    let count = kafka::partition_count(probe.client(), topic).unwrap_or(0);
+    let parts: Vec<(&str, i32)> = (0..count).map(|p| (topic, p)).collect();
+    let mut ends = Vec::with_capacity(parts.len());
+    for (t, p) in &parts {
+        let (_, high) = probe
+            .fetch_watermarks(t, *p, Duration::from_secs(10))
+            .map_err(|e| ServiceError::Kafka("read the alerts topic's watermarks", e))?;
+        ends.push(high);
+    }
+    let mut ids = HashSet::new();
+    let reader = open(ctx, &parts)?;
+    let mut reached: Vec<bool> = ends.iter().map(|h| *h <= 0).collect();
+    let mut last = Instant::now();
+    loop {
+        match reader.poll(Duration::from_millis(50)) {
+            Some(Ok(m)) => {
+                last = Instant::now();
+                let p = m.partition() as usize;
+                if m.offset() + 1 >= ends[p] {
+                    reached[p] = true;
+                }
+                let h = m.headers();
+                let chain = headers::get(h, headers::CHAIN);
+                if chain.is_some_and(|c| chains.contains(c)) {
+                    if let Some(id) = headers::get(h, headers::CHANGE_ID) {
+                        ids.insert(id.to_string());
+                    }
+                }
+            }
+            Some(Err(e)) => return Err(ServiceError::Kafka("read the alerts topic", e)),
+            None => {
+                if reached.iter().all(|r| *r) && last.elapsed() >= QUIET {
+                    break;
+                }
+                if last.elapsed() > STALL {
+                    return Err(ServiceError::Stalled {
+                        topic: topic.to_string(),
+                        partition: -1,
+                        upto: -1,
+                    });
+                }
+                if ctx.shutdown.is_set() {
+                    return Err(ServiceError::ShuttingDown);
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
+fn open(ctx: &Ctx, parts: &[(&str, i32)]) -> Result<BaseConsumer, ServiceError> {
+    let reader: BaseConsumer = kafka::reader_config(&ctx.config.kafka)
+        .create()
+        .map_err(|e| ServiceError::Kafka("create a rebuild reader", e))?;
+    if !parts.is_empty() {
+        let mut tpl = TopicPartitionList::new();
+        for (t, p) in parts {
+            tpl.add_partition_offset(t, *p, Offset::Beginning)
+                .map_err(|e| ServiceError::Kafka("assign a rebuild reader", e))?;
+        }
+        reader
+            .assign(&tpl)
+            .map_err(|e| ServiceError::Kafka("assign a rebuild reader", e))?;
+    }
+    Ok(reader)
+}
+
+/// Keeps the map alive in a monitor built for a rebuild.
+pub fn fresh_monitor(ctx: &Ctx, chains: std::collections::BTreeSet<u16>) -> Monitor {
+    Monitor::scoped(Arc::clone(&ctx.map), ctx.core.clone(), chains)
+}
