@@ -202,3 +202,223 @@ fn poison_messages_are_dead_lettered_while_valid_traffic_continues() {
         "valid traffic around the poison must alert as replay does"
     );
 }
+
+/// Fires and recoveries at the dominant lithography tool maker, one day
+/// apart: each pair fires an alert and resolves it.
+fn outage_pairs(n: usize) -> Vec<String> {
+    let day = |d: usize| format!("2023-{:02}-{:02}T00:00:00Z", 1 + d / 28, 1 + d % 28);
+    (0..n)
+        .flat_map(|k| {
+            [
+                format!(
+                    r#"{{"id":"fire-{k}","type":"supplier_event","ts":"{}","incident":"out-{k}","firm":"P88","kind":"fire","capacity_loss":1.0,"expected_recovery_days":180,"items":["N20"]}}"#,
+                    day(2 * k)
+                ),
+                format!(
+                    r#"{{"id":"back-{k}","type":"supplier_event","ts":"{}","incident":"out-{k}","firm":"P88","kind":"recovered"}}"#,
+                    day(2 * k + 1)
+                ),
+            ]
+        })
+        .collect()
+}
+
+fn change_ids(records: &[harness::Record]) -> Vec<String> {
+    let mut ids: Vec<String> = records
+        .iter()
+        .map(|r| r.headers["chainwatch-change-id"].clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_worker_killed_mid_stream_and_restarted_applies_every_event_once() {
+    let broker = Broker::start();
+    let spec = ServiceSpec::new(broker.addr(), "sigkill");
+    let mut first = Service::start(&spec);
+    first.wait_ready(READY);
+    let lines = outage_pairs(150);
+    let expected = replayed(&spec.map, &lines);
+    assert_eq!(expected.len(), lines.len(), "each event changes one alert");
+
+    // One partition keeps the feed in order; it keeps flowing during the kill.
+    let feed = {
+        let lines = lines.clone();
+        let addr = broker.addr();
+        std::thread::spawn(move || {
+            let mut c = rdkafka::config::ClientConfig::new();
+            c.set("bootstrap.servers", &addr).set("linger.ms", "0");
+            let p: rdkafka::producer::BaseProducer = c.create().unwrap();
+            for line in &lines {
+                use rdkafka::producer::Producer;
+                let r = rdkafka::producer::BaseRecord::<str, str>::to("chainwatch.supplier-events")
+                    .partition(0)
+                    .payload(line);
+                p.send(r).map_err(|(e, _)| e).unwrap();
+                p.flush(Duration::from_secs(10)).unwrap();
+                std::thread::sleep(Duration::from_millis(15));
+            }
+        })
+    };
+    eventually(
+        Duration::from_secs(60),
+        "some alerts before the kill",
+        || first.metric("chainwatch_alert_changes_total") >= 40.0,
+    );
+    first.kill9();
+    let at_kill = broker.read_all(ALERTS, Duration::from_millis(500)).len();
+    assert!(
+        at_kill < expected.len(),
+        "the kill should land mid-stream ({at_kill} of {} published)",
+        expected.len()
+    );
+
+    let mut second = Service::start(&spec);
+    second.wait_ready(READY);
+    feed.join().unwrap();
+    let records = broker.wait_for(ALERTS, expected.len(), Duration::from_secs(90));
+    // Anything duplicated would arrive by now.
+    std::thread::sleep(Duration::from_secs(2));
+    let records_after = broker.read_all(ALERTS, Duration::from_secs(1));
+    assert_eq!(records.len(), records_after.len());
+    let ids = change_ids(&records_after);
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "a change was published twice");
+    assert_eq!(
+        by_fingerprint(records_after.iter().map(|r| r.json())),
+        by_fingerprint(expected),
+        "after the restart:\n{}",
+        second.logs()
+    );
+}
+
+/// The CSET map with two more chains over some of its items, so that three
+/// chains live in three partitions.
+fn three_chain_map(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = format!("{}/config/maps/cset-ic.json", env!("CARGO_MANIFEST_DIR"));
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let extra = [
+        ("tools", ["N16", "N19", "N20", "N22", "N32"]),
+        ("fab", ["N25", "N46", "N57", "N69", "N78"]),
+    ];
+    for (chain, items) in extra {
+        doc["chains"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"id": chain, "name": chain, "key_nodes": []}));
+        for item in doc["items"].as_array_mut().unwrap() {
+            if items.contains(&item["id"].as_str().unwrap()) {
+                item["chains"].as_array_mut().unwrap().push(chain.into());
+            }
+        }
+    }
+    let out = dir.join("three-chains.json");
+    std::fs::write(&out, serde_json::to_vec(&doc).unwrap()).unwrap();
+    out
+}
+
+fn assess_partitions(w: &Service) -> f64 {
+    w.metric_with("chainwatch_assigned_partitions", "role=\"assess\"")
+}
+
+#[test]
+fn workers_in_one_group_share_chains_and_hand_them_over() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = ServiceSpec::new(broker.addr(), "group");
+    spec.map = three_chain_map(dir.path());
+    let mut lines = events("events.ndjson");
+    lines.extend(outage_pairs(3));
+    let expected = replayed(&spec.map, &lines);
+    let chains: std::collections::BTreeSet<&str> = expected
+        .iter()
+        .map(|c| c["labels"]["chain"].as_str().unwrap())
+        .collect();
+    assert_eq!(chains.len(), 3, "the scenario should alert in every chain");
+
+    // Two workers.
+    let mut w1 = Service::start(&spec);
+    let mut w2 = Service::start(&spec);
+    w1.wait_ready(READY);
+    w2.wait_ready(READY);
+    eventually(READY, "two workers to share the three chains", || {
+        let (a, b) = (assess_partitions(&w1), assess_partitions(&w2));
+        a + b == 3.0 && a >= 1.0 && b >= 1.0
+    });
+    let (one, rest) = lines.split_at(4);
+    feed_in_order(&broker, &[&w1, &w2], 0.0, one);
+
+    // A third joins: one chain each.
+    let mut w3 = Service::start(&spec);
+    w3.wait_ready(READY);
+    eventually(READY, "three workers with one chain each", || {
+        [&w1, &w2, &w3].iter().all(|w| assess_partitions(w) == 1.0)
+    });
+    let (two, three) = rest.split_at(4);
+    let routed = |ws: &[&Service]| {
+        ws.iter()
+            .map(|w| w.metric("chainwatch_ingest_messages_total"))
+            .sum::<f64>()
+    };
+    let before = routed(&[&w1, &w2, &w3]);
+    feed_in_order(&broker, &[&w1, &w2, &w3], before, two);
+
+    // The second leaves: its chain moves to a worker that rebuilds it.
+    let gone = w2.metric("chainwatch_ingest_messages_total");
+    let status = w2.terminate(Duration::from_secs(20));
+    assert!(
+        status.success(),
+        "SIGTERM should drain and exit 0: {status}"
+    );
+    eventually(READY, "the two left to take over the third chain", || {
+        assess_partitions(&w1) + assess_partitions(&w3) == 3.0 && w1.is_ready() && w3.is_ready()
+    });
+    let before = routed(&[&w1, &w3]) + gone;
+    feed_in_order(&broker, &[&w1, &w3], before - gone, three);
+
+    let records = broker.wait_for(ALERTS, expected.len(), Duration::from_secs(60));
+    let ids = change_ids(&records);
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "a change was published twice");
+    assert_eq!(
+        by_fingerprint(records.iter().map(|r| r.json())),
+        by_fingerprint(expected),
+        "w1:\n{}\nw3:\n{}",
+        w1.logs(),
+        w3.logs()
+    );
+}
+
+#[test]
+fn a_broker_that_appears_late_is_waited_for() {
+    let port = harness::free_port();
+    let spec = ServiceSpec::new(format!("127.0.0.1:{port}"), "late");
+    let mut service = Service::start(&spec);
+    eventually(
+        Duration::from_secs(20),
+        "the service to report the broker missing",
+        || service.logs().contains("cannot reach the Kafka brokers"),
+    );
+    assert!(!service.is_ready(), "not ready without a broker");
+    assert!(
+        matches!(service.get("/livez"), Some((200, _))),
+        "alive while waiting"
+    );
+    let logs = service.logs();
+    assert!(
+        logs.contains("cannot reach the Kafka brokers; retrying")
+            && logs.contains(&format!("127.0.0.1:{port}")),
+        "a clear error naming the brokers:\n{logs}"
+    );
+
+    let broker = Broker::start_on(port);
+    service.wait_ready(READY);
+    let lines = events("events.ndjson");
+    feed_in_order(&broker, &[&service], 0.0, &lines[..1]);
+    let alerts = broker.wait_for(ALERTS, 1, Duration::from_secs(30));
+    assert_eq!(alerts.len(), 1, "{}", service.logs());
+    assert_eq!(alerts[0].json()["labels"]["node"], "N20");
+}

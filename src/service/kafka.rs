@@ -104,10 +104,21 @@ pub async fn ensure_topics(
             )
         })
         .collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(4)))
+        .request_timeout(Some(Duration::from_secs(5)));
     let mut wait = Duration::from_millis(250);
     loop {
-        match admin.create_topics(&new, &options).await {
+        // A metadata request fails fast and says why; an admin request to
+        // brokers that are down would only time out.
+        let reachable = tokio::task::block_in_place(|| {
+            admin.inner().fetch_metadata(None, Duration::from_secs(2))
+        });
+        let attempt = match reachable {
+            Ok(_) => admin.create_topics(&new, &options).await,
+            Err(e) => Err(e),
+        };
+        match attempt {
             Ok(results) => {
                 for r in results {
                     match r {
