@@ -422,3 +422,93 @@ fn a_broker_that_appears_late_is_waited_for() {
     assert_eq!(alerts.len(), 1, "{}", service.logs());
     assert_eq!(alerts[0].json()["labels"]["node"], "N20");
 }
+
+fn chainwatch(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("chainwatch");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn produce_checks_lines_and_no_validate_feeds_the_dead_letters() {
+    let broker = Broker::start();
+    let spec = ServiceSpec::new(broker.addr(), "produce");
+    let mut service = Service::start(&spec);
+    service.wait_ready(READY);
+    let map = spec.map.display().to_string();
+    let addr = broker.addr();
+    let good = events("events.ndjson")[0].clone();
+    let bad = r#"{"id":"x","type":"price","ts":"2023-01-01T00:00:00Z","item":"N999","price":1,"currency":"USD","unit":"t","source":"s"}"#;
+
+    // Checked: the good line goes to its type's topic, the bad one is named and held back.
+    let out = chainwatch(
+        &["produce", "--brokers", &addr, "--map", &map, "-"],
+        &format!("{good}\n\n{bad}\n"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("stdin line 3: not sent: item: unknown item \"N999\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("produced 1 record(s) from stdin; 1 refused"),
+        "{stderr}"
+    );
+
+    // Unchecked: sent as is, and the service dead-letters it.
+    let out = chainwatch(
+        &[
+            "produce",
+            "--brokers",
+            &addr,
+            "--no-validate",
+            "--topic",
+            "chainwatch.prices",
+        ],
+        &format!("{bad}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dead = broker.wait_for(DEADLETTER, 1, Duration::from_secs(30));
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].payload, bad.as_bytes());
+    assert_eq!(dead[0].headers["chainwatch-reason"], "unknown_id");
+
+    // tail prints the alert the good line raised, for people.
+    broker.wait_for(ALERTS, 1, Duration::from_secs(30));
+    let out = chainwatch(
+        &[
+            "tail",
+            "--brokers",
+            &addr,
+            "--format",
+            "text",
+            "--quiet-ms",
+            "1500",
+        ],
+        "",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("FIRING   warning  ic/N20 EUV lithography tools"),
+        "{text}"
+    );
+    assert!(text.contains("backups:"), "{text}");
+}

@@ -10,6 +10,7 @@ mod replay;
 mod run_service;
 mod service_args;
 mod simulate;
+mod tail;
 mod text;
 
 use std::path::PathBuf;
@@ -55,6 +56,8 @@ enum Command {
     Run(run_service::Args),
     /// Send events from an NDJSON file (or stdin) to Kafka.
     Produce(produce::Args),
+    /// Print a topic's records (the alerts by default) from the beginning.
+    Tail(tail::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,5 +89,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args),
         Command::Run(args) => run_service::run(args),
         Command::Produce(args) => produce::run(args),
+        Command::Tail(args) => tail::run(args),
     }
 }

@@ -73,7 +73,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 for change in &done.changes {
                     match args.format {
                         Format::Json => serde_json::to_writer(&mut out, change)?,
-                        Format::Text => write!(out, "{}", super::text::change(change))?,
+                        Format::Text => write!(
+                            out,
+                            "{}",
+                            super::text::change(&serde_json::to_value(change)?)
+                        )?,
                     }
                     out.write_all(b"\n")?;
                 }

@@ -132,7 +132,12 @@ pub async fn run(
         wanted.push((&t.chain_events, k.partitions));
         wanted.push((&t.alerts, k.partitions));
         wanted.push((&t.deadletter, 1));
-        kafka::ensure_topics(k, &wanted, &shutdown).await?;
+        match kafka::ensure_topics(k, &wanted, &shutdown).await {
+            Ok(()) => {}
+            // Asked to stop before any broker appeared: nothing to drain.
+            Err(kafka::KafkaSetupError::Cancelled { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
         tracing::info!(brokers = %k.brokers, "topics ready");
     }
 
