@@ -512,3 +512,39 @@ fn produce_checks_lines_and_no_validate_feeds_the_dead_letters() {
     );
     assert!(text.contains("backups:"), "{text}");
 }
+
+#[test]
+fn roles_run_apart_ingest_in_one_process_assess_in_two() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = ServiceSpec::new(broker.addr(), "apart");
+    spec.map = three_chain_map(dir.path());
+    let mut ingest = Service::start_with(&spec, &["--roles", "ingest"]);
+    let mut a1 = Service::start_with(&spec, &["--roles", "assess"]);
+    let mut a2 = Service::start_with(&spec, &["--roles", "assess"]);
+    for s in [&mut ingest, &mut a1, &mut a2] {
+        s.wait_ready(READY);
+    }
+    eventually(READY, "two assess workers to share three chains", || {
+        let (x, y) = (assess_partitions(&a1), assess_partitions(&a2));
+        x + y == 3.0 && x >= 1.0 && y >= 1.0
+    });
+    assert_eq!(assess_partitions(&ingest), 0.0, "ingest owns no chain");
+    assert_eq!(a1.metric("chainwatch_ingest_messages_total"), 0.0);
+
+    let lines = events("events.ndjson");
+    feed_in_order(&broker, &[&ingest], 0.0, &lines);
+    let expected = replayed(&spec.map, &lines);
+    let records = broker.wait_for(ALERTS, expected.len(), Duration::from_secs(60));
+    assert_eq!(
+        by_fingerprint(records.iter().map(|r| r.json())),
+        by_fingerprint(expected)
+    );
+    let applied =
+        a1.metric("chainwatch_assess_events_total") + a2.metric("chainwatch_assess_events_total");
+    assert_eq!(
+        applied,
+        3.0 * lines.len() as f64,
+        "every chain partition applies every event, once"
+    );
+}

@@ -7,7 +7,7 @@
 //! the event's offset stored. Re-delivered events are idempotent by event id;
 //! after a restart, changes already on the alerts topic are not sent again.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -126,39 +126,57 @@ fn take_over(
     let committed = consumer
         .committed_offsets(tpl, Duration::from_secs(10))
         .map_err(ServiceError::kafka("read committed offsets"))?;
+    let chains_of: Vec<(i32, BTreeSet<u16>)> = parts
+        .iter()
+        .map(|p| (*p, route::chains_in(&ctx.map, *p, partitions)))
+        .collect();
+    let names = |chains: &BTreeSet<u16>| -> HashSet<String> {
+        chains
+            .iter()
+            .map(|c| ctx.map.chains[*c as usize].id.clone())
+            .collect()
+    };
+    let all: HashSet<String> = chains_of.iter().flat_map(|(_, c)| names(c)).collect();
+    let mut published = if all.is_empty() {
+        Default::default()
+    } else {
+        rebuild::published_changes(ctx, &all)?
+    };
     let mut built = Vec::new();
-    for &p in parts {
+    for (p, chains) in chains_of {
         let upto = match committed.find_partition(topic, p).map(|e| e.offset()) {
             Some(Offset::Offset(o)) => o,
             _ => 0,
         };
         let started = Instant::now();
-        let chains = route::chains_in(&ctx.map, p, partitions);
-        let names: HashSet<String> = chains
-            .iter()
-            .map(|c| ctx.map.chains[*c as usize].id.clone())
-            .collect();
+        let ids = names(&chains);
         let mut monitor = rebuild::fresh_monitor(ctx, chains);
         let read = rebuild::replay_partition(ctx, topic, p, upto, &mut monitor)?;
-        let published = if names.is_empty() {
-            HashSet::new()
-        } else {
-            rebuild::published_changes(ctx, &names)?
-        };
+        let already: HashSet<String> = ids
+            .iter()
+            .filter_map(|c| published.remove(c))
+            .flatten()
+            .collect();
         ctx.metrics
             .rebuilt_events
             .with_label_values(&[&p.to_string()])
             .inc_by(read);
         tracing::info!(
             partition = p,
-            chains = ?names,
+            chains = ?ids,
             events = read,
             committed = upto,
-            published_changes = published.len(),
+            published_changes = already.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "state rebuilt"
         );
-        built.push((p, Owned { monitor, published }));
+        built.push((
+            p,
+            Owned {
+                monitor,
+                published: already,
+            },
+        ));
     }
     Ok(built)
 }

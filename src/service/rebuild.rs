@@ -9,7 +9,7 @@
 //! the partition stays quiet: Tansu reports watermarks low (KAFKA-NOTES), and
 //! a missed change id would mean a duplicate alert.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -78,12 +78,13 @@ pub fn replay_partition(
     Ok(read)
 }
 
-/// Change ids of the alert state changes already on the alerts topic for
-/// `chains` (by chain id).
+/// Change ids of the alert state changes already on the alerts topic, by
+/// chain id, for `chains`: read once per assignment, whatever the number of
+/// partitions it brings.
 pub fn published_changes(
     ctx: &Ctx,
     chains: &HashSet<String>,
-) -> Result<HashSet<String>, ServiceError> {
+) -> Result<HashMap<String, HashSet<String>>, ServiceError> {
     let topic = ctx.config.topics.alerts.as_str();
     let probe = open(ctx, &[])?;
     let count = kafka::partition_count(probe.client(), topic).unwrap_or(0);
@@ -95,7 +96,7 @@ pub fn published_changes(
             .map_err(|e| ServiceError::Kafka("read the alerts topic's watermarks", e))?;
         ends.push(high);
     }
-    let mut ids = HashSet::new();
+    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
     let reader = open(ctx, &parts)?;
     let mut reached: Vec<bool> = ends.iter().map(|h| *h <= 0).collect();
     let mut last = Instant::now();
@@ -109,9 +110,9 @@ pub fn published_changes(
                 }
                 let h = m.headers();
                 let chain = headers::get(h, headers::CHAIN);
-                if chain.is_some_and(|c| chains.contains(c)) {
-                    if let Some(id) = headers::get(h, headers::CHANGE_ID) {
-                        ids.insert(id.to_string());
+                if let (Some(c), Some(id)) = (chain, headers::get(h, headers::CHANGE_ID)) {
+                    if chains.contains(c) {
+                        ids.entry(c.to_string()).or_default().insert(id.to_string());
                     }
                 }
             }
