@@ -174,6 +174,19 @@ fn cycles_settle_at_the_fixed_point_and_come_back() {
     let ev = e.home_avail()[m.item("E").unwrap() as usize];
     assert!((ev - 1.0 / 3.0).abs() < 1e-6, "E = {ev}");
     assert!(!out.bounded);
+    // This cycle contracts (gain 0.5 per turn), so the end rises from 1/3
+    // without a lift and stops once a turn moves a node by at most epsilon,
+    // which leaves it within epsilon / (1 − 0.5) of full supply.
+    e.end(&ShockKey::Incident("x".into()));
+    let eps = e.epsilon();
+    assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() <= 2.0 * eps));
+    // With a tiny epsilon the end restores full supply exactly.
+    let cfg = PropagationConfig {
+        epsilon: 1e-12,
+        ..PropagationConfig::default()
+    };
+    let mut e = Engine::new(m.clone(), cfg);
+    e.set(fire(&m, "x", "FE", 0.5, 10.0));
     e.end(&ShockKey::Incident("x".into()));
     assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() < 1e-9));
 }

@@ -2,11 +2,14 @@
 //! ratios and items' availability to each buyer profile, kept at the greatest
 //! fixed point of the propagation contract (DESIGN.md) under the active shocks.
 //!
-//! Incremental: a change evaluates only what lies downstream of it. A change
-//! that can only lower values (a new shock) descends from the current state; a
-//! change that may raise values (amend, end) first lifts its damaged downstream
-//! cone back to 1 and descends from there. Both end where a full sweep from 1
-//! ends, cycles included, which the tests check against [`Engine::recompute_full`].
+//! Incremental: a change evaluates only what lies downstream of it, in rank
+//! order (see [`rank`]), from the current state. A new shock can only lower
+//! values. An amend or end may raise them; where a cycle could hold itself
+//! down (a group without a contraction certificate) the damaged part of that
+//! group is first lifted back to 1 so that it descends to the greatest fixed
+//! point; everywhere else the fixed point given the inputs is unique and
+//! evaluation rises to it. Both end where a full sweep from 1 ends, cycles
+//! included, which the tests check against [`Engine::recompute_full`].
 
 mod dependents;
 mod drivers;
@@ -63,8 +66,10 @@ const FULL_SWEEP_MIN_NODES: usize = 4096;
 pub struct Engine {
     map: Arc<ChainMap>,
     cfg: PropagationConfig,
-    ranks: Vec<u32>,
+    order: rank::Order,
     share_total: Vec<f64>,
+    /// Every line's weight in its item's availability, divided out once.
+    line_weight: Vec<f64>,
     firms_by_country: Csr<FirmIx>,
     shocks: BTreeMap<ShockKey, Active>,
     by_number: HashMap<u32, ShockKey>,
@@ -79,13 +84,16 @@ pub struct Engine {
     firm_profile: Vec<ProfileIx>,
     home: ProfileIx,
     work: Work,
+    /// Evaluations after which an update falls back to a full sweep, when
+    /// set; otherwise the node count (see `propagate`).
+    sweep_after: Option<u64>,
 }
 
 impl Engine {
     /// An engine with no shock: every node at full supply.
     pub fn new(map: Arc<ChainMap>, cfg: PropagationConfig) -> Engine {
         let n_items = map.items.len();
-        let share_total = (0..n_items as ItemIx)
+        let share_total: Vec<f64> = (0..n_items as ItemIx)
             .map(|i| map.producers(i).iter().map(|l| l.share).sum())
             .collect();
         let firms_by_country = Csr::from_pairs(
@@ -96,14 +104,23 @@ impl Engine {
                 .map(|(f, firm)| (firm.country as u32, f as FirmIx))
                 .collect(),
         );
+        let line_weight = (0..map.line_count() as LineIx)
+            .map(|l| {
+                let line = map.line(l);
+                producer_weight(&map, share_total[line.item as usize], line.item, line.share)
+            })
+            .collect();
         let mut profile_index = BTreeMap::new();
         profile_index.insert(ProfileKey::Open, 0);
-        let ranks = rank::item_ranks(&map);
+        let order = rank::order(&map, |i, share| {
+            producer_weight(&map, share_total[i as usize], i, share)
+        });
         let work = Work::new(map.line_count(), n_items, 2 * n_items + 2);
         Engine {
             work,
-            ranks,
+            order,
             share_total,
+            line_weight,
             firms_by_country,
             shocks: BTreeMap::new(),
             by_number: HashMap::new(),
@@ -112,14 +129,16 @@ impl Engine {
             line_loss: vec![0.0; map.line_count()],
             item_factor: vec![1.0; n_items],
             line_out: vec![1.0; map.line_count()],
-            profiles: vec![Some(Profile {
-                key: ProfileKey::Open,
-                rules: Vec::new(),
-                avail: vec![1.0; n_items],
-            })],
+            profiles: vec![Some(Profile::new(
+                &map,
+                ProfileKey::Open,
+                Vec::new(),
+                vec![1.0; n_items],
+            ))],
             profile_index,
             firm_profile: vec![0; map.firms.len()],
             home: 0,
+            sweep_after: None,
             cfg,
             map,
         }
@@ -131,6 +150,13 @@ impl Engine {
 
     pub fn set_config(&mut self, cfg: PropagationConfig) {
         self.cfg = cfg;
+    }
+
+    /// Sets the evaluations after which an update stops going node by node
+    /// and settles with a full sweep instead (`None`: the map's node count,
+    /// and never on maps under 4096 nodes). Lets tests exercise the sweep.
+    pub fn set_sweep_after(&mut self, evaluations: Option<u64>) {
+        self.sweep_after = evaluations;
     }
 
     /// Puts a shock in force, replacing any shock with the same key.
@@ -201,59 +227,68 @@ impl Engine {
         for p in self.profiles.iter_mut().flatten() {
             p.avail.iter_mut().for_each(|v| *v = 1.0);
         }
-        let mut order: Vec<ItemIx> = (0..self.map.items.len() as ItemIx).collect();
-        order.sort_by_key(|i| (self.ranks[*i as usize], *i));
         let live: Vec<ProfileIx> = self.live_profiles().collect();
         let mut evaluations = 0u64;
-        let mut sweeps = 0;
+        let mut bounded = false;
         let eps = self.cfg.epsilon;
-        loop {
-            let mut moved = false;
-            for &i in &order {
-                let off = self.map.lines_offset(i);
-                for k in 0..self.map.producers(i).len() as u32 {
-                    let l = off + k;
-                    let v = self.eval(Node::Line(l));
-                    evaluations += 1;
-                    if (v - self.line_out[l as usize]).abs() > eps {
-                        moved = true;
+        // Groups in dependency order: each settles once its inputs have, so
+        // an acyclic group takes one pass and only cycles iterate.
+        for g in 0..self.order.groups() {
+            let cyclic = self.order.cyclic[g as usize];
+            let mut sweeps = 0;
+            loop {
+                let mut moved = false;
+                for k in 0..self.order.group_items(g).len() {
+                    let i = self.order.group_items(g)[k];
+                    let off = self.map.lines_offset(i);
+                    for k in 0..self.map.producers(i).len() as u32 {
+                        let l = off + k;
+                        let v = self.eval(Node::Line(l));
+                        evaluations += 1;
+                        if (v - self.line_out[l as usize]).abs() > eps {
+                            moved = true;
+                        }
+                        self.line_out[l as usize] = v;
                     }
-                    self.line_out[l as usize] = v;
+                    for &r in &live {
+                        let v = self.eval(Node::Avail(r, i));
+                        evaluations += 1;
+                        let slot = &mut self.profile_mut(r).avail[i as usize];
+                        if (v - *slot).abs() > eps {
+                            moved = true;
+                        }
+                        *slot = v;
+                    }
                 }
-                for &r in &live {
-                    let v = self.eval(Node::Avail(r, i));
-                    evaluations += 1;
-                    let slot = &mut self.profile_mut(r).avail[i as usize];
-                    if (v - *slot).abs() > eps {
-                        moved = true;
-                    }
-                    *slot = v;
+                sweeps += 1;
+                if !cyclic || !moved {
+                    break;
+                }
+                if sweeps >= self.cfg.max_visits {
+                    bounded = true;
+                    break;
                 }
             }
-            sweeps += 1;
-            if !moved || sweeps >= self.cfg.max_visits {
-                let bounded = moved;
-                let home = self.home_avail();
-                let items = (0..home.len())
-                    .filter(|i| (home[*i] - before_items[*i]).abs() > eps)
-                    .map(|i| i as ItemIx)
-                    .collect();
-                let mut firms: Vec<FirmIx> = before_lines
-                    .iter()
-                    .zip(&self.line_out)
-                    .enumerate()
-                    .filter(|(_, (a, b))| (*a - *b).abs() > eps)
-                    .map(|(l, _)| self.map.line(l as LineIx).firm)
-                    .collect();
-                firms.sort_unstable();
-                firms.dedup();
-                return Outcome {
-                    items,
-                    firms,
-                    evaluations,
-                    bounded,
-                };
-            }
+        }
+        let home = self.home_avail();
+        let items = (0..home.len())
+            .filter(|i| (home[*i] - before_items[*i]).abs() > eps)
+            .map(|i| i as ItemIx)
+            .collect();
+        let mut firms: Vec<FirmIx> = before_lines
+            .iter()
+            .zip(&self.line_out)
+            .enumerate()
+            .filter(|(_, (a, b))| (*a - *b).abs() > eps)
+            .map(|(l, _)| self.map.line(l as LineIx).firm)
+            .collect();
+        firms.sort_unstable();
+        firms.dedup();
+        Outcome {
+            items,
+            firms,
+            evaluations,
+            bounded,
         }
     }
 
@@ -335,12 +370,7 @@ impl Engine {
     /// shares, so that the recorded producers stand for the whole market
     /// (equal weights when no producer has a share).
     pub fn producer_weight(&self, item: ItemIx, share: f64) -> f64 {
-        let total = self.share_total[item as usize];
-        if total > 0.0 {
-            share / total
-        } else {
-            1.0 / self.map.producers(item).len().max(1) as f64
-        }
+        producer_weight(&self.map, self.share_total[item as usize], item, share)
     }
 
     pub fn value(&self, node: Node) -> f64 {
@@ -360,13 +390,14 @@ impl Engine {
             .profiles
             .iter()
             .flatten()
-            .map(|p| p.avail.capacity() * 8)
+            .map(|p| p.avail.capacity() * 8 + p.cuts.heap_bytes())
             .sum();
         self.line_loss.capacity() * 8
             + self.line_out.capacity() * 8
             + self.item_factor.capacity() * 8
             + self.share_total.capacity() * 8
-            + self.ranks.capacity() * 4
+            + self.line_weight.capacity() * 8
+            + self.order.heap_bytes()
             + self.firm_profile.capacity() * 2
             + self.firms_by_country.heap_bytes()
             + self.work.heap_bytes()
@@ -390,10 +421,21 @@ impl Engine {
                     combine(map.recipe(i).iter(), &p.avail)
                 } else {
                     let off = map.lines_offset(i) as usize;
+                    let producers = map.producers(i);
+                    let out = &self.line_out[off..off + producers.len()];
+                    let weights = &self.line_weight[off..off + producers.len()];
+                    let mut cuts = p.cuts.of(i).iter().peekable();
                     let mut sum = 0.0;
-                    for (k, line) in map.producers(i).iter().enumerate() {
-                        let w = self.producer_weight(i, line.share);
-                        sum += w * self.line_out[off + k] * (1.0 - p.cut(map, line));
+                    for (k, (w, o)) in weights.iter().zip(out).enumerate() {
+                        // Same arithmetic as `Profile::cut`: uncut is 1 - 0.
+                        let cut = match cuts.peek() {
+                            Some(&&(at, c)) if at as usize == k => {
+                                cuts.next();
+                                c
+                            }
+                            _ => 0.0,
+                        };
+                        sum += w * o * (1.0 - cut);
                     }
                     sum
                 };
@@ -404,8 +446,15 @@ impl Engine {
 
     fn rank(&self, node: Node) -> u32 {
         match node {
-            Node::Line(l) => 2 * self.ranks[self.map.line(l).item as usize],
-            Node::Avail(_, i) => 2 * self.ranks[i as usize] + 1,
+            Node::Line(l) => 2 * self.order.rank[self.map.line(l).item as usize],
+            Node::Avail(_, i) => 2 * self.order.rank[i as usize] + 1,
+        }
+    }
+
+    fn needs_lift(&self, node: Node) -> bool {
+        match node {
+            Node::Line(l) => self.order.needs_lift(self.map.line(l).item),
+            Node::Avail(_, i) => self.order.needs_lift(i),
         }
     }
 
@@ -425,7 +474,7 @@ impl Engine {
         let mut outcome = Outcome::default();
         let mut touched_firms: Vec<FirmIx> = Vec::new();
 
-        let cone = if lift {
+        let cone = if lift && self.order.any_lift() {
             self.damaged_cone(&mut work, &sources)
         } else {
             Vec::new()
@@ -435,10 +484,10 @@ impl Engine {
         // Small maps never fall back: the sweep saves nothing there, and the
         // node-by-node path stays the one their tests exercise.
         let nodes = self.map.line_count() + self.live_profiles().count() * self.map.items.len();
-        let budget = if nodes < FULL_SWEEP_MIN_NODES {
-            u64::MAX
-        } else {
-            nodes as u64
+        let budget = match self.sweep_after {
+            Some(b) => b,
+            None if nodes < FULL_SWEEP_MIN_NODES => u64::MAX,
+            None => nodes as u64,
         };
         if (cone.len() as u64).saturating_mul(2) > budget {
             self.work = work;
@@ -512,7 +561,10 @@ impl Engine {
     }
 
     /// Nodes downstream of `sources` that stand below full supply (sources
-    /// included): the only ones a lifted shock can raise.
+    /// included) and lie in a group that may hold itself down (see
+    /// [`rank`]): the only ones that must be lifted before they can rise.
+    /// Elsewhere the fixed point given the inputs is unique, so evaluation
+    /// from the current state rises to it.
     fn damaged_cone(&self, work: &mut Work, sources: &[Node]) -> Vec<Node> {
         let limit = 1.0 - self.cfg.epsilon;
         work.begin(self.profiles.len());
@@ -522,7 +574,7 @@ impl Engine {
             if work.mark(work.index(*node)) {
                 stack.push(*node);
                 // The sources themselves may sit on a cycle that holds them down.
-                if self.value(*node) < limit {
+                if self.value(*node) < limit && self.needs_lift(*node) {
                     cone.push(*node);
                 }
             }
@@ -534,7 +586,9 @@ impl Engine {
             self.dependents(node, &mut deps, &mut ignored);
             for dep in &deps {
                 if self.value(*dep) < limit && work.mark(work.index(*dep)) {
-                    cone.push(*dep);
+                    if self.needs_lift(*dep) {
+                        cone.push(*dep);
+                    }
                     stack.push(*dep);
                 }
             }
@@ -585,7 +639,7 @@ impl Engine {
             match self.profile_index.get(key) {
                 Some(&r) => {
                     if &self.profile(r).rules != rules {
-                        let old = std::mem::replace(&mut self.profile_mut(r).rules, rules.clone());
+                        let old = self.profile_mut(r).set_rules(&map, rules.clone());
                         sources.extend(
                             (0..n_items)
                                 .filter(|i| covered(&old, *i) || covered(rules, *i))
@@ -631,7 +685,7 @@ impl Engine {
                     .filter(|i| covered(&rules, *i))
                     .map(|i| Node::Avail(r, i)),
             );
-            self.profiles[slot] = Some(Profile { key, rules, avail });
+            self.profiles[slot] = Some(Profile::new(&map, key, rules, avail));
             self.profile_index.insert(key, r);
             match key {
                 ProfileKey::Country(c) => touched_countries.push(c),
@@ -685,6 +739,14 @@ impl From<(Vec<FirmIx>, Vec<ItemIx>)> for Touched {
         let mut t = Touched::default();
         t.add(pair);
         t
+    }
+}
+
+fn producer_weight(map: &ChainMap, total: f64, item: ItemIx, share: f64) -> f64 {
+    if total > 0.0 {
+        share / total
+    } else {
+        1.0 / map.producers(item).len().max(1) as f64
     }
 }
 

@@ -35,9 +35,79 @@ pub struct Profile {
     pub key: ProfileKey,
     pub rules: Vec<Rule>,
     pub avail: Vec<f64>,
+    /// The cuts `rules` make, by item: evaluation reads them instead of
+    /// matching every producer against every rule on every visit.
+    pub cuts: Cuts,
+}
+
+/// Per item, the producers (by position among the item's producers) that a
+/// profile's rules cut, with the fraction cut. Empty for a profile without
+/// rules, which is most of the time.
+#[derive(Debug, Clone, Default)]
+pub struct Cuts {
+    start: Vec<u32>,
+    entries: Vec<(u32, f64)>,
+}
+
+impl Cuts {
+    pub fn build(map: &ChainMap, rules: &[Rule]) -> Cuts {
+        if rules.is_empty() {
+            return Cuts::default();
+        }
+        let probe = Profile {
+            key: ProfileKey::Open,
+            rules: rules.to_vec(),
+            avail: Vec::new(),
+            cuts: Cuts::default(),
+        };
+        let n = map.items.len();
+        let mut start = Vec::with_capacity(n + 1);
+        let mut entries = Vec::new();
+        start.push(0);
+        for i in 0..n as ItemIx {
+            if rules.iter().any(|r| r.items.covers(i)) {
+                for (k, line) in map.producers(i).iter().enumerate() {
+                    let cut = probe.cut(map, line);
+                    if cut != 0.0 {
+                        entries.push((k as u32, cut));
+                    }
+                }
+            }
+            start.push(entries.len() as u32);
+        }
+        Cuts { start, entries }
+    }
+
+    /// The cut producers of `item`, in producer order.
+    pub fn of(&self, item: ItemIx) -> &[(u32, f64)] {
+        match self.start.get(item as usize..item as usize + 2) {
+            Some(&[a, b]) => &self.entries[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.start.capacity() * 4 + self.entries.capacity() * 16
+    }
 }
 
 impl Profile {
+    pub fn new(map: &ChainMap, key: ProfileKey, rules: Vec<Rule>, avail: Vec<f64>) -> Profile {
+        let cuts = Cuts::build(map, &rules);
+        Profile {
+            key,
+            rules,
+            avail,
+            cuts,
+        }
+    }
+
+    /// Replaces the rules, and the cuts derived from them.
+    pub fn set_rules(&mut self, map: &ChainMap, rules: Vec<Rule>) -> Vec<Rule> {
+        self.cuts = Cuts::build(map, &rules);
+        std::mem::replace(&mut self.rules, rules)
+    }
+
     /// Fraction of `line`'s deliveries to this profile that the rules stop.
     pub fn cut(&self, map: &ChainMap, line: &Line) -> f64 {
         if self.rules.is_empty() {

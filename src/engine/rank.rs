@@ -1,14 +1,79 @@
-//! Evaluation order. Items are ranked so that an item's inputs (through recipes
-//! and through what its producers consume) come first; evaluating by rank lets
-//! one pass settle an acyclic map and keeps re-evaluation rare on cyclic ones.
+//! Evaluation order. Items are grouped into strongly connected groups (items
+//! that feed each other through a cycle) and the groups ranked so that every
+//! group's inputs come first; inside a group, items are ranked so that an
+//! item's inputs come first wherever a cycle does not forbid it. Evaluating by
+//! rank settles an acyclic map in one pass, and a group is never evaluated
+//! before everything upstream of it has settled, which is what lets a lifted
+//! group descend to its greatest fixed point.
+//!
+//! Each cyclic group is also checked for a **contraction certificate**: node
+//! weights `s > 0` with `Σ_inputs gain × s_input < s_node` everywhere in the
+//! group, where the gains bound how much a node can move per unit move of an
+//! input (1 for a critical input, through `min`; the weight for a non-critical
+//! one; the producer's weight for an item's availability). With such weights
+//! every rule is a contraction in the weighted max-norm, so the group has a
+//! single fixed point given its inputs, and evaluation from any state, rising
+//! or falling, reaches it. Only groups without a certificate (a cycle of
+//! critical inputs can hold itself down) need lifting before values may rise.
 
 use std::collections::VecDeque;
 
-use crate::map::{ChainMap, ItemIx};
+use crate::map::{ChainMap, Input, ItemIx};
 
-/// Rank of every item; items on dependency cycles get ranks after their
-/// acyclic inputs, in the order a breadth-first walk reaches them.
-pub fn item_ranks(map: &ChainMap) -> Vec<u32> {
+/// The evaluation order of a map's items.
+#[derive(Debug, Clone, Default)]
+pub struct Order {
+    /// Rank of every item: groups are contiguous and in dependency order.
+    pub rank: Vec<u32>,
+    /// Items by rank.
+    pub items: Vec<ItemIx>,
+    /// Group of every item, numbered in dependency order.
+    pub group: Vec<u32>,
+    /// Where each group starts in `items` (one extra entry closes the last).
+    pub group_start: Vec<u32>,
+    /// Per group: whether it contains a cycle (or an item feeding itself).
+    pub cyclic: Vec<bool>,
+    /// Per group: cyclic and without a contraction certificate, so values
+    /// may only rise there after a lift to full supply.
+    pub lift: Vec<bool>,
+}
+
+impl Order {
+    pub fn group_items(&self, g: u32) -> &[ItemIx] {
+        &self.items
+            [self.group_start[g as usize] as usize..self.group_start[g as usize + 1] as usize]
+    }
+
+    pub fn groups(&self) -> u32 {
+        self.cyclic.len() as u32
+    }
+
+    pub fn needs_lift(&self, item: ItemIx) -> bool {
+        self.lift[self.group[item as usize] as usize]
+    }
+
+    pub fn any_lift(&self) -> bool {
+        self.lift.iter().any(|l| *l)
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.rank.capacity() * 4
+            + self.items.capacity() * 4
+            + self.group.capacity() * 4
+            + self.group_start.capacity() * 4
+            + self.cyclic.capacity()
+            + self.lift.capacity()
+    }
+}
+
+/// Item dependency edges (input, user), sorted and deduplicated, as a CSR
+/// by input: through recipes and through what each producer consumes.
+struct Graph {
+    start: Vec<usize>,
+    users: Vec<ItemIx>,
+}
+
+fn graph(map: &ChainMap) -> Graph {
     let n = map.items.len();
     let mut edges: Vec<(ItemIx, ItemIx)> = Vec::new();
     for i in 0..n as ItemIx {
@@ -30,9 +95,69 @@ pub fn item_ranks(map: &ChainMap) -> Vec<u32> {
     for k in 0..n {
         start[k + 1] += start[k];
     }
+    Graph {
+        start,
+        users: edges.into_iter().map(|(_, u)| u).collect(),
+    }
+}
+
+impl Graph {
+    fn users(&self, c: usize) -> &[ItemIx] {
+        &self.users[self.start[c]..self.start[c + 1]]
+    }
+}
+
+/// The evaluation order of `map`'s items; `weight(item, share)` is a
+/// producer's weight in its item's availability.
+pub fn order(map: &ChainMap, weight: impl Fn(ItemIx, f64) -> f64) -> Order {
+    let n = map.items.len();
+    let g = graph(map);
+    let hint = kahn_ranks(&g, n);
+    let (comp, count) = tarjan(&g, n);
+    // Tarjan numbers groups sinks first; dependency order is the reverse.
+    let group: Vec<u32> = comp.iter().map(|c| count - 1 - c).collect();
+    let mut items: Vec<ItemIx> = (0..n as ItemIx).collect();
+    items.sort_by_key(|i| (group[*i as usize], hint[*i as usize], *i));
+    let mut rank = vec![0u32; n];
+    for (r, i) in items.iter().enumerate() {
+        rank[*i as usize] = r as u32;
+    }
+    let mut group_start = vec![0u32; count as usize + 1];
+    for i in 0..n {
+        group_start[group[i] as usize + 1] += 1;
+    }
+    for k in 0..count as usize {
+        group_start[k + 1] += group_start[k];
+    }
+    let mut cyclic = vec![false; count as usize];
+    for c in 0..n {
+        for &u in g.users(c) {
+            if group[u as usize] == group[c] {
+                cyclic[group[c] as usize] = true;
+            }
+        }
+    }
+    let mut order = Order {
+        rank,
+        items,
+        group,
+        group_start,
+        cyclic,
+        lift: Vec::new(),
+    };
+    order.lift = (0..count)
+        .map(|k| order.cyclic[k as usize] && !certified(map, &order, k, &weight))
+        .collect();
+    order
+}
+
+/// Ranks by a breadth-first walk from items without inputs, breaking each
+/// cycle at its unranked item with the fewest missing inputs: inside a group,
+/// an order that follows most edges.
+fn kahn_ranks(g: &Graph, n: usize) -> Vec<u32> {
     let mut indegree = vec![0u32; n];
-    for (_, i) in &edges {
-        indegree[*i as usize] += 1;
+    for &u in &g.users {
+        indegree[u as usize] += 1;
     }
     let mut rank = vec![u32::MAX; n];
     let mut queue: VecDeque<ItemIx> = (0..n as ItemIx)
@@ -48,18 +173,17 @@ pub fn item_ranks(map: &ChainMap) -> Vec<u32> {
             rank[c as usize] = next;
             next += 1;
             placed += 1;
-            for (_, i) in &edges[start[c as usize]..start[c as usize + 1]] {
-                let d = &mut indegree[*i as usize];
+            for &i in g.users(c as usize) {
+                let d = &mut indegree[i as usize];
                 *d = d.saturating_sub(1);
                 if *d == 0 {
-                    queue.push_back(*i);
+                    queue.push_back(i);
                 }
             }
         }
         if placed == n {
             break;
         }
-        // Break a cycle at its unranked item with the fewest missing inputs.
         let stuck = (0..n)
             .filter(|i| rank[*i] == u32::MAX)
             .min_by_key(|i| (indegree[*i], *i))
@@ -73,4 +197,158 @@ pub fn item_ranks(map: &ChainMap) -> Vec<u32> {
         }
     }
     rank
+}
+
+/// Strongly connected components (Tarjan, iterative so that long chains do
+/// not overflow the stack); components are numbered sinks first.
+fn tarjan(g: &Graph, n: usize) -> (Vec<u32>, u32) {
+    const NONE: u32 = u32::MAX;
+    let mut index = vec![NONE; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut comp = vec![NONE; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut calls: Vec<(u32, usize)> = Vec::new();
+    let mut next = 0u32;
+    let mut count = 0u32;
+    for root in 0..n as u32 {
+        if index[root as usize] != NONE {
+            continue;
+        }
+        calls.push((root, 0));
+        while let Some(&(v, edge)) = calls.last() {
+            let vu = v as usize;
+            if edge == 0 && index[vu] == NONE {
+                index[vu] = next;
+                low[vu] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[vu] = true;
+            }
+            let users = g.users(vu);
+            if edge < users.len() {
+                let w = users[edge];
+                if let Some(top) = calls.last_mut() {
+                    top.1 += 1;
+                }
+                let wu = w as usize;
+                if index[wu] == NONE {
+                    calls.push((w, 0));
+                } else if on_stack[wu] {
+                    low[vu] = low[vu].min(index[wu]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(parent, _)) = calls.last() {
+                let p = parent as usize;
+                low[p] = low[p].min(low[vu]);
+            }
+            if low[vu] == index[vu] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w as usize] = false;
+                    comp[w as usize] = count;
+                    if w == v {
+                        break;
+                    }
+                }
+                count += 1;
+            }
+        }
+    }
+    (comp, count)
+}
+
+/// Most rounds spent looking for a certificate; a group that needs more is
+/// treated as one that may hold itself down (lifting is always sound).
+const CERTIFY_ROUNDS: usize = 500;
+
+/// Whether group `k` has contraction weights (see the module header). The
+/// weights are found by iterating `s ← 1 + T(s)` from `s = 1`, where `T(s)`
+/// bounds each node's move per unit of weighted input move; the iteration
+/// converges exactly when `T` contracts, and a round that raises no weight by
+/// 1 or more proves `T(s) < s`. Gains are the unshocked ones: losses, cuts
+/// and scarcity only shrink them. Inputs from outside the group are held
+/// fixed, so they count 0.
+fn certified(map: &ChainMap, order: &Order, k: u32, weight: &impl Fn(ItemIx, f64) -> f64) -> bool {
+    let members = order.group_items(k);
+    let local = |i: ItemIx| order.group[i as usize] == k;
+    let pos = |i: ItemIx| (order.rank[i as usize] - order.group_start[k as usize]) as usize;
+    // A line's gain bound: the largest weight among critical inputs in the
+    // group (min moves by at most that much) plus the weighted non-critical ones.
+    let bound = |inputs: &mut dyn Iterator<Item = &Input>, s: &[f64]| {
+        let mut critical = 0.0f64;
+        let mut other = 0.0;
+        for input in inputs {
+            if !local(input.item) {
+                continue;
+            }
+            let w = s[pos(input.item)];
+            if input.critical {
+                critical = critical.max(w);
+            } else {
+                other += input.weight * w;
+            }
+        }
+        critical + other
+    };
+    let mut s = vec![1.0f64; members.len()];
+    let mut next = vec![0.0f64; members.len()];
+    for _ in 0..CERTIFY_ROUNDS {
+        for (slot, &i) in next.iter_mut().zip(members) {
+            let t = if map.is_assembled(i) {
+                bound(&mut map.recipe(i).iter(), &s)
+            } else {
+                map.producers(i)
+                    .iter()
+                    .map(|line| {
+                        let mut inputs = map.recipe(i).iter().chain(map.consumes(line.firm));
+                        weight(i, line.share) * (1.0 + bound(&mut inputs, &s))
+                    })
+                    .sum()
+            };
+            *slot = 1.0 + t;
+        }
+        // Lines carry weight 1 + their bound, so their own condition holds by
+        // construction; an item's holds when its new weight rose by under 1.
+        if next.iter().zip(&s).all(|(n, o)| n - o < 1.0 - 1e-9) {
+            return true;
+        }
+        if next.iter().any(|v| !v.is_finite() || *v > 1e9) {
+            return false;
+        }
+        std::mem::swap(&mut s, &mut next);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph_of(n: usize, edges: &[(u32, u32)]) -> Graph {
+        let mut e = edges.to_vec();
+        e.sort_unstable();
+        let mut start = vec![0usize; n + 1];
+        for (c, _) in &e {
+            start[*c as usize + 1] += 1;
+        }
+        for k in 0..n {
+            start[k + 1] += start[k];
+        }
+        Graph {
+            start,
+            users: e.into_iter().map(|(_, u)| u).collect(),
+        }
+    }
+
+    #[test]
+    fn tarjan_groups_cycles_and_numbers_sinks_first() {
+        // 0 -> 1 -> 2 -> 1, 2 -> 3
+        let g = graph_of(4, &[(0, 1), (1, 2), (2, 1), (2, 3)]);
+        let (comp, count) = tarjan(&g, 4);
+        assert_eq!(count, 3);
+        assert_eq!(comp[1], comp[2]);
+        assert!(comp[3] < comp[1] && comp[1] < comp[0]);
+    }
 }
