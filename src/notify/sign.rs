@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn signs_as_the_specification_example() {
         let s = Secret::parse(SECRET).unwrap();
-        assert_eq!(signature(&[s.clone()], ID, TS, BODY), EXPECTED);
+        assert_eq!(signature(std::slice::from_ref(&s), ID, TS, BODY), EXPECTED);
         assert_eq!(verify(&s, ID, TS, EXPECTED, BODY, TS + 10, 300), Ok(()));
     }
 
