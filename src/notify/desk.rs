@@ -68,7 +68,10 @@ pub enum DeskError {
 struct Instance {
     chain: String,
     critical: bool,
-    starts: DateTime<Utc>,
+    /// When chainwatch raised it (the alert record's time): the clock of
+    /// duty, escalation and resolution. `startsAt` is event time, which may
+    /// lie far in the past.
+    raised: DateTime<Utc>,
     firing: Value,
     resolved: Option<(DateTime<Utc>, Value)>,
 }
@@ -118,8 +121,9 @@ impl Desk {
         &self.config
     }
 
-    /// Takes an alert state change (the JSON the alerts topic carries).
-    pub fn on_change(&mut self, change: &Value) -> Result<(), DeskError> {
+    /// Takes an alert state change (the JSON the alerts topic carries),
+    /// raised by chainwatch at `raised` (its record's timestamp).
+    pub fn on_change(&mut self, change: &Value, raised: DateTime<Utc>) -> Result<(), DeskError> {
         let fp = change["fingerprint"]
             .as_str()
             .ok_or_else(|| DeskError::Malformed("fingerprint: missing".into()))?
@@ -131,15 +135,15 @@ impl Desk {
                 self.alerts.entry((fp, starts)).or_insert(Instance {
                     critical: change["labels"]["severity"] == "critical",
                     chain,
-                    starts,
+                    raised,
                     firing: change.clone(),
                     resolved: None,
                 });
             }
             Some("resolved") => {
-                let ends = parse_time(change, "endsAt")?;
                 if let Some(i) = self.alerts.get_mut(&(fp, starts)) {
-                    i.resolved = Some((ends, change.clone()));
+                    i.resolved
+                        .get_or_insert((raised.max(i.raised), change.clone()));
                 }
             }
             other => return Err(DeskError::Malformed(format!("status: {other:?}"))),
@@ -227,7 +231,7 @@ impl Desk {
                 continue;
             };
             consider(roster.next_handover(now));
-            let told = roster.on_duty(now).since.max(inst.starts);
+            let told = roster.on_duty(now).since.max(inst.raised);
             if !self.acks.contains_key(key) && !self.both(inst) {
                 consider(told + self.config.ack_timeout);
             }
@@ -253,6 +257,26 @@ impl Desk {
         })
     }
 
+    /// The chain of the open alert with fingerprint `fp`.
+    pub fn chain_of(&self, fp: &str) -> Option<String> {
+        self.alerts
+            .iter()
+            .find(|((f, _), i)| f == fp && i.resolved.is_none())
+            .map(|(_, i)| i.chain.clone())
+    }
+
+    /// The assessment behind the latest alert of a node in a chain.
+    pub fn assessment(&self, chain: &str, node: &str) -> Option<&Value> {
+        self.alerts
+            .values()
+            .filter(|i| i.chain == chain && i.firing["labels"]["node"] == node)
+            .max_by_key(|i| i.raised)
+            .map(|i| match &i.resolved {
+                Some((_, r)) => &r["assessment"],
+                None => &i.firing["assessment"],
+            })
+    }
+
     pub fn open_count(&self) -> usize {
         self.alerts
             .values()
@@ -276,9 +300,9 @@ impl Desk {
         let end = inst.resolved.as_ref().map_or(now, |(e, _)| (*e).min(now));
         let both = self.both(inst);
         let mut steps: Vec<Step<'_>> = Vec::new();
-        let first = roster.on_duty(inst.starts);
+        let first = roster.on_duty(inst.raised);
         tell(&mut steps, Purpose::New, &first, both);
-        let mut told = (first.clone(), inst.starts);
+        let mut told = (first.clone(), inst.raised);
         let last = roster.on_duty(end);
         if last.period != first.period {
             tell(&mut steps, Purpose::Handover, &last, both);

@@ -59,7 +59,7 @@ fn who(ds: &[Delivery]) -> Vec<(String, &'static str)> {
 #[test]
 fn a_silent_a_escalates_to_b_after_the_acknowledgement_time() {
     let mut d = desk(false);
-    d.on_change(&change("firing", "warning", t(4, 10, 0), None))
+    d.on_change(&change("firing", "warning", t(4, 10, 0), None), t(4, 10, 0))
         .unwrap();
     assert_eq!(who(&d.due(t(4, 10, 0))), [("bj-a".into(), "new")]);
     assert_eq!(d.next_deadline(t(4, 10, 0)), Some(t(4, 10, 30)));
@@ -73,7 +73,7 @@ fn a_silent_a_escalates_to_b_after_the_acknowledgement_time() {
 #[test]
 fn an_acknowledgement_in_time_keeps_b_out_of_it() {
     let mut d = desk(false);
-    d.on_change(&change("firing", "warning", t(4, 10, 0), None))
+    d.on_change(&change("firing", "warning", t(4, 10, 0), None), t(4, 10, 0))
         .unwrap();
     d.due(t(4, 10, 0));
     let (_, ack) = d
@@ -90,8 +90,11 @@ fn an_acknowledgement_in_time_keeps_b_out_of_it() {
 #[test]
 fn critical_alerts_go_to_both_roles_at_once_when_configured() {
     let mut d = desk(true);
-    d.on_change(&change("firing", "critical", t(4, 10, 0), None))
-        .unwrap();
+    d.on_change(
+        &change("firing", "critical", t(4, 10, 0), None),
+        t(4, 10, 0),
+    )
+    .unwrap();
     assert_eq!(
         who(&d.due(t(4, 10, 0))),
         [("bj-a".into(), "new"), ("bj-b".into(), "new")]
@@ -102,7 +105,7 @@ fn critical_alerts_go_to_both_roles_at_once_when_configured() {
 #[test]
 fn the_incoming_post_is_told_at_the_hand_over_and_everyone_hears_the_resolution() {
     let mut d = desk(false);
-    d.on_change(&change("firing", "warning", t(8, 23, 0), None))
+    d.on_change(&change("firing", "warning", t(8, 23, 0), None), t(8, 23, 0))
         .unwrap();
     d.due(t(8, 23, 0));
     d.acknowledge("fp-warning", "Wang", t(8, 23, 10)).unwrap();
@@ -119,12 +122,10 @@ fn the_incoming_post_is_told_at_the_hand_over_and_everyone_hears_the_resolution(
         "Wang"
     );
     assert!(d.due(t(9, 2, 0)).is_empty(), "acknowledged: no escalation");
-    d.on_change(&change(
-        "resolved",
-        "warning",
-        t(8, 23, 0),
-        Some(t(9, 3, 0)),
-    ))
+    d.on_change(
+        &change("resolved", "warning", t(8, 23, 0), Some(t(9, 3, 0))),
+        t(9, 3, 0),
+    )
     .unwrap();
     let resolved = d.due(t(9, 3, 0));
     assert_eq!(
@@ -138,11 +139,11 @@ fn the_incoming_post_is_told_at_the_hand_over_and_everyone_hears_the_resolution(
 fn a_rebuilt_desk_sends_only_what_is_missing_under_the_same_ids() {
     let fire = change("firing", "warning", t(4, 10, 0), None);
     let mut live = desk(false);
-    live.on_change(&fire).unwrap();
+    live.on_change(&fire, t(4, 10, 0)).unwrap();
     let first = live.due(t(4, 10, 0));
     // The process dies after delivering `new`, before the escalation.
     let mut rebuilt = desk(false);
-    rebuilt.on_change(&fire).unwrap();
+    rebuilt.on_change(&fire, t(4, 10, 0)).unwrap();
     for d in &first {
         rebuilt.record_done(&d.id);
     }
@@ -151,21 +152,19 @@ fn a_rebuilt_desk_sends_only_what_is_missing_under_the_same_ids() {
     assert_eq!(due[0].id, live.due(t(4, 11, 0))[0].id, "same webhook-id");
     // A restart before anything was delivered sends `new` again with its id.
     let mut again = desk(false);
-    again.on_change(&fire).unwrap();
+    again.on_change(&fire, t(4, 10, 0)).unwrap();
     assert_eq!(again.due(t(4, 10, 5))[0].id, first[0].id);
 }
 
 #[test]
 fn a_fully_delivered_resolved_alert_is_forgotten() {
     let mut d = desk(false);
-    d.on_change(&change("firing", "warning", t(4, 10, 0), None))
+    d.on_change(&change("firing", "warning", t(4, 10, 0), None), t(4, 10, 0))
         .unwrap();
-    d.on_change(&change(
-        "resolved",
-        "warning",
-        t(4, 10, 0),
-        Some(t(4, 10, 10)),
-    ))
+    d.on_change(
+        &change("resolved", "warning", t(4, 10, 0), Some(t(4, 10, 10))),
+        t(4, 10, 10),
+    )
     .unwrap();
     let all = d.due(t(4, 10, 10));
     assert_eq!(
@@ -178,4 +177,18 @@ fn a_fully_delivered_resolved_alert_is_forgotten() {
     assert_eq!(d.open_count(), 0);
     d.due(t(4, 10, 11));
     assert_eq!(d.next_deadline(t(4, 10, 11)), None);
+}
+
+#[test]
+fn duty_and_escalation_run_on_the_time_the_alert_was_raised_not_event_time() {
+    // A 2023 event replayed today: the alert is raised now, so A has its
+    // full acknowledgement time from now, and the post on duty now is told.
+    let mut d = desk(false);
+    let long_ago = Utc.with_ymd_and_hms(2023, 6, 30, 12, 0, 0).unwrap();
+    d.on_change(&change("firing", "warning", long_ago, None), t(10, 9, 0))
+        .unwrap();
+    assert_eq!(who(&d.due(t(10, 9, 0))), [("tj-a".into(), "new")]);
+    assert!(d.due(t(10, 9, 29)).is_empty());
+    assert_eq!(who(&d.due(t(10, 9, 30))), [("tj-b".into(), "escalation")]);
+    assert_eq!(d.assessment("ic", "N20"), Some(&json!({})));
 }

@@ -39,6 +39,8 @@ pub enum Role {
     Ingest,
     /// Own chains: normalise, propagate, assess, publish alert state changes.
     Assess,
+    /// Deliver alert state changes: Alertmanager, chiefs' webhooks, escalation.
+    Notify,
 }
 
 impl Role {
@@ -46,6 +48,7 @@ impl Role {
         match self {
             Role::Ingest => "ingest",
             Role::Assess => "assess",
+            Role::Notify => "notify",
         }
     }
 }
@@ -56,6 +59,10 @@ pub struct RawServiceConfig {
     pub service: RawService,
     pub kafka: RawKafka,
     pub topics: RawTopics,
+    pub notify: super::notify::settings::RawNotify,
+    /// Directory relative paths are read from (the config file's).
+    #[serde(skip)]
+    pub base: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -102,6 +109,7 @@ pub struct RawTopics {
     pub chain_events: Option<String>,
     pub alerts: Option<String>,
     pub deadletter: Option<String>,
+    pub audit: Option<String>,
 }
 
 /// Command-line overrides, applied over the file.
@@ -123,6 +131,8 @@ pub struct Topics {
     pub chain_events: String,
     pub alerts: String,
     pub deadletter: String,
+    /// Notifications, escalations and acknowledgements, as JSON records.
+    pub audit: String,
 }
 
 impl Topics {
@@ -156,6 +166,7 @@ pub struct ServiceConfig {
     pub max_event_bytes: usize,
     pub kafka: KafkaSettings,
     pub topics: Topics,
+    pub notify: super::notify::settings::NotifySettings,
 }
 
 pub const DEFAULT_MAP: &str = "config/maps/cset-ic.json";
@@ -169,7 +180,8 @@ impl RawServiceConfig {
         })?;
         let mut raw = RawServiceConfig::from_toml(&text, &path.display().to_string())?;
         // Paths in the file are relative to the file, as a reader expects.
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        raw.base = base.clone();
         for p in [&mut raw.service.map, &mut raw.service.core_config]
             .into_iter()
             .flatten()
@@ -209,10 +221,10 @@ impl RawServiceConfig {
                 format!("{admin:?} is not HOST:PORT with an IP address: {e}"),
             )
         })?;
-        let mut roles = o
-            .roles
-            .or(s.roles)
-            .unwrap_or(vec![Role::Ingest, Role::Assess]);
+        let mut roles =
+            o.roles
+                .or(s.roles)
+                .unwrap_or(vec![Role::Ingest, Role::Assess, Role::Notify]);
         roles.sort();
         roles.dedup();
         if roles.is_empty() {
@@ -285,6 +297,7 @@ impl RawServiceConfig {
             chain_events: name(t.chain_events, "chain-events"),
             alerts: name(t.alerts, "alerts"),
             deadletter: name(t.deadletter, "deadletter"),
+            audit: name(t.audit, "audit"),
         };
         for (key, topic) in [
             ("topics.sanctions", &topics.sanctions),
@@ -293,6 +306,7 @@ impl RawServiceConfig {
             ("topics.chain_events", &topics.chain_events),
             ("topics.alerts", &topics.alerts),
             ("topics.deadletter", &topics.deadletter),
+            ("topics.audit", &topics.audit),
         ] {
             let legal = !topic.is_empty()
                 && topic.len() <= 249
@@ -317,7 +331,9 @@ impl RawServiceConfig {
                 ),
             ));
         }
+        let notify = self.notify.check(admin_addr, &self.base, bad)?;
         Ok(ServiceConfig {
+            notify,
             max_event_bytes,
             map: o
                 .map
@@ -374,7 +390,7 @@ mod tests {
         assert_eq!(c.topics.sanctions, "chainwatch.sanctions");
         assert_eq!(c.topics.supplier_events, "chainwatch.supplier-events");
         assert_eq!(c.topics.deadletter, "chainwatch.deadletter");
-        assert_eq!(c.roles, vec![Role::Ingest, Role::Assess]);
+        assert_eq!(c.roles, vec![Role::Ingest, Role::Assess, Role::Notify]);
     }
 
     #[test]

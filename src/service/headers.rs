@@ -25,6 +25,10 @@ pub const EVENT_ID: &str = "chainwatch-event-id";
 pub const CHANGE_ID: &str = "chainwatch-change-id";
 pub const CHAIN: &str = "chainwatch-chain";
 
+/// Dead-lettered deliveries: which receiver and which webhook.
+pub const RECEIVER: &str = "chainwatch-receiver";
+pub const WEBHOOK_ID: &str = "chainwatch-webhook-id";
+
 pub fn build(pairs: &[(&str, &str)]) -> OwnedHeaders {
     pairs.iter().fold(
         OwnedHeaders::new_with_capacity(pairs.len()),

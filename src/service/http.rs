@@ -1,21 +1,31 @@
-//! The admin HTTP listener: `/livez`, `/readyz` and `/metrics`. Testable as
-//! `serve(listener, state, shutdown)`: the caller binds the port.
+//! The admin HTTP listener: `/livez`, `/readyz`, `/metrics`, and the notify
+//! role's API: `POST /api/v1/alerts/{fingerprint}/ack` (bearer token) and
+//! `GET /api/v1/assessments/{chain}/{node}` (the generator URL of alerts).
+//! Testable as `serve(listener, state, shutdown)`: the caller binds the port.
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 
 use super::health::Health;
 use super::metrics::Metrics;
+use super::notify::desk_loop::Input;
+use super::notify::NotifyHandle;
 use super::shutdown::Shutdown;
 
 #[derive(Clone)]
 pub struct AdminState {
     pub health: Health,
     pub metrics: Metrics,
+    /// Set once the notify role runs in this process.
+    pub notify: Arc<OnceLock<NotifyHandle>>,
 }
 
 pub fn router(state: AdminState) -> Router {
@@ -23,6 +33,8 @@ pub fn router(state: AdminState) -> Router {
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/api/v1/alerts/{fingerprint}/ack", post(acknowledge))
+        .route("/api/v1/assessments/{chain}/{node}", get(assessment))
         .with_state(state)
 }
 
@@ -44,6 +56,114 @@ async fn metrics(State(s): State<AdminState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
         s.metrics.render(),
     )
+}
+
+fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// Compares in time independent of where the strings differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why the request may not proceed, unless it carries the configured
+/// bearer token.
+pub fn refusal(headers: &HeaderMap, token: Option<&str>) -> Option<Response> {
+    let Some(token) = token else {
+        return Some(problem(
+            StatusCode::FORBIDDEN,
+            "no admin token is configured (notify.token_file or CHAINWATCH_ADMIN_TOKEN)",
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(g) if same(g.trim().as_bytes(), token.as_bytes()) => None,
+        Some(_) => Some(problem(StatusCode::UNAUTHORIZED, "wrong bearer token")),
+        None => Some(problem(StatusCode::UNAUTHORIZED, "missing bearer token")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckBody {
+    /// Who acknowledges (a name, as the chief signs).
+    by: String,
+}
+
+async fn acknowledge(
+    State(s): State<AdminState>,
+    Path(fingerprint): Path<String>,
+    headers: HeaderMap,
+    body: Option<Json<AckBody>>,
+) -> Response {
+    let Some(notify) = s.notify.get() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the notify role does not run in this process",
+        );
+    };
+    if let Some(r) = refusal(&headers, notify.token.as_deref()) {
+        return r;
+    }
+    let by = match body {
+        Some(Json(b)) if !b.by.trim().is_empty() => b.by,
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "body must be {\"by\": \"who acknowledges\"}",
+            )
+        }
+    };
+    let (tx, rx) = oneshot::channel();
+    let _ = notify.desk.send(Input::Ack {
+        fingerprint,
+        by,
+        reply: tx,
+    });
+    let record = match rx.await {
+        Ok(Ok(record)) => record,
+        Ok(Err(e)) => return problem(StatusCode::NOT_FOUND, e.to_string()),
+        Err(_) => return problem(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+    };
+    // Answer only once the acknowledgement is on the audit topic.
+    let (tx, rx) = oneshot::channel();
+    notify.audit.send(record, Some(tx));
+    match rx.await {
+        Ok(durable) => (StatusCode::OK, Json(durable)).into_response(),
+        Err(_) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting down before the audit record was written",
+        ),
+    }
+}
+
+async fn assessment(
+    State(s): State<AdminState>,
+    Path((chain, node)): Path<(String, String)>,
+) -> Response {
+    let Some(notify) = s.notify.get() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the notify role does not run in this process",
+        );
+    };
+    let (tx, rx) = oneshot::channel();
+    let _ = notify.desk.send(Input::Assessment {
+        chain: chain.clone(),
+        node: node.clone(),
+        reply: tx,
+    });
+    match rx.await {
+        Ok(Some(a)) => (StatusCode::OK, Json(a)).into_response(),
+        _ => problem(
+            StatusCode::NOT_FOUND,
+            format!("no alert of {chain}/{node} is known here"),
+        ),
+    }
 }
 
 pub async fn serve(

@@ -150,6 +150,12 @@ pub fn finish<C: rdkafka::consumer::ConsumerContext>(
     if let Err(e) = producer.flush(ctx.config.shutdown_timeout) {
         tracing::warn!(error = %e, "producer queue not empty at shutdown");
     }
+    finish_consumer(consumer);
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "drained");
+}
+
+/// Commits the offsets stored so far.
+pub fn finish_consumer<C: rdkafka::consumer::ConsumerContext>(consumer: &StreamConsumer<C>) {
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) => {}
         // Nothing stored since the last commit is not a failure.
@@ -158,5 +164,4 @@ pub fn finish<C: rdkafka::consumer::ConsumerContext>(
         )) => {}
         Err(e) => tracing::warn!(error = %e, "final commit failed"),
     }
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "drained");
 }

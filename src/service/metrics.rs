@@ -26,6 +26,13 @@ pub struct Metrics {
     pub rebuilt_events: IntCounterVec,
     /// Seconds from an event's arrival to its alert changes being acknowledged.
     pub event_seconds: Histogram,
+    /// Deliveries by receiver (a configured receiver, or an Alertmanager's
+    /// host:port), kind (`webhook`, `alertmanager`) and outcome.
+    pub notifications: IntCounterVec,
+    pub notification_retries: IntCounterVec,
+    /// Escalations delivered to a B role, by chain.
+    pub escalations: IntCounterVec,
+    pub acknowledgements: IntCounterVec,
 }
 
 impl Metrics {
@@ -68,6 +75,26 @@ impl Metrics {
             "Events replayed from the chain-events topic to rebuild state.",
             &["partition"],
         );
+        let notifications = counter(
+            "chainwatch_notifications_total",
+            "Notifications by receiver, kind (webhook, alertmanager) and outcome (delivered, failed, dead_lettered).",
+            &["receiver", "kind", "outcome"],
+        );
+        let notification_retries = counter(
+            "chainwatch_notification_retries_total",
+            "Delivery attempts that failed and were retried, by receiver and kind.",
+            &["receiver", "kind"],
+        );
+        let escalations = counter(
+            "chainwatch_escalations_total",
+            "Alerts escalated to a B role after A did not acknowledge, by chain.",
+            &["chain"],
+        );
+        let acknowledgements = counter(
+            "chainwatch_acknowledgements_total",
+            "Alerts acknowledged through the API, by chain.",
+            &["chain"],
+        );
         let assigned_partitions = IntGaugeVec::new(
             Opts::new(
                 "chainwatch_assigned_partitions",
@@ -100,6 +127,10 @@ impl Metrics {
             assigned_partitions,
             rebuilt_events,
             event_seconds,
+            notifications,
+            notification_retries,
+            escalations,
+            acknowledgements,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod http;
 pub mod ingest;
 pub mod kafka;
 pub mod metrics;
+pub mod notify;
 pub mod rebuild;
 pub mod route;
 pub mod shutdown;
@@ -54,6 +55,8 @@ pub enum ServiceError {
         partition: i32,
         upto: i64,
     },
+    #[error("invalid setting: {0}")]
+    Config(String),
     #[error("admin HTTP listener failed: {0}")]
     Http(std::io::Error),
     #[error("a role task failed: {0}")]
@@ -116,11 +119,13 @@ pub async fn run(
     }
     let metrics = Metrics::new();
     let health = Health::new(&config.roles);
+    let notify_handle = Arc::new(std::sync::OnceLock::new());
     let http = tokio::spawn(http::serve(
         admin,
         http::AdminState {
             health: health.clone(),
             metrics: metrics.clone(),
+            notify: Arc::clone(&notify_handle),
         },
         shutdown.clone(),
     ));
@@ -132,6 +137,7 @@ pub async fn run(
         wanted.push((&t.chain_events, k.partitions));
         wanted.push((&t.alerts, k.partitions));
         wanted.push((&t.deadletter, 1));
+        wanted.push((&t.audit, k.partitions));
         match kafka::ensure_topics(k, &wanted, &shutdown).await {
             Ok(()) => {}
             // Asked to stop before any broker appeared: nothing to drain.
@@ -150,14 +156,31 @@ pub async fn run(
         health,
         shutdown: shutdown.clone(),
     });
+    // The notify role's helpers start before any role loop, so that the
+    // admin API can take acknowledgements as soon as the desk is rebuilt.
+    let mut notify_started = None;
+    if ctx.config.roles.contains(&Role::Notify) {
+        let (handle, started) = notify::start(&ctx, notify::clock::Clock::system())?;
+        let _ = notify_handle.set(handle);
+        notify_started = Some(started);
+    }
     let mut tasks = Vec::new();
     for role in ctx.config.roles.clone() {
+        let started = if role == Role::Notify {
+            notify_started.take()
+        } else {
+            None
+        };
         let c = Arc::clone(&ctx);
         let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
             let r = match role {
                 Role::Ingest => ingest::run(c).await,
                 Role::Assess => assess::run(c).await,
+                Role::Notify => match started {
+                    Some(s) => notify::run(c, s).await,
+                    None => Ok(()),
+                },
             };
             if let Err(e) = &r {
                 tracing::error!(role = role.as_str(), error = %e, "role failed; stopping");

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{headers, kafka, Ctx, ServiceError};
@@ -85,41 +85,61 @@ pub fn published_changes(
     ctx: &Ctx,
     chains: &HashSet<String>,
 ) -> Result<HashMap<String, HashSet<String>>, ServiceError> {
-    let topic = ctx.config.topics.alerts.as_str();
+    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
+    read_to_end(ctx, &ctx.config.topics.alerts, None, |m| {
+        let h = m.headers();
+        let chain = headers::get(h, headers::CHAIN);
+        if let (Some(c), Some(id)) = (chain, headers::get(h, headers::CHANGE_ID)) {
+            if chains.contains(c) {
+                ids.entry(c.to_string()).or_default().insert(id.to_string());
+            }
+        }
+    })?;
+    Ok(ids)
+}
+
+/// Calls `each` on every record of `topic` (of `partitions`, or all), from
+/// the beginning to the end: the high watermark, then quiet for [`QUIET`].
+pub fn read_to_end(
+    ctx: &Ctx,
+    topic: &str,
+    partitions: Option<&[i32]>,
+    mut each: impl FnMut(&BorrowedMessage<'_>),
+) -> Result<(), ServiceError> {
     let probe = open(ctx, &[])?;
-    let count = kafka::partition_count(probe.client(), topic).unwrap_or(0);
-    let parts: Vec<(&str, i32)> = (0..count).map(|p| (topic, p)).collect();
-    let mut ends = Vec::with_capacity(parts.len());
+    let parts: Vec<(&str, i32)> = match partitions {
+        Some(ps) => ps.iter().map(|p| (topic, *p)).collect(),
+        None => {
+            let count = kafka::partition_count(probe.client(), topic).unwrap_or(0);
+            (0..count).map(|p| (topic, p)).collect()
+        }
+    };
+    if parts.is_empty() {
+        return Ok(());
+    }
+    let mut ends = HashMap::new();
     for (t, p) in &parts {
         let (_, high) = probe
             .fetch_watermarks(t, *p, Duration::from_secs(10))
-            .map_err(|e| ServiceError::Kafka("read the alerts topic's watermarks", e))?;
-        ends.push(high);
+            .map_err(|e| ServiceError::Kafka("read watermarks", e))?;
+        ends.insert(*p, high);
     }
-    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
     let reader = open(ctx, &parts)?;
-    let mut reached: Vec<bool> = ends.iter().map(|h| *h <= 0).collect();
+    let mut reached: HashMap<i32, bool> = ends.iter().map(|(p, h)| (*p, *h <= 0)).collect();
     let mut last = Instant::now();
     loop {
         match reader.poll(Duration::from_millis(50)) {
             Some(Ok(m)) => {
                 last = Instant::now();
-                let p = m.partition() as usize;
-                if m.offset() + 1 >= ends[p] {
-                    reached[p] = true;
+                if m.offset() + 1 >= ends.get(&m.partition()).copied().unwrap_or(0) {
+                    reached.insert(m.partition(), true);
                 }
-                let h = m.headers();
-                let chain = headers::get(h, headers::CHAIN);
-                if let (Some(c), Some(id)) = (chain, headers::get(h, headers::CHANGE_ID)) {
-                    if chains.contains(c) {
-                        ids.entry(c.to_string()).or_default().insert(id.to_string());
-                    }
-                }
+                each(&m);
             }
-            Some(Err(e)) => return Err(ServiceError::Kafka("read the alerts topic", e)),
+            Some(Err(e)) => return Err(ServiceError::Kafka("read a topic to its end", e)),
             None => {
-                if reached.iter().all(|r| *r) && last.elapsed() >= QUIET {
-                    break;
+                if reached.values().all(|r| *r) && last.elapsed() >= QUIET {
+                    return Ok(());
                 }
                 if last.elapsed() > STALL {
                     return Err(ServiceError::Stalled {
@@ -134,7 +154,6 @@ pub fn published_changes(
             }
         }
     }
-    Ok(ids)
 }
 
 fn open(ctx: &Ctx, parts: &[(&str, i32)]) -> Result<BaseConsumer, ServiceError> {
