@@ -360,8 +360,10 @@ fn a_real_alertmanager_groups_our_alerts_notifies_and_resolves_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut spec = ServiceSpec::new(broker.addr(), "am");
     spec.map = map_with_roster(dir.path());
-    spec.extra = notify_settings(dir.path(), &rx, 600_000, Some(am.port));
-    let mut service = Service::start(&spec);
+    spec.extra = notify_settings(dir.path(), &rx, 600_000, None);
+    // The flag, not the file, names the Alertmanager.
+    let am_url = format!("http://127.0.0.1:{}", am.port);
+    let mut service = Service::start_with(&spec, &["--alertmanager", &am_url]);
     service.wait_ready(READY);
 
     let fire = line(1);

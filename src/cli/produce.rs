@@ -34,7 +34,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_logging();
-    let config = args.kafka.load(None, None, None)?;
+    let config = args.kafka.load(None, None, None, None)?;
     let map = if args.no_validate {
         None
     } else {

@@ -22,13 +22,19 @@ pub struct Args {
     /// Consumer groups are PREFIX-ingest and PREFIX-assess: replaces `kafka.group_prefix`.
     #[arg(long)]
     group_prefix: Option<String>,
+    /// Alertmanager base URL (repeatable): replaces `notify.alertmanagers`.
+    #[arg(long = "alertmanager")]
+    alertmanagers: Vec<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_logging();
-    let config = args
-        .kafka
-        .load(args.admin_addr, args.roles, args.group_prefix)?;
+    let config = args.kafka.load(
+        args.admin_addr,
+        args.roles,
+        args.group_prefix,
+        (!args.alertmanagers.is_empty()).then_some(args.alertmanagers),
+    )?;
     let map = load_map(&config.map)?;
     let core = load_config(config.core_config.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -25,6 +25,7 @@ impl KafkaArgs {
         admin_addr: Option<String>,
         roles: Option<Vec<Role>>,
         group_prefix: Option<String>,
+        alertmanagers: Option<Vec<String>>,
     ) -> anyhow::Result<ServiceConfig> {
         let (raw, origin) = match &self.config {
             Some(p) => (RawServiceConfig::load(p)?, p.display().to_string()),
@@ -36,6 +37,7 @@ impl KafkaArgs {
             admin_addr,
             roles,
             group_prefix,
+            alertmanagers,
         };
         raw.validate(overrides, &origin)
             .with_context(|| "invalid service settings".to_string())

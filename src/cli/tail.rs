@@ -45,7 +45,7 @@ pub enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_logging();
-    let config = args.kafka.load(None, None, None)?;
+    let config = args.kafka.load(None, None, None, None)?;
     let topic = args.topic.unwrap_or(config.topics.alerts.clone());
     let reader: BaseConsumer = chainwatch::service::kafka::reader_config(&config.kafka)
         .create()

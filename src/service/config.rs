@@ -120,6 +120,8 @@ pub struct Overrides {
     pub admin_addr: Option<String>,
     pub roles: Option<Vec<Role>>,
     pub group_prefix: Option<String>,
+    /// Replaces `notify.alertmanagers` when given.
+    pub alertmanagers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -331,7 +333,11 @@ impl RawServiceConfig {
                 ),
             ));
         }
-        let notify = self.notify.check(admin_addr, &self.base, bad)?;
+        let mut raw_notify = self.notify;
+        if let Some(ams) = o.alertmanagers {
+            raw_notify.alertmanagers = ams;
+        }
+        let notify = raw_notify.check(admin_addr, &self.base, bad)?;
         Ok(ServiceConfig {
             notify,
             max_event_bytes,
@@ -418,6 +424,31 @@ mod tests {
     }
 
     #[test]
+    fn receivers_on_internal_addresses_need_an_explicit_allowance() {
+        let text = "[notify.receivers.bj-a]\nurl = \"http://127.0.0.1:8080/hook\"\nsecrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n";
+        let e = check(text).unwrap_err().to_string();
+        assert!(
+            e.contains("notify.receivers.bj-a.url") && e.contains("allow_internal_urls"),
+            "{e}"
+        );
+        let allowed = format!("[notify]\nallow_internal_urls = true\n{text}");
+        assert_eq!(
+            check(&allowed).unwrap().notify.receivers["bj-a"]
+                .secrets
+                .len(),
+            1
+        );
+        let e = check("[notify.receivers.x]\nurl = \"https://hooks.example.com/x\"\nsecrets = [\"whsec_c2hvcnQ=\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("notify.receivers.x.secrets[0]") && e.contains("at least 24 bytes"),
+            "{e}"
+        );
+        assert!(!e.contains("c2hvcnQ"), "a secret is never echoed: {e}");
+    }
+
+    #[test]
     fn overrides_win_over_the_file() {
         let raw = RawServiceConfig::from_toml("[kafka]\nbrokers = \"a:1\"\n", "t").unwrap();
         let c = raw
@@ -425,6 +456,7 @@ mod tests {
                 Overrides {
                     brokers: Some("b:2,c:3".into()),
                     admin_addr: Some("127.0.0.1:0".into()),
+                    alertmanagers: Some(vec!["http://am.example:9093".into()]),
                     ..Overrides::default()
                 },
                 "t",
@@ -432,5 +464,9 @@ mod tests {
             .unwrap();
         assert_eq!(c.kafka.brokers, "b:2,c:3");
         assert_eq!(c.admin_addr.port(), 0);
+        assert_eq!(
+            c.notify.alertmanagers[0].as_str(),
+            "http://am.example:9093/"
+        );
     }
 }
