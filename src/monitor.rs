@@ -211,7 +211,9 @@ impl Monitor {
     }
 
     /// Open alerts by (chain index, severity).
-    pub fn open_alerts_by_chain(&self) -> std::collections::BTreeMap<(u16, crate::assess::Severity), usize> {
+    pub fn open_alerts_by_chain(
+        &self,
+    ) -> std::collections::BTreeMap<(u16, crate::assess::Severity), usize> {
         self.book.open_by_chain()
     }
 

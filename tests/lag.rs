@@ -27,7 +27,11 @@ fn lag_is_the_records_past_what_was_finished_with() {
     for (partition, n) in [(0, 10), (1, 3)] {
         for _ in 0..n {
             producer
-                .send(BaseRecord::<str, str>::to("t").partition(partition).payload("x"))
+                .send(
+                    BaseRecord::<str, str>::to("t")
+                        .partition(partition)
+                        .payload("x"),
+                )
                 .map_err(|(e, _)| e)
                 .expect("enqueue");
         }

@@ -78,7 +78,12 @@ fn run_ok(cmd: &mut Command) -> String {
 fn rules_pass_promtool_and_every_alert_is_tested_firing_and_not() {
     let rules = files("deploy/prometheus/rules", "yml");
     let tests = files("deploy/prometheus/tests", "yml");
-    run_ok(Command::new(tool("promtool")).arg("check").arg("rules").args(&rules));
+    run_ok(
+        Command::new(tool("promtool"))
+            .arg("check")
+            .arg("rules")
+            .args(&rules),
+    );
     run_ok(
         Command::new(tool("promtool"))
             .arg("test")
@@ -177,8 +182,13 @@ fn dashboards_are_well_formed() {
     let ds = serde_json::json!({"type": "prometheus", "uid": "${datasource}"});
     let mut seen_uids = BTreeSet::new();
     for (file, d) in dashboards() {
-        let uid = d["uid"].as_str().unwrap_or_else(|| panic!("{file}: no uid"));
-        assert!(seen_uids.insert(uid.to_string()), "{file}: uid {uid} reused");
+        let uid = d["uid"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{file}: no uid"));
+        assert!(
+            seen_uids.insert(uid.to_string()),
+            "{file}: uid {uid} reused"
+        );
         assert!(d["title"].as_str().is_some(), "{file}: no title");
         let vars = d["templating"]["list"].as_array().expect("templating");
         let var = |name: &str| vars.iter().find(|v| v["name"] == name);
@@ -195,7 +205,9 @@ fn dashboards_are_well_formed() {
             if p["type"] == "row" {
                 continue;
             }
-            let id = p["id"].as_i64().unwrap_or_else(|| panic!("{file}: {title}: no id"));
+            let id = p["id"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{file}: {title}: no id"));
             assert!(ids.insert(id), "{file}: panel id {id} reused");
             assert_eq!(p["datasource"], ds, "{file}: {title}: datasource");
             let unit = p["fieldConfig"]["defaults"]["unit"].as_str().unwrap_or("");
@@ -280,7 +292,10 @@ fn variable_queries() -> Vec<(String, String, String)> {
             if v["type"] != "query" {
                 continue;
             }
-            let q = v["query"]["query"].as_str().or(v["query"].as_str()).unwrap();
+            let q = v["query"]["query"]
+                .as_str()
+                .or(v["query"].as_str())
+                .unwrap();
             let inner = q
                 .strip_prefix("label_values(")
                 .and_then(|r| r.strip_suffix(')'))
@@ -309,11 +324,46 @@ fn substitute(expr: &str) -> String {
 /// functions, keywords, label names or values, or durations.
 fn metric_names(expr: &str) -> BTreeSet<String> {
     const WORDS: &[&str] = &[
-        "sum", "max", "min", "avg", "count", "by", "without", "on", "ignoring", "group_left",
-        "group_right", "and", "or", "unless", "rate", "increase", "delta", "deriv", "irate",
-        "time", "absent", "sort_desc", "sort", "histogram_quantile", "topk", "bottomk",
-        "count_over_time", "max_over_time", "min_over_time", "avg_over_time", "le", "bool",
-        "offset", "changes", "resets", "label_replace", "vector", "scalar", "abs", "clamp_min",
+        "sum",
+        "max",
+        "min",
+        "avg",
+        "count",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "and",
+        "or",
+        "unless",
+        "rate",
+        "increase",
+        "delta",
+        "deriv",
+        "irate",
+        "time",
+        "absent",
+        "sort_desc",
+        "sort",
+        "histogram_quantile",
+        "topk",
+        "bottomk",
+        "count_over_time",
+        "max_over_time",
+        "min_over_time",
+        "avg_over_time",
+        "le",
+        "bool",
+        "offset",
+        "changes",
+        "resets",
+        "label_replace",
+        "vector",
+        "scalar",
+        "abs",
+        "clamp_min",
         "clamp_max",
     ];
     let mut out = BTreeSet::new();
@@ -348,8 +398,15 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
         }
         if !word.is_empty() {
             let w = std::mem::take(&mut word);
-            let keyword = ["by", "without", "on", "ignoring", "group_left", "group_right"]
-                .contains(&w.as_str());
+            let keyword = [
+                "by",
+                "without",
+                "on",
+                "ignoring",
+                "group_left",
+                "group_right",
+            ]
+            .contains(&w.as_str());
             if keyword {
                 after_keyword = true;
             } else if !skip_group && !prev_was_digit_start && !WORDS.contains(&w.as_str()) {
@@ -443,7 +500,10 @@ impl Prometheus {
         let log = dir.path().join("prometheus.log");
         let child = Command::new(&bin)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -528,14 +588,16 @@ fn prometheus_scrapes_the_demo_and_every_panel_and_rule_query_works() {
     let mut service = Service::start(&spec);
     service.wait_ready(Duration::from_secs(60));
     let prometheus = Prometheus::start(service.admin_port);
+    eventually(Duration::from_secs(30), "a first scrape", || {
+        !prometheus.query("chainwatch_build_info").is_empty()
+    });
     let started = unix_now();
 
     // The demo scenario, a few seconds apart so the pictures show each step,
     // and one record that is not JSON, so the dead-letter series exist.
-    let scenario = std::fs::read_to_string(
-        root().join("config/scenarios/lithography-2022-2023.ndjson"),
-    )
-    .unwrap();
+    let scenario =
+        std::fs::read_to_string(root().join("config/scenarios/lithography-2022-2023.ndjson"))
+            .unwrap();
     let lines: Vec<&str> = scenario.lines().filter(|l| !l.trim().is_empty()).collect();
     for (k, line) in lines.iter().enumerate() {
         broker.send(topic_of(line), None, None, line.as_bytes());
@@ -543,7 +605,7 @@ fn prometheus_scrapes_the_demo_and_every_panel_and_rule_query_works() {
             service.metric_with("chainwatch_assess_events_total", "outcome=\"applied\"")
                 >= (k + 1) as f64
         });
-        std::thread::sleep(Duration::from_secs(4));
+        std::thread::sleep(Duration::from_secs(5));
     }
     broker.send("chainwatch.prices", None, None, b"{not json");
     eventually(Duration::from_secs(30), "the dead letter", || {
@@ -564,7 +626,11 @@ fn prometheus_scrapes_the_demo_and_every_panel_and_rule_query_works() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    lint.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    lint.stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
     let out = lint.wait_with_output().unwrap();
     assert!(
         out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
@@ -585,24 +651,40 @@ fn prometheus_scrapes_the_demo_and_every_panel_and_rule_query_works() {
         "chainwatch_build_info",
         "process_resident_memory_bytes",
     ] {
-        assert!(exported(&body).contains(required), "{required} missing:\n{body}");
+        assert!(
+            exported(&body).contains(required),
+            "{required} missing:\n{body}"
+        );
     }
     // The demo's EUV tools are cut off: critical, impact in 180 days.
-    assert!(body.contains(r#"chainwatch_key_node_severity{chain="ic",node="N20"} 3"#), "{body}");
-    assert!(body.contains(
-        r#"chainwatch_key_node_time_to_impact_seconds{chain="ic",node="N20"} 15552000"#
-    ));
+    assert!(
+        body.contains(r#"chainwatch_key_node_severity{chain="ic",node="N20"} 3"#),
+        "{body}"
+    );
+    assert!(body
+        .contains(r#"chainwatch_key_node_time_to_impact_seconds{chain="ic",node="N20"} 15552000"#));
 
     // Let Prometheus gather enough samples for rates and recording rules.
-    eventually(Duration::from_secs(60), "scrapes and rule evaluations", || {
-        let scrapes = prometheus.query("count_over_time(chainwatch_build_info[1m])");
-        let recorded = prometheus.query("chain:chainwatch_key_node_cutoff_risk_ratio:max");
-        scrapes
+    // The last series to appear (the dead letter's) needs a few samples in
+    // the 20 s window that stands for `$__rate_interval`.
+    let samples = |expr: &str| {
+        prometheus
+            .query(expr)
             .first()
             .and_then(|r| r["value"][1].as_str()?.parse::<f64>().ok())
-            .is_some_and(|n| n >= 20.0)
-            && !recorded.is_empty()
-    });
+            .unwrap_or(0.0)
+    };
+    eventually(
+        Duration::from_secs(60),
+        "scrapes and rule evaluations",
+        || {
+            samples("count_over_time(chainwatch_build_info[1m])") >= 20.0
+                && samples("count_over_time(chainwatch_dead_letters_total[20s])") >= 5.0
+                && !prometheus
+                    .query("chain:chainwatch_key_node_cutoff_risk_ratio:max")
+                    .is_empty()
+        },
+    );
     let mut known = exported(&body);
     known.insert("up".into());
 
@@ -656,7 +738,11 @@ fn prometheus_scrapes_the_demo_and_every_panel_and_rule_query_works() {
             "{file}: variable query {q} gives no {label}"
         );
     }
-    assert!(empty.is_empty(), "panels without data:\n{}", empty.join("\n"));
+    assert!(
+        empty.is_empty(),
+        "panels without data:\n{}",
+        empty.join("\n")
+    );
 
     if let Some(dir) = std::env::var_os("CHAINWATCH_DASHBOARD_DATA") {
         dump(&prometheus, Path::new(&dir), started - 5.0, unix_now());

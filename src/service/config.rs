@@ -343,9 +343,7 @@ impl RawServiceConfig {
                 ),
             ));
         }
-        let key_nodes_per_chain = m
-            .key_nodes_per_chain
-            .unwrap_or(DEFAULT_KEY_NODES_PER_CHAIN);
+        let key_nodes_per_chain = m.key_nodes_per_chain.unwrap_or(DEFAULT_KEY_NODES_PER_CHAIN);
         if key_nodes_per_chain > MAX_KEY_NODES_PER_CHAIN {
             return Err(bad(
                 "metrics.key_nodes_per_chain",

@@ -26,7 +26,14 @@ pub struct GroupContext {
 impl GroupContext {
     pub fn new(role: Role) -> (GroupContext, mpsc::UnboundedReceiver<RebalanceEvent>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (GroupContext { role, tx, lag: None }, rx)
+        (
+            GroupContext {
+                role,
+                tx,
+                lag: None,
+            },
+            rx,
+        )
     }
 
     /// Also reports consumer lag from librdkafka's statistics to `lag`.

@@ -44,10 +44,7 @@ async fn readyz(State(s): State<AdminState>) -> impl IntoResponse {
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 async fn metrics(State(s): State<AdminState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, CONTENT_TYPE)],
-        s.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], s.metrics.render())
 }
 
 pub async fn serve(

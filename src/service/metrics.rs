@@ -150,12 +150,9 @@ impl Metrics {
             .register(Box::new(lag.clone()))
             .expect("unique metric");
         let build_info = IntGauge::with_opts(
-            Opts::new(
-                "chainwatch_build_info",
-                "The running build; always 1.",
-            )
-            .const_label("version", env!("CARGO_PKG_VERSION"))
-            .const_label("revision", REVISION),
+            Opts::new("chainwatch_build_info", "The running build; always 1.")
+                .const_label("version", env!("CARGO_PKG_VERSION"))
+                .const_label("revision", REVISION),
         )
         .expect("valid metric");
         build_info.set(1);

@@ -134,7 +134,12 @@ pub fn compute(monitor: &Monitor, chains: &BTreeSet<u16>, cap: usize, now: DateT
 pub fn refresh(ctx: &super::Ctx, partition: i32, partitions: i32, monitor: &Monitor) {
     let chains = super::route::chains_in(&ctx.map, partition, partitions);
     let now = monitor.latest().unwrap_or_else(Utc::now);
-    let wall = compute(monitor, &chains, ctx.config.metrics.key_nodes_per_chain, now);
+    let wall = compute(
+        monitor,
+        &chains,
+        ctx.config.metrics.key_nodes_per_chain,
+        now,
+    );
     ctx.metrics.wall.show(partition, &wall);
 }
 
@@ -160,6 +165,9 @@ enum Family {
     Alerts,
 }
 
+/// One series: its family and label values.
+type Series = (Family, Vec<String>);
+
 /// The wall's gauges, and which series each partition has set, so that a
 /// partition's series can be taken back exactly.
 #[derive(Clone)]
@@ -172,7 +180,7 @@ pub struct WallMetrics {
     info: GaugeVec,
     nodes: GaugeVec,
     alerts: GaugeVec,
-    shown: Arc<Mutex<HashMap<i32, Vec<(Family, Vec<String>)>>>>,
+    shown: Arc<Mutex<HashMap<i32, Vec<Series>>>>,
 }
 
 impl WallMetrics {
@@ -282,7 +290,7 @@ impl WallMetrics {
             let l: Vec<&str> = labels.iter().map(String::as_str).collect();
             self.family(*f).with_label_values(&l).set(*value);
         }
-        let now: Vec<(Family, Vec<String>)> = set.into_iter().map(|(f, l, _)| (f, l)).collect();
+        let now: Vec<Series> = set.into_iter().map(|(f, l, _)| (f, l)).collect();
         for old in before {
             if !now.contains(&old) {
                 self.remove(&old);
@@ -299,7 +307,7 @@ impl WallMetrics {
         }
     }
 
-    fn remove(&self, (f, labels): &(Family, Vec<String>)) {
+    fn remove(&self, (f, labels): &Series) {
         let l: Vec<&str> = labels.iter().map(String::as_str).collect();
         // Absent already is what we want.
         let _ = self.family(*f).remove_label_values(&l);
@@ -316,11 +324,7 @@ mod tests {
     fn monitor() -> Monitor {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/maps/cset-ic.json");
         let (_, map) = load_file(std::path::Path::new(path)).expect("map");
-        Monitor::scoped(
-            Arc::new(map),
-            CoreConfig::default(),
-            BTreeSet::from([0u16]),
-        )
+        Monitor::scoped(Arc::new(map), CoreConfig::default(), BTreeSet::from([0u16]))
     }
 
     const NL: &str = r#"{"type":"sanction","id":"nl","ts":"2023-06-30T12:00:00Z","measure":"nl","action":"add","authority":"NL-MFA","issuer_jurisdiction":"NL","targets":[],"items":["N20","N22"],"destinations":["CN"],"license_policy":"denial","effective":"2023-09-01T00:00:00Z","expected_duration_days":null}"#;
