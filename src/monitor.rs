@@ -38,6 +38,9 @@ pub struct Monitor {
     /// Chains this monitor alerts in; `None` for all. A worker of the
     /// streaming service owns some chains and must not alert in the others.
     scope: Option<BTreeSet<u16>>,
+    /// The latest instant an event was judged at: the monitor's idea of now,
+    /// for readers (the metrics wall) that look at it between events.
+    latest: Option<DateTime<Utc>>,
 }
 
 impl Monitor {
@@ -48,6 +51,7 @@ impl Monitor {
             book: AlertBook::default(),
             seen: HashSet::new(),
             scope: None,
+            latest: None,
             config,
             map,
         }
@@ -88,6 +92,7 @@ impl Monitor {
         }
         let normalised = self.normaliser.normalise(&self.map, event)?;
         self.seen.insert(event.id().to_string());
+        self.latest = Some(self.latest.map_or(now, |l| l.max(now)));
         let mut moved: BTreeSet<NodeRef> = BTreeSet::new();
         let mut applied = Applied {
             notes: normalised.notes,
@@ -203,5 +208,17 @@ impl Monitor {
 
     pub fn open_alerts(&self) -> usize {
         self.book.open_count()
+    }
+
+    /// Open alerts by (chain index, severity).
+    pub fn open_alerts_by_chain(
+        &self,
+    ) -> std::collections::BTreeMap<(u16, crate::assess::Severity), usize> {
+        self.book.open_by_chain()
+    }
+
+    /// The latest instant an applied event was judged at; none before the first.
+    pub fn latest(&self) -> Option<DateTime<Utc>> {
+        self.latest
     }
 }

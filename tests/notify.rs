@@ -44,40 +44,12 @@ fn topic_of(l: &str) -> &'static str {
     }
 }
 
-/// The CSET map with a one-post roster (Beijing: A = bj-a, B = bj-b) on chain ic.
 fn map_with_roster(dir: &Path) -> PathBuf {
-    let path = format!("{}/config/maps/cset-ic.json", env!("CARGO_MANIFEST_DIR"));
-    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    doc["chains"][0]["roster"] = json!({
-        "rotation": "monthly", "start": "2026-01-01T00:00:00Z",
-        "posts": [{"region": "Beijing", "a": "bj-a", "b": "bj-b"}]
-    });
-    let out = dir.join("roster.json");
-    std::fs::write(&out, serde_json::to_vec(&doc).unwrap()).unwrap();
-    out
+    harness::map_with_roster(dir)
 }
 
-fn notify_settings(
-    dir: &Path,
-    receiver: &Receiver,
-    ack_ms: u64,
-    alertmanager: Option<u16>,
-) -> String {
-    let token = dir.join("token");
-    std::fs::write(&token, TOKEN).unwrap();
-    let am = alertmanager
-        .map(|p| format!("alertmanagers = [\"http://127.0.0.1:{p}\"]\n"))
-        .unwrap_or_default();
-    format!(
-        "[notify]\nallow_internal_urls = true\nack_timeout_ms = {ack_ms}\ncritical_to_both = false\n\
-         retry_initial_ms = 100\nretry_max_ms = 800\nretry_attempts = 200\nresend_interval_ms = 1000\n\
-         token_file = {token:?}\n{am}\
-         [notify.receivers.bj-a]\nurl = {a:?}\nsecrets = [{SECRET:?}]\n\
-         [notify.receivers.bj-b]\nurl = {b:?}\nsecrets = [{SECRET:?}]\n",
-        token = token.display().to_string(),
-        a = receiver.url("/bj-a"),
-        b = receiver.url("/bj-b"),
-    )
+fn notify_settings(dir: &Path, receiver: &Receiver, ack_ms: u64) -> String {
+    harness::notify_settings(dir, &receiver.url(""), SECRET, TOKEN, ack_ms)
 }
 
 /// Checks a request's Standard Webhooks signature under `secret`.
@@ -106,24 +78,6 @@ fn delivered(rx: &Receiver, path: &str) -> BTreeMap<String, Value> {
         .collect()
 }
 
-fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.0\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, text.split_once("\r\n\r\n").unwrap().1.to_string())
-}
-
 #[test]
 fn chiefs_get_signed_webhooks_through_failures_a_silent_a_escalates_and_an_ack_stops_it() {
     let broker = Broker::start();
@@ -131,7 +85,7 @@ fn chiefs_get_signed_webhooks_through_failures_a_silent_a_escalates_and_an_ack_s
     let dir = tempfile::tempdir().unwrap();
     let mut spec = ServiceSpec::new(broker.addr(), "chiefs");
     spec.map = map_with_roster(dir.path());
-    spec.extra = notify_settings(dir.path(), &rx, 5000, None);
+    spec.extra = notify_settings(dir.path(), &rx, 5000);
     let mut service = Service::start(&spec);
     service.wait_ready(READY);
 
@@ -164,31 +118,29 @@ fn chiefs_get_signed_webhooks_through_failures_a_silent_a_escalates_and_an_ack_s
     );
 
     // Acknowledgement: no token, wrong token, unknown alert, then right.
-    let port = service.admin_port;
     let ack = format!("/api/v1/alerts/{fp}/ack");
-    assert_eq!(http(port, "POST", &ack, None, r#"{"by":"Wang"}"#).0, 401);
     assert_eq!(
-        http(port, "POST", &ack, Some("nope"), r#"{"by":"Wang"}"#).0,
+        service.request("POST", &ack, None, r#"{"by":"Wang"}"#).0,
         401
     );
     assert_eq!(
-        http(
-            port,
-            "POST",
-            "/api/v1/alerts/0000/ack",
-            Some(TOKEN),
-            r#"{"by":"Wang"}"#
-        )
-        .0,
+        service
+            .request("POST", &ack, Some("nope"), r#"{"by":"Wang"}"#)
+            .0,
+        401
+    );
+    assert_eq!(
+        service
+            .request(
+                "POST",
+                "/api/v1/alerts/0000/ack",
+                Some(TOKEN),
+                r#"{"by":"Wang"}"#
+            )
+            .0,
         404
     );
-    let (status, body) = http(
-        port,
-        "POST",
-        &ack,
-        Some(TOKEN),
-        r#"{"by":"Wang (Beijing A)"}"#,
-    );
+    let (status, body) = service.request("POST", &ack, Some(TOKEN), r#"{"by":"Wang (Beijing A)"}"#);
     assert_eq!(status, 200, "{body}");
     let record: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(record["kind"], "acknowledgement");
@@ -258,7 +210,7 @@ fn a_notifier_killed_mid_delivery_loses_nothing_and_keeps_its_webhook_ids() {
     let dir = tempfile::tempdir().unwrap();
     let mut spec = ServiceSpec::new(broker.addr(), "crash");
     spec.map = map_with_roster(dir.path());
-    spec.extra = notify_settings(dir.path(), &rx, 600_000, None);
+    spec.extra = notify_settings(dir.path(), &rx, 600_000);
     let mut first = Service::start(&spec);
     first.wait_ready(READY);
     rx.fail_next(usize::MAX, 503);
@@ -360,7 +312,7 @@ fn a_real_alertmanager_groups_our_alerts_notifies_and_resolves_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut spec = ServiceSpec::new(broker.addr(), "am");
     spec.map = map_with_roster(dir.path());
-    spec.extra = notify_settings(dir.path(), &rx, 600_000, None);
+    spec.extra = notify_settings(dir.path(), &rx, 600_000);
     // The flag, not the file, names the Alertmanager.
     let am_url = format!("http://127.0.0.1:{}", am.port);
     let mut service = Service::start_with(&spec, &["--alertmanager", &am_url]);
@@ -432,5 +384,11 @@ fn a_real_alertmanager_groups_our_alerts_notifies_and_resolves_them() {
 }
 
 fn harness_get(port: u16, path: &str) -> (u16, String) {
-    http(port, "GET", path, None, "")
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, text.split_once("\r\n\r\n").unwrap().1.to_string())
 }

@@ -36,6 +36,7 @@ fn documented_defaults_are_the_code_defaults() {
     assert_eq!(documented.admin_addr, built_in.admin_addr);
     assert_eq!(documented.shutdown_timeout, built_in.shutdown_timeout);
     assert_eq!(documented.max_event_bytes, built_in.max_event_bytes);
+    assert_eq!(documented.metrics, built_in.metrics);
     let (d, b) = (&documented.kafka, &built_in.kafka);
     assert_eq!(
         (

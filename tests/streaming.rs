@@ -319,6 +319,24 @@ fn three_chain_map(dir: &std::path::Path) -> std::path::PathBuf {
     out
 }
 
+/// Chains whose wall series (`chainwatch_chain_nodes`) a worker exports.
+fn walls(w: &Service) -> std::collections::BTreeSet<String> {
+    let body = w.get("/metrics").map(|(_, b)| b).unwrap_or_default();
+    body.lines()
+        .filter_map(|l| l.strip_prefix("chainwatch_chain_nodes{chain=\""))
+        .filter_map(|l| l.split('"').next())
+        .map(String::from)
+        .collect()
+}
+
+/// Every chain is on exactly one worker's wall: a worker that lost a
+/// partition took its chains' series back.
+fn one_wall_per_chain(ws: &[&Service]) -> bool {
+    let mut all: Vec<String> = ws.iter().flat_map(|w| walls(w)).collect();
+    all.sort();
+    all == ["fab", "ic", "tools"]
+}
+
 fn assess_partitions(w: &Service) -> f64 {
     w.metric_with("chainwatch_assigned_partitions", "role=\"assess\"")
 }
@@ -356,6 +374,9 @@ fn workers_in_one_group_share_chains_and_hand_them_over() {
     eventually(READY, "three workers with one chain each", || {
         [&w1, &w2, &w3].iter().all(|w| assess_partitions(w) == 1.0)
     });
+    eventually(READY, "each chain on one worker's wall", || {
+        one_wall_per_chain(&[&w1, &w2, &w3])
+    });
     let (two, three) = rest.split_at(4);
     let routed = |ws: &[&Service]| {
         ws.iter()
@@ -375,6 +396,11 @@ fn workers_in_one_group_share_chains_and_hand_them_over() {
     eventually(READY, "the two left to take over the third chain", || {
         assess_partitions(&w1) + assess_partitions(&w3) == 3.0 && w1.is_ready() && w3.is_ready()
     });
+    eventually(
+        READY,
+        "the third chain on the wall of its new owner",
+        || one_wall_per_chain(&[&w1, &w3]),
+    );
     let before = routed(&[&w1, &w3]) + gone;
     feed_in_order(&broker, &[&w1, &w3], before - gone, three);
 

@@ -62,6 +62,15 @@ impl AlertBook {
         self.open.len()
     }
 
+    /// Open alerts counted by (chain index, severity): what a wall shows.
+    pub fn open_by_chain(&self) -> BTreeMap<(u16, Severity), usize> {
+        let mut out = BTreeMap::new();
+        for ((chain, _), open) in &self.open {
+            *out.entry((*chain, open.severity)).or_insert(0) += 1;
+        }
+        out
+    }
+
     /// Applies a fresh assessment of a node in each of its chains.
     pub fn update(
         &mut self,

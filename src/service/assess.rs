@@ -19,7 +19,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::config::Role;
 use super::context::{GroupContext, RebalanceEvent};
 use super::deadletter::{self, Refusal};
-use super::{headers, kafka, rebuild, route, Ctx, ProduceFailed, ServiceError};
+use super::{headers, kafka, rebuild, route, wall, Ctx, ProduceFailed, ServiceError};
 use crate::alert::Status;
 use crate::event::decode;
 use crate::monitor::Monitor;
@@ -36,7 +36,10 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
     let group = format!("{}-assess", ctx.config.kafka.group_prefix);
     let topic = ctx.config.topics.chain_events.clone();
     let (context, mut rebalances) = GroupContext::new(Role::Assess);
-    let consumer: StreamConsumer<GroupContext> = kafka::consumer_config(&ctx.config.kafka, &group)
+    let context = context.with_lag(ctx.metrics.lag.clone());
+    let mut config = kafka::consumer_config(&ctx.config.kafka, &group);
+    super::lag::enable(&mut config, &ctx.config.metrics);
+    let consumer: StreamConsumer<GroupContext> = config
         .create_with_context(context)
         .map_err(ServiceError::kafka("create the assess consumer"))?;
     consumer
@@ -56,6 +59,8 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
                     RebalanceEvent::Revoked(list) => {
                         for (_, p) in &list {
                             owned.remove(p);
+                            // Its chains are another worker's to show now.
+                            ctx.metrics.wall.clear(*p);
                         }
                         tracing::info!(role = "assess", revoked = ?list, "rebalance");
                     }
@@ -64,7 +69,12 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
                         ctx.health.set_ready(Role::Assess, false);
                         let fresh: Vec<i32> = list.iter().map(|(_, p)| *p).filter(|p| !owned.contains_key(p)).collect();
                         match tokio::task::block_in_place(|| take_over(&ctx, &consumer, &topic, partitions, &fresh)) {
-                            Ok(built) => owned.extend(built),
+                            Ok(built) => {
+                                for (p, o) in &built {
+                                    wall::refresh(&ctx, *p, partitions, &o.monitor);
+                                }
+                                owned.extend(built)
+                            }
                             Err(ServiceError::ShuttingDown) => break,
                             Err(e) => return Err(e),
                         }
@@ -86,7 +96,12 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
                 if !owned.contains_key(&p) {
                     // A record before its assignment was announced: build now.
                     match tokio::task::block_in_place(|| take_over(&ctx, &consumer, &topic, partitions, &[p])) {
-                        Ok(built) => owned.extend(built),
+                        Ok(built) => {
+                            for (p, o) in &built {
+                                wall::refresh(&ctx, *p, partitions, &o.monitor);
+                            }
+                            owned.extend(built)
+                        }
                         Err(ServiceError::ShuttingDown) => break,
                         Err(e) => return Err(e),
                     }
@@ -96,6 +111,7 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
                 if handle(&ctx, &producer, state, &msg).await.is_err() {
                     break;
                 }
+                wall::refresh(&ctx, p, partitions, &state.monitor);
                 ctx.metrics.event_seconds.observe(started.elapsed().as_secs_f64());
                 if let Err(e) = consumer.store_offset(msg.topic(), p, msg.offset()) {
                     tracing::warn!(error = %e, "cannot store an assess offset");
@@ -204,7 +220,12 @@ async fn handle(
             .await;
         }
     };
-    let applied = match state.monitor.apply(&event, event.ts()) {
+    let started = Instant::now();
+    let applied = state.monitor.apply(&event, event.ts());
+    ctx.metrics
+        .propagation_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let applied = match applied {
         Ok(a) => a,
         Err(e) => {
             ctx.metrics.assessed.with_label_values(&["rejected"]).inc();
@@ -266,8 +287,30 @@ async fn handle(
             fingerprint = %change.fingerprint,
             "alert state change"
         );
-        ctx.metrics.alert_changes.with_label_values(&[status]).inc();
+        ctx.metrics
+            .alert_changes
+            .with_label_values(&[chain, status])
+            .inc();
+        if let Some(seconds) = since_source(msg) {
+            ctx.metrics.event_to_alert_seconds.observe(seconds);
+        }
         state.published.insert(id);
     }
     Ok(())
+}
+
+/// Seconds since the input record behind `msg` was written: its Kafka
+/// timestamp, carried by ingest in a header (the chain-events copy's own
+/// timestamp, for a copy without one). None if neither is known.
+fn since_source(msg: &BorrowedMessage<'_>) -> Option<f64> {
+    let ms = headers::get(msg.headers(), headers::SOURCE_TIMESTAMP)
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|ms| *ms > 0)
+        .or_else(|| msg.timestamp().to_millis())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_millis() as i64;
+    // A producer clock ahead of ours would give a negative latency.
+    Some((now - ms).max(0) as f64 / 1000.0)
 }

@@ -63,6 +63,16 @@ pub struct RawServiceConfig {
     /// Directory relative paths are read from (the config file's).
     #[serde(skip)]
     pub base: PathBuf,
+    pub metrics: RawMetrics,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetrics {
+    /// Most key nodes of one chain exported as series (the map's first ones).
+    pub key_nodes_per_chain: Option<usize>,
+    /// How often librdkafka reports statistics (consumer lag); 0 turns it off.
+    pub statistics_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -169,7 +179,22 @@ pub struct ServiceConfig {
     pub kafka: KafkaSettings,
     pub topics: Topics,
     pub notify: super::notify::settings::NotifySettings,
+    pub metrics: MetricsSettings,
 }
+
+/// What `/metrics` exports beyond the fixed pipeline series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsSettings {
+    /// Series per key node are bounded by the map; this caps them further,
+    /// since every key node costs six series on every worker's wall.
+    pub key_nodes_per_chain: usize,
+    pub statistics_interval: Duration,
+}
+
+pub const DEFAULT_KEY_NODES_PER_CHAIN: usize = 32;
+/// Beyond this a wall is no longer readable and the series count grows
+/// with a map nobody reviews for metrics cost.
+pub const MAX_KEY_NODES_PER_CHAIN: usize = 1000;
 
 pub const DEFAULT_MAP: &str = "config/maps/cset-ic.json";
 pub const DEFAULT_ADMIN_ADDR: &str = "127.0.0.1:9464";
@@ -212,6 +237,7 @@ impl RawServiceConfig {
         let s = self.service;
         let k = self.kafka;
         let t = self.topics;
+        let m = self.metrics;
 
         let admin = o
             .admin_addr
@@ -338,8 +364,26 @@ impl RawServiceConfig {
             raw_notify.alertmanagers = ams;
         }
         let notify = raw_notify.check(admin_addr, &self.base, bad)?;
+        let key_nodes_per_chain = m.key_nodes_per_chain.unwrap_or(DEFAULT_KEY_NODES_PER_CHAIN);
+        if key_nodes_per_chain > MAX_KEY_NODES_PER_CHAIN {
+            return Err(bad(
+                "metrics.key_nodes_per_chain",
+                format!("must be at most {MAX_KEY_NODES_PER_CHAIN}, got {key_nodes_per_chain}"),
+            ));
+        }
+        let statistics_interval = ms(m.statistics_interval_ms, 5_000);
+        if !statistics_interval.is_zero() && statistics_interval < Duration::from_millis(100) {
+            return Err(bad(
+                "metrics.statistics_interval_ms",
+                "must be 0 (off) or at least 100".into(),
+            ));
+        }
         Ok(ServiceConfig {
             notify,
+            metrics: MetricsSettings {
+                key_nodes_per_chain,
+                statistics_interval,
+            },
             max_event_bytes,
             map: o
                 .map
@@ -397,6 +441,23 @@ mod tests {
         assert_eq!(c.topics.supplier_events, "chainwatch.supplier-events");
         assert_eq!(c.topics.deadletter, "chainwatch.deadletter");
         assert_eq!(c.roles, vec![Role::Ingest, Role::Assess, Role::Notify]);
+        assert_eq!(c.metrics.key_nodes_per_chain, DEFAULT_KEY_NODES_PER_CHAIN);
+        assert_eq!(c.metrics.statistics_interval, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn metrics_settings_are_checked() {
+        let e = check("[metrics]\nkey_nodes_per_chain = 5000\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("metrics.key_nodes_per_chain"), "{e}");
+        let e = check("[metrics]\nstatistics_interval_ms = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("metrics.statistics_interval_ms"), "{e}");
+        let c = check("[metrics]\nkey_nodes_per_chain = 0\nstatistics_interval_ms = 0\n").unwrap();
+        assert_eq!(c.metrics.key_nodes_per_chain, 0);
+        assert!(c.metrics.statistics_interval.is_zero());
     }
 
     #[test]

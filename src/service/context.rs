@@ -9,6 +9,7 @@ use rdkafka::error::KafkaError;
 use tokio::sync::mpsc;
 
 use super::config::Role;
+use super::lag::LagGauge;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RebalanceEvent {
@@ -19,12 +20,28 @@ pub enum RebalanceEvent {
 pub struct GroupContext {
     role: Role,
     tx: mpsc::UnboundedSender<RebalanceEvent>,
+    lag: Option<LagGauge>,
 }
 
 impl GroupContext {
     pub fn new(role: Role) -> (GroupContext, mpsc::UnboundedReceiver<RebalanceEvent>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (GroupContext { role, tx }, rx)
+        (
+            GroupContext {
+                role,
+                tx,
+                lag: None,
+            },
+            rx,
+        )
+    }
+
+    /// Also reports consumer lag from librdkafka's statistics to `lag`.
+    pub fn with_lag(self, lag: LagGauge) -> GroupContext {
+        GroupContext {
+            lag: Some(lag),
+            ..self
+        }
     }
 }
 
@@ -38,6 +55,12 @@ impl ClientContext for GroupContext {
             | RDKafkaLogLevel::Error => tracing::error!(role, fac, "librdkafka: {message}"),
             RDKafkaLogLevel::Warning => tracing::warn!(role, fac, "librdkafka: {message}"),
             _ => tracing::debug!(role, fac, "librdkafka: {message}"),
+        }
+    }
+
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        if let Some(lag) = &self.lag {
+            lag.record(&statistics);
         }
     }
 

@@ -24,6 +24,9 @@ pub const EVENT_ID: &str = "chainwatch-event-id";
 /// deduplicates by.
 pub const CHANGE_ID: &str = "chainwatch-change-id";
 pub const CHAIN: &str = "chainwatch-chain";
+/// Routed events: the Kafka timestamp (ms) of the input record they copy,
+/// where event-to-alert latency is measured from.
+pub const SOURCE_TIMESTAMP: &str = "chainwatch-source-timestamp-ms";
 
 /// Dead-lettered deliveries: which receiver and which webhook.
 pub const RECEIVER: &str = "chainwatch-receiver";

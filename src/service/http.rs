@@ -51,11 +51,12 @@ async fn readyz(State(s): State<AdminState>) -> impl IntoResponse {
     }
 }
 
+/// The text exposition format 0.0.4 with its full content type (the
+/// prometheus crate's constant leaves out the charset).
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
 async fn metrics(State(s): State<AdminState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
-        s.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], s.metrics.render())
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {

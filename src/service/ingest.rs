@@ -22,7 +22,10 @@ use crate::normalise::check_ids;
 pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
     let group = format!("{}-ingest", ctx.config.kafka.group_prefix);
     let (context, mut rebalances) = GroupContext::new(Role::Ingest);
-    let consumer: StreamConsumer<GroupContext> = kafka::consumer_config(&ctx.config.kafka, &group)
+    let context = context.with_lag(ctx.metrics.lag.clone());
+    let mut config = kafka::consumer_config(&ctx.config.kafka, &group);
+    super::lag::enable(&mut config, &ctx.config.metrics);
+    let consumer: StreamConsumer<GroupContext> = config
         .create_with_context(context)
         .map_err(ServiceError::kafka("create the ingest consumer"))?;
     consumer
@@ -75,6 +78,13 @@ async fn handle(
     msg: &BorrowedMessage<'_>,
 ) -> Result<(), super::ProduceFailed> {
     let topic = msg.topic();
+    let taken = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    ctx.metrics
+        .last_ingested
+        .with_label_values(&[topic])
+        .set(taken);
     match check(ctx, msg.payload().unwrap_or_default()) {
         Err(refusal) => {
             deadletter::send(
@@ -94,7 +104,11 @@ async fn handle(
         }
         Ok(event) => {
             let payload = msg.payload().unwrap_or_default();
-            let h = headers::build(&[(headers::EVENT_ID, event.id())]);
+            let source_ts = msg.timestamp().to_millis().unwrap_or(0).to_string();
+            let h = headers::build(&[
+                (headers::EVENT_ID, event.id()),
+                (headers::SOURCE_TIMESTAMP, &source_ts),
+            ]);
             for &p in targets {
                 super::deliver(&ctx.shutdown, || {
                     let r = FutureRecord::to(&ctx.config.topics.chain_events)

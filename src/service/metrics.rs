@@ -1,10 +1,18 @@
 //! The service's Prometheus metrics: what came in and what became of it, dead
-//! letters by reason, alert state changes, state rebuilds. Labels are bounded
-//! (topics, roles, fixed reason and outcome sets), never ids.
+//! letters by reason, alert state changes, state rebuilds, consumer lag,
+//! latencies, the wall of chains and key nodes (wall.rs), build and process
+//! metrics. Labels are bounded (topics, roles, chains and key nodes of the
+//! map, fixed reason and outcome sets), never ids of firms or events.
+//! Names follow Prometheus practice: `chainwatch_` prefix, base units
+//! (seconds, ratios 0..1), `_total` on counters.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
+
+use super::lag::LagGauge;
+use super::wall::WallMetrics;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -33,6 +41,17 @@ pub struct Metrics {
     /// Escalations delivered to a B role, by chain.
     pub escalations: IntCounterVec,
     pub acknowledgements: IntCounterVec,
+    /// Seconds `Monitor::apply` takes: normalise, propagate, assess, decide.
+    pub propagation_seconds: Histogram,
+    /// Seconds from the input record's Kafka timestamp to an alert state
+    /// change it caused being acknowledged on the alerts topic.
+    pub event_to_alert_seconds: Histogram,
+    /// Wall-clock time the ingest role last took a record, by topic.
+    pub last_ingested: GaugeVec,
+    /// Consumer lag by topic (wrong against Tansu: see lag.rs).
+    pub lag: LagGauge,
+    /// Key nodes and chains, per owned partition.
+    pub wall: WallMetrics,
 }
 
 impl Metrics {
@@ -62,8 +81,8 @@ impl Metrics {
         );
         let alert_changes = counter(
             "chainwatch_alert_changes_total",
-            "Alert state changes published to the alerts topic, by status.",
-            &["status"],
+            "Alert state changes published to the alerts topic, by chain and status.",
+            &["chain", "status"],
         );
         let alert_changes_deduplicated = counter(
             "chainwatch_alert_changes_deduplicated_total",
@@ -117,7 +136,69 @@ impl Metrics {
         registry
             .register(Box::new(event_seconds.clone()))
             .expect("unique metric");
+        let histogram = |name: &str, help: &str, buckets: Vec<f64>| {
+            let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
+                .expect("valid metric");
+            registry
+                .register(Box::new(h.clone()))
+                .expect("unique metric");
+            h
+        };
+        let propagation_seconds = histogram(
+            "chainwatch_propagation_duration_seconds",
+            "Time to apply one event to a partition's monitor: normalise, propagate, assess.",
+            prometheus::exponential_buckets(0.0001, 4.0, 10).expect("valid buckets"),
+        );
+        let event_to_alert_seconds = histogram(
+            "chainwatch_event_to_alert_seconds",
+            "Time from an input record's Kafka timestamp to its alert state change being acknowledged.",
+            prometheus::exponential_buckets(0.005, 2.0, 16).expect("valid buckets"),
+        );
+        let last_ingested = GaugeVec::new(
+            Opts::new(
+                "chainwatch_ingest_last_record_timestamp_seconds",
+                "Unix time the ingest role last took a record, by topic.",
+            ),
+            &["topic"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(last_ingested.clone()))
+            .expect("unique metric");
+        let lag = IntGaugeVec::new(
+            Opts::new(
+                "chainwatch_consumer_lag_records",
+                "Records behind the high watermark in the partitions held, by topic (librdkafka statistics).",
+            ),
+            &["topic"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(lag.clone()))
+            .expect("unique metric");
+        let build_info = IntGauge::with_opts(
+            Opts::new("chainwatch_build_info", "The running build; always 1.")
+                .const_label("version", env!("CARGO_PKG_VERSION"))
+                .const_label("revision", REVISION),
+        )
+        .expect("valid metric");
+        build_info.set(1);
+        registry
+            .register(Box::new(build_info))
+            .expect("unique metric");
+        // process_* (CPU, memory, file descriptors, start time) of this process.
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("unique metric");
+        let wall = WallMetrics::register(&registry);
         Metrics {
+            propagation_seconds,
+            event_to_alert_seconds,
+            last_ingested,
+            lag: LagGauge::new(lag),
+            wall,
             registry,
             ingested,
             dead_letters,
@@ -142,6 +223,14 @@ impl Metrics {
         String::from_utf8(out).unwrap_or_default()
     }
 }
+
+/// The source revision, when the build sets `CHAINWATCH_REVISION` (the
+/// Dockerfile passes the git commit); not read from git here, so that a
+/// commit does not rebuild the crate.
+const REVISION: &str = match option_env!("CHAINWATCH_REVISION") {
+    Some(r) => r,
+    None => "unknown",
+};
 
 impl Default for Metrics {
     fn default() -> Self {

@@ -12,11 +12,13 @@ pub mod health;
 pub mod http;
 pub mod ingest;
 pub mod kafka;
+pub mod lag;
 pub mod metrics;
 pub mod notify;
 pub mod rebuild;
 pub mod route;
 pub mod shutdown;
+pub mod wall;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -294,6 +294,40 @@ impl Service {
         Some((status, body))
     }
 
+    /// Status and body of a request with an optional bearer token.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.admin_port)).expect("admin port");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "{method} {path} HTTP/1.0\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (
+            status,
+            text.split_once("\r\n\r\n")
+                .map(|(_, b)| b.to_string())
+                .unwrap_or_default(),
+        )
+    }
+
     pub fn is_ready(&self) -> bool {
         matches!(self.get("/readyz"), Some((200, _)))
     }
@@ -386,4 +420,41 @@ pub fn eventually(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The CSET map with a one-post roster on chain ic (Beijing: A = `bj-a`,
+/// B = `bj-b`), written into `dir`.
+pub fn map_with_roster(dir: &std::path::Path) -> PathBuf {
+    let path = format!("{}/config/maps/cset-ic.json", env!("CARGO_MANIFEST_DIR"));
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    doc["chains"][0]["roster"] = serde_json::json!({
+        "rotation": "monthly", "start": "2026-01-01T00:00:00Z",
+        "posts": [{"region": "Beijing", "a": "bj-a", "b": "bj-b"}]
+    });
+    let out = dir.join("roster.json");
+    std::fs::write(&out, serde_json::to_vec(&doc).unwrap()).unwrap();
+    out
+}
+
+/// `[notify]` settings for tests: receivers `bj-a` and `bj-b` at
+/// `base_url` + `/bj-a`, `/bj-b` signed with `secret`, the admin token
+/// `token` in a file in `dir`, and the given acknowledgement time.
+pub fn notify_settings(
+    dir: &std::path::Path,
+    base_url: &str,
+    secret: &str,
+    token: &str,
+    ack_ms: u64,
+) -> String {
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, token).unwrap();
+    format!(
+        "[notify]\nallow_internal_urls = true\nack_timeout_ms = {ack_ms}\ncritical_to_both = false\n\
+         retry_initial_ms = 100\nretry_max_ms = 800\nretry_attempts = 200\nresend_interval_ms = 1000\n\
+         token_file = {tf:?}\n\
+         [notify.receivers.bj-a]\nurl = \"{base_url}/bj-a\"\nsecrets = [{secret:?}]\n\
+         [notify.receivers.bj-b]\nurl = \"{base_url}/bj-b\"\nsecrets = [{secret:?}]\n",
+        tf = token_file.display().to_string(),
+    )
 }

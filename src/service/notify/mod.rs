@@ -86,6 +86,18 @@ pub fn start(ctx: &Arc<Ctx>, clock: Clock) -> Result<(NotifyHandle, Started), Se
     let n = &ctx.config.notify;
     let keep = chrono::Duration::from_std(n.resend_interval * 4).unwrap_or_default();
 
+    // Series that exist from the start read as 0, not as "no data", on the wall.
+    for chain in &ctx.map.chains {
+        ctx.metrics.escalations.with_label_values(&[&chain.id]);
+        ctx.metrics.acknowledgements.with_label_values(&[&chain.id]);
+    }
+    for name in n.receivers.keys() {
+        for outcome in ["delivered", "dead_lettered"] {
+            ctx.metrics
+                .notifications
+                .with_label_values(&[name, "webhook", outcome]);
+        }
+    }
     let desk = Desk::new(desk_config(ctx), rosters.clone());
     tokio::spawn(desk_loop::run(
         desk,
