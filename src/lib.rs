@@ -17,5 +17,6 @@ pub mod import;
 pub mod map;
 pub mod monitor;
 pub mod normalise;
+pub mod preview;
 pub mod service;
 pub mod shock;
