@@ -71,6 +71,12 @@ pub struct RawService {
     /// under Kafka's default 1 MB record limit, so that every routed copy of
     /// an accepted event fits the broker).
     pub max_event_bytes: Option<usize>,
+    /// Admin API tokens, one `name:secret` a line (the name is what the
+    /// audit records as who); `CHAINWATCH_ADMIN_TOKEN` adds one.
+    pub admin_tokens_file: Option<PathBuf>,
+    /// How often the settings files are checked for changes (0: only on
+    /// SIGHUP and `POST /-/reload`).
+    pub reload_poll_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -102,6 +108,7 @@ pub struct RawTopics {
     pub chain_events: Option<String>,
     pub alerts: Option<String>,
     pub deadletter: Option<String>,
+    pub audit: Option<String>,
 }
 
 /// Command-line overrides, applied over the file.
@@ -123,6 +130,8 @@ pub struct Topics {
     pub chain_events: String,
     pub alerts: String,
     pub deadletter: String,
+    /// Every applied change of the live settings: who, when, old, new, why.
+    pub audit: String,
 }
 
 impl Topics {
@@ -156,6 +165,8 @@ pub struct ServiceConfig {
     pub max_event_bytes: usize,
     pub kafka: KafkaSettings,
     pub topics: Topics,
+    pub admin_tokens_file: Option<PathBuf>,
+    pub reload_poll: Option<Duration>,
 }
 
 pub const DEFAULT_MAP: &str = "config/maps/cset-ic.json";
@@ -170,9 +181,13 @@ impl RawServiceConfig {
         let mut raw = RawServiceConfig::from_toml(&text, &path.display().to_string())?;
         // Paths in the file are relative to the file, as a reader expects.
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut raw.service.map, &mut raw.service.core_config]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut raw.service.map,
+            &mut raw.service.core_config,
+            &mut raw.service.admin_tokens_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -285,6 +300,7 @@ impl RawServiceConfig {
             chain_events: name(t.chain_events, "chain-events"),
             alerts: name(t.alerts, "alerts"),
             deadletter: name(t.deadletter, "deadletter"),
+            audit: name(t.audit, "audit"),
         };
         for (key, topic) in [
             ("topics.sanctions", &topics.sanctions),
@@ -293,6 +309,7 @@ impl RawServiceConfig {
             ("topics.chain_events", &topics.chain_events),
             ("topics.alerts", &topics.alerts),
             ("topics.deadletter", &topics.deadletter),
+            ("topics.audit", &topics.audit),
         ] {
             let legal = !topic.is_empty()
                 && topic.len() <= 249
@@ -317,7 +334,13 @@ impl RawServiceConfig {
                 ),
             ));
         }
+        let reload_poll = match s.reload_poll_ms.unwrap_or(2_000) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        };
         Ok(ServiceConfig {
+            admin_tokens_file: s.admin_tokens_file,
+            reload_poll,
             max_event_bytes,
             map: o
                 .map

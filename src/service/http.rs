@@ -1,5 +1,6 @@
-//! The admin HTTP listener: `/livez`, `/readyz` and `/metrics`. Testable as
-//! `serve(listener, state, shutdown)`: the caller binds the port.
+//! The admin HTTP listener: `/livez`, `/readyz` and `/metrics`, and the live
+//! settings API of [`super::api`]. Testable as `serve(listener, state,
+//! shutdown)`: the caller binds the port.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -8,6 +9,9 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use std::sync::Arc;
+
+use super::auth::Tokens;
 use super::health::Health;
 use super::metrics::Metrics;
 use super::shutdown::Shutdown;
@@ -16,6 +20,9 @@ use super::shutdown::Shutdown;
 pub struct AdminState {
     pub health: Health,
     pub metrics: Metrics,
+    /// Live settings (none: the settings API answers 503).
+    pub tuning: Option<Arc<super::tuning::Tuning>>,
+    pub tokens: Tokens,
 }
 
 pub fn router(state: AdminState) -> Router {
@@ -23,6 +30,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(super::api::routes())
         .with_state(state)
 }
 

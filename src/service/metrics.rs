@@ -3,7 +3,8 @@
 //! (topics, roles, fixed reason and outcome sets), never ids.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 #[derive(Clone)]
@@ -26,6 +27,12 @@ pub struct Metrics {
     pub rebuilt_events: IntCounterVec,
     /// Seconds from an event's arrival to its alert changes being acknowledged.
     pub event_seconds: Histogram,
+    /// 1 when the last reload of the live settings succeeded, else 0.
+    pub config_reload_successful: IntGauge,
+    /// Unix time of the last successful reload (or start).
+    pub config_reload_timestamp: Gauge,
+    /// 1, labelled with the hash of the settings in force.
+    pub config_info: IntGaugeVec,
 }
 
 impl Metrics {
@@ -90,7 +97,37 @@ impl Metrics {
         registry
             .register(Box::new(event_seconds.clone()))
             .expect("unique metric");
+        let config_reload_successful = IntGauge::new(
+            "chainwatch_config_last_reload_successful",
+            "Whether the last reload of the live settings succeeded (1) or was refused (0).",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(config_reload_successful.clone()))
+            .expect("unique metric");
+        let config_reload_timestamp = Gauge::new(
+            "chainwatch_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful reload of the live settings.",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(config_reload_timestamp.clone()))
+            .expect("unique metric");
+        let config_info = IntGaugeVec::new(
+            Opts::new(
+                "chainwatch_config_info",
+                "The settings in force, by hash (always 1).",
+            ),
+            &["hash"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(config_info.clone()))
+            .expect("unique metric");
         Metrics {
+            config_reload_successful,
+            config_reload_timestamp,
+            config_info,
             registry,
             ingested,
             dead_letters,

@@ -3,7 +3,9 @@
 //! run as tasks of one process or in separate processes; Kafka's consumer
 //! groups share the work out. See docs/streaming.md.
 
+pub mod api;
 pub mod assess;
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod deadletter;
@@ -16,6 +18,7 @@ pub mod metrics;
 pub mod rebuild;
 pub mod route;
 pub mod shutdown;
+pub mod tuning;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -40,6 +43,16 @@ pub struct Ctx {
     pub metrics: Metrics,
     pub health: Health,
     pub shutdown: Shutdown,
+    /// Live settings: what monitors are built with, and their changes.
+    pub tuning: Arc<tuning::Tuning>,
+}
+
+/// What makes settings live: where they are read from, and who may change
+/// them through the admin API.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub layers: crate::config::layers::Layers,
+    pub tokens: auth::Tokens,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +117,7 @@ pub async fn run(
     map: Arc<ChainMap>,
     admin: TcpListener,
     outer: Shutdown,
+    live: Live,
 ) -> Result<(), ServiceError> {
     // Roles stop on the caller's signal, or when one of them fails.
     let (stop, shutdown) = shutdown::channel();
@@ -116,11 +130,24 @@ pub async fn run(
     }
     let metrics = Metrics::new();
     let health = Health::new(&config.roles);
+    // Audit records need a producer; without one no change could be audited,
+    // so none would be applied.
+    let audit = kafka::producer(&config.kafka).ok();
+    let tuning = tuning::Tuning::new(
+        live.layers,
+        core.clone(),
+        audit,
+        config.topics.audit.clone(),
+        metrics.clone(),
+    );
+    tokio::spawn(Arc::clone(&tuning).watch(config.reload_poll, shutdown.clone()));
     let http = tokio::spawn(http::serve(
         admin,
         http::AdminState {
             health: health.clone(),
             metrics: metrics.clone(),
+            tuning: Some(Arc::clone(&tuning)),
+            tokens: live.tokens,
         },
         shutdown.clone(),
     ));
@@ -132,6 +159,7 @@ pub async fn run(
         wanted.push((&t.chain_events, k.partitions));
         wanted.push((&t.alerts, k.partitions));
         wanted.push((&t.deadletter, 1));
+        wanted.push((&t.audit, 1));
         match kafka::ensure_topics(k, &wanted, &shutdown).await {
             Ok(()) => {}
             // Asked to stop before any broker appeared: nothing to drain.
@@ -149,6 +177,7 @@ pub async fn run(
         metrics,
         health,
         shutdown: shutdown.clone(),
+        tuning,
     });
     let mut tasks = Vec::new();
     for role in ctx.config.roles.clone() {
