@@ -213,6 +213,8 @@ pub struct ServiceSpec {
     pub group_prefix: String,
     pub partitions: i32,
     pub extra: String,
+    /// Keys appended to the `[service]` section.
+    pub service_extra: String,
 }
 
 impl ServiceSpec {
@@ -223,6 +225,7 @@ impl ServiceSpec {
             group_prefix: group_prefix.to_string(),
             partitions: 3,
             extra: String::new(),
+            service_extra: String::new(),
         }
     }
 }
@@ -247,7 +250,7 @@ impl Service {
         std::fs::write(
             &config,
             format!(
-                "[service]\nmap = {map:?}\nadmin_addr = \"127.0.0.1:{admin_port}\"\nshutdown_timeout_ms = 10000\n\
+                "[service]\nmap = {map:?}\nadmin_addr = \"127.0.0.1:{admin_port}\"\nshutdown_timeout_ms = 10000\n{service_extra}\n\
                  [kafka]\nbrokers = {brokers:?}\ngroup_prefix = {group:?}\npartitions = {parts}\n\
                  session_timeout_ms = 6000\nheartbeat_interval_ms = 500\nmax_poll_interval_ms = 7000\nmax_backoff_ms = 1000\n{extra}",
                 map = spec.map.display().to_string(),
@@ -255,6 +258,7 @@ impl Service {
                 group = spec.group_prefix,
                 parts = spec.partitions,
                 extra = spec.extra,
+                service_extra = spec.service_extra,
             ),
         )
         .expect("write config");
@@ -338,6 +342,11 @@ impl Service {
             .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(labels))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
+    }
+
+    /// The process id, while it runs (to send it signals).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
     }
 
     pub fn kill9(&mut self) {
