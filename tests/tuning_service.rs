@@ -345,6 +345,7 @@ fn thresholds_reload_three_ways_refuse_bad_files_preview_and_audit() {
         .find(|r| r["who"] == "alice")
         .expect("audited");
     assert_eq!(by_alice["action"], "set");
+    assert_eq!(by_alice["kind"], "settings");
     assert_eq!(by_alice["reason"], "EUV controls expected");
     assert_eq!(by_alice["old"]["thresholds"]["critical"], 0.6);
     assert_eq!(by_alice["new"]["thresholds"]["critical"], 0.45);

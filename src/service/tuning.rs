@@ -45,6 +45,9 @@ pub struct PreviewAsk {
 /// One audited change.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
+    /// `settings`: tells these records apart from others on the audit
+    /// topic (tagged by `kind`, as the notifier's are).
+    pub kind: &'static str,
     pub id: String,
     pub at: String,
     /// The token's name, or the reload trigger (`sighup`, `file`, `http`).
@@ -297,6 +300,7 @@ impl Tuning {
             .map(|d| d.as_millis())
             .unwrap_or(0);
         let record = AuditRecord {
+            kind: "settings",
             id: format!("reload-{new_hash}-{millis}"),
             at: crate::alert::rfc3339(now),
             who: who.to_string(),
