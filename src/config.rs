@@ -1,7 +1,12 @@
 //! Settings of the core: severity thresholds, price-spike detection, how much a
-//! licence policy cuts, propagation bounds and backup search. Typed, with
-//! documented defaults, unknown keys rejected, and ranges checked with errors
-//! that name the key.
+//! licence policy cuts, propagation bounds, backup search and the preview
+//! window. Typed, with documented defaults, unknown keys rejected, and ranges
+//! checked with errors that name the key. [`layers`] reads them from defaults,
+//! files and the environment; [`tunables`] says which of them a running
+//! service may change.
+
+pub mod layers;
+pub mod tunables;
 
 use std::path::Path;
 
@@ -15,7 +20,13 @@ pub struct CoreConfig {
     pub sanctions: SanctionConfig,
     pub propagation: PropagationConfig,
     pub backups: BackupConfig,
+    pub preview: PreviewConfig,
 }
+
+/// The lowest `thresholds.warning` allowed. Nodes short by less are never
+/// judged (risk never exceeds the shortfall), which keeps the re-judging
+/// after a threshold change and the preview window bounded.
+pub const MIN_WARNING: f64 = 0.05;
 
 /// Cut-off risk (0..1) at which a node reaches each severity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +127,33 @@ impl Default for BackupConfig {
     }
 }
 
+/// The recent events whose judged risks are kept to preview a threshold
+/// change (`POST /api/v1/thresholds/preview`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PreviewConfig {
+    /// How many of the latest events are kept, per monitor; 0 keeps none
+    /// (previews then answer only for now).
+    pub window_events: usize,
+}
+
+impl Default for PreviewConfig {
+    fn default() -> Self {
+        PreviewConfig {
+            window_events: 1000,
+        }
+    }
+}
+
+/// A broken rule: the key at fault, the other keys the rule involves (an
+/// ordering names both ends), and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broken {
+    pub key: &'static str,
+    pub related: Vec<&'static str>,
+    pub message: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}")]
@@ -154,9 +192,20 @@ impl CoreConfig {
 
     /// Range and ordering rules; the first broken one is reported with its key.
     pub fn check(&self, origin: &str) -> Result<(), ConfigError> {
-        let bad = |key: &str, message: String| ConfigError::Invalid {
-            origin: origin.to_string(),
-            key: key.to_string(),
+        self.broken().map_or(Ok(()), |b| {
+            Err(ConfigError::Invalid {
+                origin: origin.to_string(),
+                key: b.key.to_string(),
+                message: b.message,
+            })
+        })
+    }
+
+    /// The first broken rule, if any; [`layers`] names the file it came from.
+    pub fn broken(&self) -> Option<Broken> {
+        let bad = |key: &'static str, message: String| Broken {
+            key,
+            related: Vec::new(),
             message,
         };
         let t = &self.thresholds;
@@ -169,70 +218,88 @@ impl CoreConfig {
             ("sanctions.approval", self.sanctions.approval),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(bad(key, format!("{v} is outside 0..1")));
+                return Some(bad(key, format!("{v} is outside 0..1")));
             }
         }
         // NaN cannot reach here: the range check above rejects it.
-        if t.watch >= t.warning {
-            return Err(bad(
+        if t.warning < MIN_WARNING {
+            return Some(bad(
                 "thresholds.warning",
-                format!(
+                format!("must be at least {MIN_WARNING}, got {}", t.warning),
+            ));
+        }
+        if t.watch >= t.warning {
+            return Some(Broken {
+                key: "thresholds.warning",
+                related: vec!["thresholds.watch"],
+                message: format!(
                     "must be above thresholds.watch ({} ≤ {})",
                     t.warning, t.watch
                 ),
-            ));
+            });
         }
         if t.warning >= t.critical {
-            return Err(bad(
-                "thresholds.critical",
-                format!(
+            return Some(Broken {
+                key: "thresholds.critical",
+                related: vec!["thresholds.warning"],
+                message: format!(
                     "must be above thresholds.warning ({} ≤ {})",
                     t.critical, t.warning
                 ),
-            ));
+            });
         }
         let p = &self.price;
         if !(p.spike > 0.0 && p.spike.is_finite()) {
-            return Err(bad(
+            return Some(bad(
                 "price.spike",
                 format!("must be above 0, got {}", p.spike),
             ));
         }
         if p.baseline_window == 0 {
-            return Err(bad("price.baseline_window", "must be at least 1".into()));
+            return Some(bad("price.baseline_window", "must be at least 1".into()));
         }
         if p.min_samples == 0 || p.min_samples > p.baseline_window {
-            return Err(bad(
-                "price.min_samples",
-                format!(
+            return Some(Broken {
+                key: "price.min_samples",
+                related: vec!["price.baseline_window"],
+                message: format!(
                     "must be between 1 and price.baseline_window ({}), got {}",
                     p.baseline_window, p.min_samples
                 ),
-            ));
+            });
         }
         if !(p.assumed_recovery_days >= 0.0 && p.assumed_recovery_days.is_finite()) {
-            return Err(bad(
+            return Some(bad(
                 "price.assumed_recovery_days",
                 format!("must be zero or more, got {}", p.assumed_recovery_days),
             ));
         }
         let g = &self.propagation;
         if !(g.epsilon > 0.0 && g.epsilon < 0.01) {
-            return Err(bad(
+            return Some(bad(
                 "propagation.epsilon",
                 format!("must be in (0, 0.01), got {}", g.epsilon),
             ));
         }
         if g.max_visits == 0 {
-            return Err(bad("propagation.max_visits", "must be at least 1".into()));
+            return Some(bad("propagation.max_visits", "must be at least 1".into()));
         }
         let b = &self.backups;
         if !(b.supplier_switch_days >= 0.0 && b.supplier_switch_days.is_finite()) {
-            return Err(bad(
+            return Some(bad(
                 "backups.supplier_switch_days",
                 format!("must be zero or more, got {}", b.supplier_switch_days),
             ));
         }
-        Ok(())
+        if self.preview.window_events > 1_000_000 {
+            return Some(bad(
+                "preview.window_events",
+                format!(
+                    "must be at most 1000000 (0 keeps none), got {}",
+                    self.preview.window_events
+                ),
+            ));
+        }
+        None
     }
 }

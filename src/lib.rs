@@ -18,5 +18,6 @@ pub mod map;
 pub mod monitor;
 pub mod normalise;
 pub mod notify;
+pub mod preview;
 pub mod service;
 pub mod shock;

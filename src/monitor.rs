@@ -8,13 +8,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::alert::{AlertBook, AlertChange};
-use crate::assess::{Assessment, Assessor};
-use crate::config::CoreConfig;
+use crate::alert::{rfc3339, AlertBook, AlertChange};
+use crate::assess::{Assessment, Assessor, Severity};
+use crate::config::tunables::Tunables;
+use crate::config::{CoreConfig, Thresholds, MIN_WARNING};
 use crate::engine::{Engine, Outcome};
 use crate::event::Event;
 use crate::map::{ChainMap, NodeRef};
 use crate::normalise::{Change, NormaliseError, Normaliser};
+use crate::preview::{Judged, NodeChange, Preview, RiskWindow, WindowCount};
 
 /// What applying one event did.
 #[derive(Debug, Clone, Default)]
@@ -39,8 +41,11 @@ pub struct Monitor {
     /// streaming service owns some chains and must not alert in the others.
     scope: Option<BTreeSet<u16>>,
     /// The latest instant an event was judged at: the monitor's idea of now,
-    /// for readers (the metrics wall) that look at it between events.
+    /// for readers (the metrics wall) that look at it between events, and
+    /// what a re-judging after a threshold change and a preview judge at.
     latest: Option<DateTime<Utc>>,
+    /// Risks judged over the latest events, for previews.
+    window: RiskWindow,
 }
 
 impl Monitor {
@@ -52,6 +57,7 @@ impl Monitor {
             seen: HashSet::new(),
             scope: None,
             latest: None,
+            window: RiskWindow::new(config.preview.window_events),
             config,
             map,
         }
@@ -112,16 +118,76 @@ impl Monitor {
     }
 
     /// Re-judges nodes that moved plus every open alert (whose time to impact
-    /// and recovery age with the clock), and updates the alert book.
+    /// and recovery age with the clock), and updates the alert book. Moved
+    /// nodes short by at least [`MIN_WARNING`] have their risk recorded for
+    /// previews even when they cannot alert under the thresholds in force.
     fn review(&mut self, moved: BTreeSet<NodeRef>, now: DateTime<Utc>) -> Vec<AlertChange> {
         // Risk never exceeds the shortfall, so a node short by less than the
         // warning threshold cannot alert: only open alerts need it judged.
-        let floor = self.config.thresholds.warning;
+        let warning = self.config.thresholds.warning;
+        let recording = self.window.capacity() > 0;
+        let floor = if recording { MIN_WARNING } else { warning };
+        let open = self.book.open_nodes();
         let mut nodes: BTreeSet<NodeRef> = moved
             .into_iter()
-            .filter(|n| 1.0 - self.supply(*n) >= floor)
+            .filter(|n| {
+                let short = 1.0 - self.supply(*n);
+                // A node recorded at risk that recovers is recorded at 0.
+                short >= floor || (recording && self.window.latest(*n) > 0.0)
+            })
             .filter(|n| !self.chains_of(*n).is_empty())
             .collect();
+        nodes.extend(open.iter().copied());
+        let assessor = Assessor::new(&self.engine, &self.config, now);
+        let mut changes = Vec::new();
+        let mut judged = Vec::new();
+        for node in nodes {
+            let chains = self.chains_of(node);
+            let short = 1.0 - self.supply(node);
+            let risk = if open.contains(&node) || short >= warning {
+                let assessment = assessor.assess(node);
+                changes.extend(self.book.update(&self.map, &chains, &assessment, now));
+                assessment.cutoff_risk
+            } else if short >= MIN_WARNING {
+                assessor.risk(node)
+            } else {
+                0.0
+            };
+            judged.push(Judged {
+                node,
+                chains: chains.len() as u16,
+                risk,
+            });
+        }
+        self.window.record(judged);
+        changes
+    }
+
+    /// Nodes this monitor alerts in that are short by at least `floor`: the
+    /// only ones that can alert under a warning threshold of `floor`.
+    fn short_nodes(&self, floor: f64) -> BTreeSet<NodeRef> {
+        let items = (0..self.map.items.len() as u32).map(NodeRef::Item);
+        let firms = (0..self.map.firms.len() as u32)
+            .filter(|f| self.map.firms[*f as usize].country == self.map.home)
+            .map(NodeRef::Firm);
+        items
+            .chain(firms)
+            .filter(|n| 1.0 - self.supply(*n) >= floor)
+            .filter(|n| !self.chains_of(*n).is_empty())
+            .collect()
+    }
+
+    /// Takes new live settings and re-judges at once, at the latest event's
+    /// time: every open alert, and every node short enough to alert under
+    /// the new warning threshold (a lower one finds nodes no event moved
+    /// since). Returns the alert state changes, as an event would.
+    pub fn retune(&mut self, tunables: &Tunables) -> Vec<AlertChange> {
+        self.config = tunables.apply_to(&self.config);
+        self.normaliser.set_config(&self.config);
+        let Some(now) = self.latest else {
+            return Vec::new();
+        };
+        let mut nodes = self.short_nodes(self.config.thresholds.warning);
         nodes.extend(self.book.open_nodes());
         let assessor = Assessor::new(&self.engine, &self.config, now);
         let mut changes = Vec::new();
@@ -131,6 +197,54 @@ impl Monitor {
             changes.extend(self.book.update(&self.map, &chains, &assessment, now));
         }
         changes
+    }
+
+    /// What `proposed` thresholds would do now and over the recent events;
+    /// changes nothing.
+    pub fn preview(&self, proposed: &Thresholds) -> Preview {
+        let mut out = Preview {
+            judged_at: self.latest.map(rfc3339),
+            current: self.config.thresholds.clone(),
+            proposed: proposed.clone(),
+            fire: Vec::new(),
+            change: Vec::new(),
+            resolve: Vec::new(),
+            window: WindowCount {
+                events: self.window.len(),
+                current_changes: self.window.changes_under(&self.config.thresholds),
+                proposed_changes: self.window.changes_under(proposed),
+            },
+        };
+        let Some(now) = self.latest else {
+            return out;
+        };
+        let mut nodes = self.short_nodes(proposed.warning);
+        nodes.extend(self.book.open_nodes());
+        let assessor = Assessor::new(&self.engine, &self.config, now);
+        for node in nodes {
+            let risk = assessor.risk(node);
+            let to = Severity::of(risk, proposed);
+            for chain in self.chains_of(node) {
+                let from = self.book.severity(chain, node);
+                let change = |from: Severity| NodeChange {
+                    chain: self.map.chains[chain as usize].id.clone(),
+                    node: self.map.node_id(node).to_string(),
+                    node_name: self.map.node_name(node).to_string(),
+                    risk: (risk * 1e6).round() / 1e6,
+                    from,
+                    to,
+                };
+                match from {
+                    None if to.alerts() => out
+                        .fire
+                        .push(change(Severity::of(risk, &self.config.thresholds))),
+                    Some(f) if !to.alerts() => out.resolve.push(change(f)),
+                    Some(f) if f != to => out.change.push(change(f)),
+                    _ => {}
+                }
+            }
+        }
+        out
     }
 
     fn supply(&self, node: NodeRef) -> f64 {

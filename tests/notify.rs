@@ -48,8 +48,10 @@ fn map_with_roster(dir: &Path) -> PathBuf {
     harness::map_with_roster(dir)
 }
 
-fn notify_settings(dir: &Path, receiver: &Receiver, ack_ms: u64) -> String {
-    harness::notify_settings(dir, &receiver.url(""), SECRET, TOKEN, ack_ms)
+/// Receivers, acknowledgement time and the admin token for `spec`.
+fn with_notify(spec: &mut ServiceSpec, dir: &Path, receiver: &Receiver, ack_ms: u64) {
+    spec.extra = harness::notify_settings(&receiver.url(""), SECRET, ack_ms);
+    spec.service_extra = harness::admin_token(dir, TOKEN);
 }
 
 /// Checks a request's Standard Webhooks signature under `secret`.
@@ -85,7 +87,7 @@ fn chiefs_get_signed_webhooks_through_failures_a_silent_a_escalates_and_an_ack_s
     let dir = tempfile::tempdir().unwrap();
     let mut spec = ServiceSpec::new(broker.addr(), "chiefs");
     spec.map = map_with_roster(dir.path());
-    spec.extra = notify_settings(dir.path(), &rx, 5000);
+    with_notify(&mut spec, dir.path(), &rx, 5000);
     let mut service = Service::start(&spec);
     service.wait_ready(READY);
 
@@ -210,7 +212,7 @@ fn a_notifier_killed_mid_delivery_loses_nothing_and_keeps_its_webhook_ids() {
     let dir = tempfile::tempdir().unwrap();
     let mut spec = ServiceSpec::new(broker.addr(), "crash");
     spec.map = map_with_roster(dir.path());
-    spec.extra = notify_settings(dir.path(), &rx, 600_000);
+    with_notify(&mut spec, dir.path(), &rx, 600_000);
     let mut first = Service::start(&spec);
     first.wait_ready(READY);
     rx.fail_next(usize::MAX, 503);
@@ -312,7 +314,7 @@ fn a_real_alertmanager_groups_our_alerts_notifies_and_resolves_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut spec = ServiceSpec::new(broker.addr(), "am");
     spec.map = map_with_roster(dir.path());
-    spec.extra = notify_settings(dir.path(), &rx, 600_000);
+    with_notify(&mut spec, dir.path(), &rx, 600_000);
     // The flag, not the file, names the Alertmanager.
     let am_url = format!("http://127.0.0.1:{}", am.port);
     let mut service = Service::start_with(&spec, &["--alertmanager", &am_url]);

@@ -71,6 +71,11 @@ impl AlertBook {
         out
     }
 
+    /// The severity of the open alert of `node` in `chain`, if any.
+    pub fn severity(&self, chain: u16, node: NodeRef) -> Option<Severity> {
+        self.open.get(&(chain, node)).map(|o| o.severity)
+    }
+
     /// Applies a fresh assessment of a node in each of its chains.
     pub fn update(
         &mut self,

@@ -92,18 +92,65 @@ impl<'a> Assessor<'a> {
         }
     }
 
-    fn assess_item(&self, item: ItemIx) -> Assessment {
+    /// Supply, shortfall, drivers and time to impact of a node: everything
+    /// its risk needs, without the backups.
+    fn exposure(&self, node: NodeRef) -> (f64, f64, Vec<(u32, f64)>, Option<f64>) {
         let map = self.engine.map();
-        let home = self.engine.home_profile();
-        let supply = self.engine.availability(home, item);
-        let shortfall = self.shortfall(supply);
-        let drivers: Vec<(u32, f64)> = if shortfall > 0.0 {
-            self.drivers(Node::Avail(home, item))
+        match node {
+            NodeRef::Item(item) => {
+                let home = self.engine.home_profile();
+                let supply = self.engine.availability(home, item);
+                let shortfall = self.shortfall(supply);
+                let drivers: Vec<(u32, f64)> = if shortfall > 0.0 {
+                    self.drivers(Node::Avail(home, item))
+                } else {
+                    Vec::new()
+                };
+                let stock = map.items[item as usize].inventory_days;
+                let tti = min_days(&drivers).map(|d| d + stock);
+                (supply, shortfall, drivers, tti)
+            }
+            NodeRef::Firm(firm) => {
+                let supply = self.engine.firm_supply(firm);
+                let shortfall = self.shortfall(supply);
+                let r = self.engine.firm_profile(firm);
+                let mut drivers: Vec<(u32, f64)> = Vec::new();
+                if shortfall > 0.0 {
+                    let lines = map.lines_of_firm(firm);
+                    if lines.is_empty() {
+                        for u in map.consumes(firm) {
+                            drivers.extend(
+                                self.drivers(Node::Avail(r, u.item))
+                                    .into_iter()
+                                    .map(|(s, d)| (s, d + u.inventory_days)),
+                            );
+                        }
+                    } else {
+                        for &l in lines {
+                            drivers.extend(self.drivers(Node::Line(l)));
+                        }
+                    }
+                }
+                let tti = min_days(&drivers);
+                (supply, shortfall, drivers, tti)
+            }
+        }
+    }
+
+    /// The cut-off risk of a node alone: what its severity is judged from,
+    /// at a fraction of an assessment's cost (no backups are searched).
+    pub fn risk(&self, node: NodeRef) -> f64 {
+        let (_, shortfall, drivers, tti) = self.exposure(node);
+        if shortfall > 0.0 {
+            cutoff_risk(shortfall, tti.unwrap_or(0.0), self.recovery(&drivers))
         } else {
-            Vec::new()
-        };
-        let stock = map.items[item as usize].inventory_days;
-        let tti = min_days(&drivers).map(|d| d + stock);
+            0.0
+        }
+    }
+
+    fn assess_item(&self, item: ItemIx) -> Assessment {
+        let home = self.engine.home_profile();
+        let (supply, shortfall, drivers, tti) = self.exposure(NodeRef::Item(item));
         let (backups, rejected) = if shortfall > 0.0 {
             let source = self.backup_source(item, home);
             let source_drivers: Vec<(u32, f64)> = if source == item {
@@ -148,28 +195,8 @@ impl<'a> Assessor<'a> {
     }
 
     fn assess_firm(&self, firm: FirmIx) -> Assessment {
-        let map = self.engine.map();
-        let supply = self.engine.firm_supply(firm);
-        let shortfall = self.shortfall(supply);
         let r = self.engine.firm_profile(firm);
-        let mut drivers: Vec<(u32, f64)> = Vec::new();
-        if shortfall > 0.0 {
-            let lines = map.lines_of_firm(firm);
-            if lines.is_empty() {
-                for u in map.consumes(firm) {
-                    drivers.extend(
-                        self.drivers(Node::Avail(r, u.item))
-                            .into_iter()
-                            .map(|(s, d)| (s, d + u.inventory_days)),
-                    );
-                }
-            } else {
-                for &l in lines {
-                    drivers.extend(self.drivers(Node::Line(l)));
-                }
-            }
-        }
-        let tti = min_days(&drivers);
+        let (supply, shortfall, drivers, tti) = self.exposure(NodeRef::Firm(firm));
         // The input that binds hardest is where a backup helps.
         let (backups, rejected) = match self.binding_input(firm, r) {
             Some(input) if shortfall > 0.0 => {

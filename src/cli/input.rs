@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use chainwatch::config::layers::Layers;
 use chainwatch::config::CoreConfig;
 use chainwatch::event::{decode, Event};
 use chainwatch::map::{load_file, ChainMap};
@@ -15,11 +16,14 @@ pub fn load_map(path: &Path) -> anyhow::Result<Arc<ChainMap>> {
     Ok(Arc::new(map))
 }
 
+/// The core settings in layers: defaults, `path`, its environment file,
+/// then `CHAINWATCH__SECTION__KEY` variables.
 pub fn load_config(path: Option<&Path>) -> anyhow::Result<CoreConfig> {
-    match path {
-        Some(p) => Ok(CoreConfig::load(p)?),
-        None => Ok(CoreConfig::default()),
-    }
+    Ok(layers(path).load()?)
+}
+
+pub fn layers(path: Option<&Path>) -> Layers {
+    Layers::new(path.map(Path::to_path_buf), std::env::vars())
 }
 
 /// One line of an NDJSON event file: the event, or why it is not one.

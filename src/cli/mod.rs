@@ -1,6 +1,7 @@
 //! Command-line arguments and dispatch to one module per command.
 
 mod bench;
+mod check_config;
 mod genmap;
 mod import;
 mod input;
@@ -12,6 +13,7 @@ mod service_args;
 mod simulate;
 mod tail;
 mod text;
+mod thresholds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +60,14 @@ enum Command {
     Produce(produce::Args),
     /// Print a topic's records (the alerts by default) from the beginning.
     Tail(tail::Args),
+    /// Validate settings offline: core settings in their layers, or a
+    /// service settings file and the core file it names.
+    CheckConfig(check_config::Args),
+    /// Read, preview or apply the thresholds of a running service.
+    Thresholds {
+        #[command(subcommand)]
+        command: thresholds::Command,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,5 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_service::run(args),
         Command::Produce(args) => produce::run(args),
         Command::Tail(args) => tail::run(args),
+        Command::CheckConfig(args) => check_config::run(args),
+        Command::Thresholds { command } => thresholds::run(command),
     }
 }

@@ -6,7 +6,9 @@ use anyhow::Context;
 use chainwatch::service::config::Role;
 use chainwatch::service::{self, shutdown};
 
-use super::input::{load_config, load_map};
+use chainwatch::service::auth::{Tokens, TOKEN_VAR};
+
+use super::input::{layers, load_map};
 use super::service_args::{init_logging, KafkaArgs};
 
 #[derive(Debug, clap::Args)]
@@ -36,7 +38,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (!args.alertmanagers.is_empty()).then_some(args.alertmanagers),
     )?;
     let map = load_map(&config.map)?;
-    let core = load_config(config.core_config.as_deref())?;
+    let layers = layers(config.core_config.as_deref());
+    let core = layers.load()?;
+    let tokens = Tokens::load(
+        config.admin_tokens_file.as_deref(),
+        std::env::var(TOKEN_VAR).ok(),
+    )?;
+    if tokens.is_empty() {
+        tracing::warn!("no admin token configured: the thresholds API is disabled");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -58,7 +68,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             tracing::info!("shutdown requested; draining");
             trigger.fire();
         });
-        service::run(config, core, map, admin, stop).await?;
+        let live = service::Live { layers, tokens };
+        service::run(config, core, map, admin, stop, live).await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

@@ -6,6 +6,8 @@
 //! alerts topic keyed by fingerprint, and only when they are acknowledged is
 //! the event's offset stored. Re-delivered events are idempotent by event id;
 //! after a restart, changes already on the alerts topic are not sent again.
+//! A change of the live settings re-judges every monitor at once; its alert
+//! changes are published like an event's, under the change's id.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use super::config::Role;
 use super::context::{GroupContext, RebalanceEvent};
 use super::deadletter::{self, Refusal};
 use super::{headers, kafka, rebuild, route, wall, Ctx, ProduceFailed, ServiceError};
-use crate::alert::Status;
+use crate::alert::{AlertChange, Status};
 use crate::event::decode;
 use crate::monitor::Monitor;
 
@@ -51,9 +53,24 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
     tracing::info!(%group, %topic, partitions, "assess started");
 
     let mut owned: BTreeMap<i32, Owned> = BTreeMap::new();
+    let mut retunes = ctx.tuning.subscribe();
+    let mut previews = ctx.tuning.take_previews();
     loop {
         tokio::select! {
             _ = ctx.shutdown.wait() => break,
+            Ok(()) = retunes.changed() => {
+                let retune = retunes.borrow_and_update().clone();
+                if retuned(&ctx, &producer, &mut owned, &retune).await.is_err() {
+                    break;
+                }
+            }
+            Some(ask) = async { match previews.as_mut() { Some(p) => p.recv().await, None => std::future::pending().await } } => {
+                let answer = owned
+                    .values()
+                    .map(|o| o.monitor.preview(&ask.proposed))
+                    .reduce(|a, b| a.merge(b));
+                let _ = ask.reply.send(answer);
+            }
             Some(ev) = rebalances.recv() => {
                 match ev {
                     RebalanceEvent::Revoked(list) => {
@@ -249,12 +266,45 @@ async fn handle(
     for note in &applied.notes {
         tracing::info!(event = event.id(), "note: {note}");
     }
-    for change in &applied.changes {
+    let source = source_millis(msg);
+    publish(ctx, producer, state, event.id(), &applied.changes, source).await
+}
+
+/// Re-judges every owned monitor under new live settings and publishes the
+/// alert changes under the change's id.
+async fn retuned(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    owned: &mut BTreeMap<i32, Owned>,
+    retune: &super::tuning::Retune,
+) -> Result<(), ProduceFailed> {
+    let mut total = 0;
+    for state in owned.values_mut() {
+        let changes = state.monitor.retune(&retune.tunables);
+        total += changes.len();
+        publish(ctx, producer, state, &retune.id, &changes, None).await?;
+    }
+    tracing::info!(change = %retune.id, alert_changes = total, "live settings applied; alerts re-judged");
+    Ok(())
+}
+
+/// Publishes alert changes caused by `cause` (an event, or a change of the
+/// live settings), skipping those already on the topic. `source` is the
+/// input record's time (Unix ms), for the event-to-alert latency.
+async fn publish(
+    ctx: &Ctx,
+    producer: &FutureProducer,
+    state: &mut Owned,
+    cause: &str,
+    changes: &[AlertChange],
+    source: Option<i64>,
+) -> Result<(), ProduceFailed> {
+    for change in changes {
         let status = match change.status {
             Status::Firing => "firing",
             Status::Resolved => "resolved",
         };
-        let id = route::change_id(event.id(), &change.fingerprint, status);
+        let id = route::change_id(cause, &change.fingerprint, status);
         if state.published.contains(&id) {
             ctx.metrics
                 .alert_changes_deduplicated
@@ -266,7 +316,7 @@ async fn handle(
         // Serialising plain data cannot fail.
         let body = serde_json::to_vec(change).unwrap_or_default();
         let h = headers::build(&[
-            (headers::EVENT_ID, event.id()),
+            (headers::EVENT_ID, cause),
             (headers::CHANGE_ID, &id),
             (headers::CHAIN, chain),
         ]);
@@ -279,7 +329,7 @@ async fn handle(
         })
         .await?;
         tracing::info!(
-            event = event.id(),
+            event = cause,
             status,
             chain,
             node = change.labels.get("node").map(String::as_str).unwrap_or(""),
@@ -291,7 +341,7 @@ async fn handle(
             .alert_changes
             .with_label_values(&[chain, status])
             .inc();
-        if let Some(seconds) = since_source(msg) {
+        if let Some(seconds) = source.and_then(since) {
             ctx.metrics.event_to_alert_seconds.observe(seconds);
         }
         state.published.insert(id);
@@ -299,14 +349,18 @@ async fn handle(
     Ok(())
 }
 
-/// Seconds since the input record behind `msg` was written: its Kafka
+/// When the input record behind `msg` was written (Unix ms): its Kafka
 /// timestamp, carried by ingest in a header (the chain-events copy's own
 /// timestamp, for a copy without one). None if neither is known.
-fn since_source(msg: &BorrowedMessage<'_>) -> Option<f64> {
-    let ms = headers::get(msg.headers(), headers::SOURCE_TIMESTAMP)
+fn source_millis(msg: &BorrowedMessage<'_>) -> Option<i64> {
+    headers::get(msg.headers(), headers::SOURCE_TIMESTAMP)
         .and_then(|v| v.parse::<i64>().ok())
         .filter(|ms| *ms > 0)
-        .or_else(|| msg.timestamp().to_millis())?;
+        .or_else(|| msg.timestamp().to_millis())
+}
+
+/// Seconds from `ms` (Unix ms) to now.
+fn since(ms: i64) -> Option<f64> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?

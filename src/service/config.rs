@@ -88,6 +88,12 @@ pub struct RawService {
     /// under Kafka's default 1 MB record limit, so that every routed copy of
     /// an accepted event fits the broker).
     pub max_event_bytes: Option<usize>,
+    /// Admin API tokens, one `name:secret` a line (the name is what the
+    /// audit records as who); `CHAINWATCH_ADMIN_TOKEN` adds one.
+    pub admin_tokens_file: Option<PathBuf>,
+    /// How often the settings files are checked for changes (0: only on
+    /// SIGHUP and `POST /-/reload`).
+    pub reload_poll_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -143,7 +149,8 @@ pub struct Topics {
     pub chain_events: String,
     pub alerts: String,
     pub deadletter: String,
-    /// Notifications, escalations and acknowledgements, as JSON records.
+    /// Notifications, escalations, acknowledgements and every applied
+    /// change of the live settings, as JSON records.
     pub audit: String,
 }
 
@@ -180,6 +187,8 @@ pub struct ServiceConfig {
     pub topics: Topics,
     pub notify: super::notify::settings::NotifySettings,
     pub metrics: MetricsSettings,
+    pub admin_tokens_file: Option<PathBuf>,
+    pub reload_poll: Option<Duration>,
 }
 
 /// What `/metrics` exports beyond the fixed pipeline series.
@@ -209,9 +218,13 @@ impl RawServiceConfig {
         // Paths in the file are relative to the file, as a reader expects.
         let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         raw.base = base.clone();
-        for p in [&mut raw.service.map, &mut raw.service.core_config]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut raw.service.map,
+            &mut raw.service.core_config,
+            &mut raw.service.admin_tokens_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -378,12 +391,18 @@ impl RawServiceConfig {
                 "must be 0 (off) or at least 100".into(),
             ));
         }
+        let reload_poll = match s.reload_poll_ms.unwrap_or(2_000) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        };
         Ok(ServiceConfig {
             notify,
             metrics: MetricsSettings {
                 key_nodes_per_chain,
                 statistics_interval,
             },
+            admin_tokens_file: s.admin_tokens_file,
+            reload_poll,
             max_event_bytes,
             map: o
                 .map

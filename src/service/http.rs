@@ -1,5 +1,6 @@
-//! The admin HTTP listener: `/livez`, `/readyz`, `/metrics`, and the notify
-//! role's API: `POST /api/v1/alerts/{fingerprint}/ack` (bearer token) and
+//! The admin HTTP listener: `/livez`, `/readyz`, `/metrics`, the live
+//! settings API of [`super::api`], and the notify role's API:
+//! `POST /api/v1/alerts/{fingerprint}/ack` (bearer token) and
 //! `GET /api/v1/assessments/{chain}/{node}` (the generator URL of alerts).
 //! Testable as `serve(listener, state, shutdown)`: the caller binds the port.
 
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::auth::Tokens;
 use super::health::Health;
 use super::metrics::Metrics;
 use super::notify::desk_loop::Input;
@@ -26,6 +28,10 @@ pub struct AdminState {
     pub metrics: Metrics,
     /// Set once the notify role runs in this process.
     pub notify: Arc<OnceLock<NotifyHandle>>,
+    /// Live settings (none: the settings API answers 503).
+    pub tuning: Option<Arc<super::tuning::Tuning>>,
+    /// Bearer tokens of every admin endpoint that changes something.
+    pub tokens: Tokens,
 }
 
 pub fn router(state: AdminState) -> Router {
@@ -35,6 +41,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/v1/alerts/{fingerprint}/ack", post(acknowledge))
         .route("/api/v1/assessments/{chain}/{node}", get(assessment))
+        .merge(super::api::routes())
         .with_state(state)
 }
 
@@ -63,28 +70,25 @@ fn problem(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
-/// Compares in time independent of where the strings differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Why the request may not proceed, unless it carries the configured
-/// bearer token.
-pub fn refusal(headers: &HeaderMap, token: Option<&str>) -> Option<Response> {
-    let Some(token) = token else {
-        return Some(problem(
-            StatusCode::FORBIDDEN,
-            "no admin token is configured (notify.token_file or CHAINWATCH_ADMIN_TOKEN)",
-        ));
-    };
+/// Why the request may not proceed, unless it carries a known bearer token;
+/// `None` lets it through.
+pub fn refusal(headers: &HeaderMap, tokens: &Tokens) -> Option<Response> {
     let given = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(g) if same(g.trim().as_bytes(), token.as_bytes()) => None,
-        Some(_) => Some(problem(StatusCode::UNAUTHORIZED, "wrong bearer token")),
-        None => Some(problem(StatusCode::UNAUTHORIZED, "missing bearer token")),
+        .and_then(|v| v.to_str().ok());
+    match super::auth::caller(given, tokens) {
+        Ok(_) => None,
+        Err(r @ super::auth::Refused::Disabled) => {
+            Some(problem(StatusCode::SERVICE_UNAVAILABLE, r.message()))
+        }
+        Err(r) => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(serde_json::json!({ "error": r.message() })),
+            )
+                .into_response(),
+        ),
     }
 }
 
@@ -107,7 +111,7 @@ async fn acknowledge(
             "the notify role does not run in this process",
         );
     };
-    if let Some(r) = refusal(&headers, notify.token.as_deref()) {
+    if let Some(r) = refusal(&headers, &s.tokens) {
         return r;
     }
     let by = match body {

@@ -7,7 +7,7 @@
 //! (seconds, ratios 0..1), `_total` on counters.
 
 use prometheus::{
-    Encoder, GaugeVec, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 
@@ -52,6 +52,12 @@ pub struct Metrics {
     pub lag: LagGauge,
     /// Key nodes and chains, per owned partition.
     pub wall: WallMetrics,
+    /// 1 when the last reload of the live settings succeeded, else 0.
+    pub config_reload_successful: IntGauge,
+    /// Unix time of the last successful reload (or start).
+    pub config_reload_timestamp: Gauge,
+    /// 1, labelled with the hash of the settings in force.
+    pub config_info: IntGaugeVec,
 }
 
 impl Metrics {
@@ -193,12 +199,37 @@ impl Metrics {
             ))
             .expect("unique metric");
         let wall = WallMetrics::register(&registry);
+        let config_reload_successful = IntGauge::new(
+            "chainwatch_config_last_reload_successful",
+            "Whether the last reload of the live settings succeeded (1) or was refused (0).",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(config_reload_successful.clone()))
+            .expect("unique metric");
+        let config_reload_timestamp = Gauge::new(
+            "chainwatch_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful reload of the live settings.",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(config_reload_timestamp.clone()))
+            .expect("unique metric");
+        let config_info = IntGaugeVec::new(
+            Opts::new(
+                "chainwatch_config_info",
+                "The settings in force, by hash (always 1).",
+            ),
+            &["hash"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(config_info.clone()))
+            .expect("unique metric");
         Metrics {
-            propagation_seconds,
-            event_to_alert_seconds,
-            last_ingested,
-            lag: LagGauge::new(lag),
-            wall,
+            config_reload_successful,
+            config_reload_timestamp,
+            config_info,
             registry,
             ingested,
             dead_letters,
@@ -212,6 +243,11 @@ impl Metrics {
             notification_retries,
             escalations,
             acknowledgements,
+            propagation_seconds,
+            event_to_alert_seconds,
+            last_ingested,
+            lag: LagGauge::new(lag),
+            wall,
         }
     }
 

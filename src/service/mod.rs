@@ -3,7 +3,9 @@
 //! run as tasks of one process or in separate processes; Kafka's consumer
 //! groups share the work out. See docs/streaming.md.
 
+pub mod api;
 pub mod assess;
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod deadletter;
@@ -18,6 +20,7 @@ pub mod notify;
 pub mod rebuild;
 pub mod route;
 pub mod shutdown;
+pub mod tuning;
 pub mod wall;
 
 use std::future::Future;
@@ -43,6 +46,16 @@ pub struct Ctx {
     pub metrics: Metrics,
     pub health: Health,
     pub shutdown: Shutdown,
+    /// Live settings: what monitors are built with, and their changes.
+    pub tuning: Arc<tuning::Tuning>,
+}
+
+/// What makes settings live: where they are read from, and who may change
+/// them through the admin API.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub layers: crate::config::layers::Layers,
+    pub tokens: auth::Tokens,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +122,7 @@ pub async fn run(
     map: Arc<ChainMap>,
     admin: TcpListener,
     outer: Shutdown,
+    live: Live,
 ) -> Result<(), ServiceError> {
     // Roles stop on the caller's signal, or when one of them fails.
     let (stop, shutdown) = shutdown::channel();
@@ -122,12 +136,25 @@ pub async fn run(
     let metrics = Metrics::new();
     let health = Health::new(&config.roles);
     let notify_handle = Arc::new(std::sync::OnceLock::new());
+    // Audit records need a producer; without one no change could be audited,
+    // so none would be applied.
+    let audit = kafka::producer(&config.kafka).ok();
+    let tuning = tuning::Tuning::new(
+        live.layers,
+        core.clone(),
+        audit,
+        config.topics.audit.clone(),
+        metrics.clone(),
+    );
+    tokio::spawn(Arc::clone(&tuning).watch(config.reload_poll, shutdown.clone()));
     let http = tokio::spawn(http::serve(
         admin,
         http::AdminState {
             health: health.clone(),
             metrics: metrics.clone(),
             notify: Arc::clone(&notify_handle),
+            tuning: Some(Arc::clone(&tuning)),
+            tokens: live.tokens,
         },
         shutdown.clone(),
     ));
@@ -139,7 +166,8 @@ pub async fn run(
         wanted.push((&t.chain_events, k.partitions));
         wanted.push((&t.alerts, k.partitions));
         wanted.push((&t.deadletter, 1));
-        wanted.push((&t.audit, k.partitions));
+        // One partition: the audit trail is read in the order it was written.
+        wanted.push((&t.audit, 1));
         match kafka::ensure_topics(k, &wanted, &shutdown).await {
             Ok(()) => {}
             // Asked to stop before any broker appeared: nothing to drain.
@@ -157,6 +185,7 @@ pub async fn run(
         metrics,
         health,
         shutdown: shutdown.clone(),
+        tuning,
     });
     // The notify role's helpers start before any role loop, so that the
     // admin API can take acknowledgements as soon as the desk is rebuilt.

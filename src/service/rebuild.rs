@@ -173,7 +173,9 @@ fn open(ctx: &Ctx, parts: &[(&str, i32)]) -> Result<BaseConsumer, ServiceError> 
     Ok(reader)
 }
 
-/// Keeps the map alive in a monitor built for a rebuild.
+/// Keeps the map alive in a monitor built for a rebuild, with the settings
+/// in force now (a live change applies to the history replayed, as if it
+/// had always been in force).
 pub fn fresh_monitor(ctx: &Ctx, chains: std::collections::BTreeSet<u16>) -> Monitor {
-    Monitor::scoped(Arc::clone(&ctx.map), ctx.core.clone(), chains)
+    Monitor::scoped(Arc::clone(&ctx.map), ctx.tuning.running(), chains)
 }

@@ -213,6 +213,8 @@ pub struct ServiceSpec {
     pub group_prefix: String,
     pub partitions: i32,
     pub extra: String,
+    /// Keys appended to the `[service]` section.
+    pub service_extra: String,
 }
 
 impl ServiceSpec {
@@ -223,6 +225,7 @@ impl ServiceSpec {
             group_prefix: group_prefix.to_string(),
             partitions: 3,
             extra: String::new(),
+            service_extra: String::new(),
         }
     }
 }
@@ -247,7 +250,7 @@ impl Service {
         std::fs::write(
             &config,
             format!(
-                "[service]\nmap = {map:?}\nadmin_addr = \"127.0.0.1:{admin_port}\"\nshutdown_timeout_ms = 10000\n\
+                "[service]\nmap = {map:?}\nadmin_addr = \"127.0.0.1:{admin_port}\"\nshutdown_timeout_ms = 10000\n{service_extra}\n\
                  [kafka]\nbrokers = {brokers:?}\ngroup_prefix = {group:?}\npartitions = {parts}\n\
                  session_timeout_ms = 6000\nheartbeat_interval_ms = 500\nmax_poll_interval_ms = 7000\nmax_backoff_ms = 1000\n{extra}",
                 map = spec.map.display().to_string(),
@@ -255,6 +258,7 @@ impl Service {
                 group = spec.group_prefix,
                 parts = spec.partitions,
                 extra = spec.extra,
+                service_extra = spec.service_extra,
             ),
         )
         .expect("write config");
@@ -374,6 +378,11 @@ impl Service {
             .sum()
     }
 
+    /// The process id, while it runs (to send it signals).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
@@ -437,24 +446,22 @@ pub fn map_with_roster(dir: &std::path::Path) -> PathBuf {
     out
 }
 
+/// `[service]` lines that make `token` (16 characters or more) the admin
+/// API's bearer token, named `tests`, from a file in `dir`.
+pub fn admin_token(dir: &std::path::Path, token: &str) -> String {
+    let file = dir.join("admin-tokens");
+    std::fs::write(&file, format!("tests:{token}\n")).unwrap();
+    format!("admin_tokens_file = {:?}\n", file.display().to_string())
+}
+
 /// `[notify]` settings for tests: receivers `bj-a` and `bj-b` at
-/// `base_url` + `/bj-a`, `/bj-b` signed with `secret`, the admin token
-/// `token` in a file in `dir`, and the given acknowledgement time.
-pub fn notify_settings(
-    dir: &std::path::Path,
-    base_url: &str,
-    secret: &str,
-    token: &str,
-    ack_ms: u64,
-) -> String {
-    let token_file = dir.join("token");
-    std::fs::write(&token_file, token).unwrap();
+/// `base_url` + `/bj-a`, `/bj-b` signed with `secret`, and the given
+/// acknowledgement time.
+pub fn notify_settings(base_url: &str, secret: &str, ack_ms: u64) -> String {
     format!(
         "[notify]\nallow_internal_urls = true\nack_timeout_ms = {ack_ms}\ncritical_to_both = false\n\
          retry_initial_ms = 100\nretry_max_ms = 800\nretry_attempts = 200\nresend_interval_ms = 1000\n\
-         token_file = {tf:?}\n\
          [notify.receivers.bj-a]\nurl = \"{base_url}/bj-a\"\nsecrets = [{secret:?}]\n\
          [notify.receivers.bj-b]\nurl = \"{base_url}/bj-b\"\nsecrets = [{secret:?}]\n",
-        tf = token_file.display().to_string(),
     )
 }

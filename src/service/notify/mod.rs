@@ -37,7 +37,6 @@ use writer::AuditSender;
 pub struct NotifyHandle {
     pub desk: mpsc::UnboundedSender<Input>,
     pub audit: AuditSender,
-    pub token: Option<String>,
 }
 
 /// The chains' rosters, checked against the configured receivers.
@@ -133,7 +132,6 @@ pub fn start(ctx: &Arc<Ctx>, clock: Clock) -> Result<(NotifyHandle, Started), Se
     let handle = NotifyHandle {
         desk: desk_tx.clone(),
         audit,
-        token: n.token.clone(),
     };
     Ok((
         handle,

@@ -1,7 +1,7 @@
 //! Settings of the notify role (`[notify]` in the service config):
 //! Alertmanagers to push to, the receivers that rosters name (URL and
-//! signing secrets), acknowledgement and retry timing, and the token of the
-//! acknowledgement API. Raw form rejects unknown keys; checking resolves
+//! signing secrets), acknowledgement and retry timing. The acknowledgement
+//! API takes the admin tokens (`service.admin_tokens_file`). Raw form rejects unknown keys; checking resolves
 //! secrets from files or the environment and names the key at fault.
 
 use std::collections::BTreeMap;
@@ -29,9 +29,6 @@ pub struct RawNotify {
     pub retry_attempts: Option<u32>,
     /// Allow receivers on loopback and private ranges (tests, closed networks).
     pub allow_internal_urls: Option<bool>,
-    /// File holding the bearer token of the acknowledgement API; else the
-    /// environment variable CHAINWATCH_ADMIN_TOKEN.
-    pub token_file: Option<PathBuf>,
     pub receivers: BTreeMap<String, RawReceiver>,
 }
 
@@ -64,12 +61,8 @@ pub struct NotifySettings {
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     pub allow_internal_urls: bool,
-    pub token: Option<String>,
     pub receivers: BTreeMap<String, Receiver>,
 }
-
-/// Environment variable holding the admin API's bearer token.
-pub const TOKEN_ENV: &str = "CHAINWATCH_ADMIN_TOKEN";
 
 impl RawNotify {
     /// `bad(key, message)` builds the caller's error type; `base` resolves
@@ -163,24 +156,6 @@ impl RawNotify {
                 },
             );
         }
-        let token = match &self.token_file {
-            Some(f) => {
-                let path = if f.is_relative() {
-                    base.join(f)
-                } else {
-                    f.clone()
-                };
-                let t = std::fs::read_to_string(&path).map_err(|e| {
-                    bad(
-                        "notify.token_file",
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })?;
-                Some(t.trim().to_string())
-            }
-            None => std::env::var(TOKEN_ENV).ok().map(|t| t.trim().to_string()),
-        }
-        .filter(|t| !t.is_empty());
         let retry = RetryPolicy {
             initial: ms(self.retry_initial_ms, 1_000),
             max: ms(self.retry_max_ms, 300_000),
@@ -200,7 +175,6 @@ impl RawNotify {
             request_timeout: ms(self.request_timeout_ms, 10_000),
             retry,
             allow_internal_urls,
-            token,
             receivers,
         })
     }
