@@ -20,8 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chainwatch::event::decode;
-use harness::{eventually, free_port, Broker, Service, ServiceSpec};
+use harness::{eventually, free_port, topic_of, Broker, Service, ServiceSpec};
 
 #[path = "streaming/receiver.rs"]
 mod receiver;
@@ -551,14 +550,6 @@ impl Drop for Prometheus {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn topic_of(line: &str) -> &'static str {
-    match decode(line.as_bytes()).map(|e| e.kind()) {
-        Ok("sanction") => "chainwatch.sanctions",
-        Ok("price") => "chainwatch.prices",
-        _ => "chainwatch.supplier-events",
     }
 }
 

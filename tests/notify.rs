@@ -14,7 +14,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chainwatch::notify::sign::{verify, Secret};
-use harness::{eventually, Broker, Service, ServiceSpec};
+use harness::{eventually, topic_of, Broker, Service, ServiceSpec};
+
+/// Line `n` (from 1) of the streaming test events.
+fn line(n: usize) -> String {
+    harness::events("events.ndjson")[n - 1].clone()
+}
 use receiver::Receiver;
 use serde_json::{json, Value};
 
@@ -22,27 +27,6 @@ const READY: Duration = Duration::from_secs(60);
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const WRONG: &str = "whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24tdGVzdHM=";
 const TOKEN: &str = "s3cret-admin-token";
-
-fn line(n: usize) -> String {
-    let path = format!(
-        "{}/tests/data/streaming/events.ndjson",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .nth(n - 1)
-        .unwrap()
-        .to_string()
-}
-
-fn topic_of(l: &str) -> &'static str {
-    if l.contains("\"type\":\"sanction\"") {
-        "chainwatch.sanctions"
-    } else {
-        "chainwatch.supplier-events"
-    }
-}
 
 fn map_with_roster(dir: &Path) -> PathBuf {
     harness::map_with_roster(dir)

@@ -13,30 +13,12 @@ use chainwatch::config::CoreConfig;
 use chainwatch::event::decode;
 use chainwatch::map::load_file;
 use chainwatch::monitor::Monitor;
-use harness::{eventually, Broker, Service, ServiceSpec};
+use harness::{events, eventually, topic_of, Broker, Service, ServiceSpec};
 use serde_json::Value;
 
 const ALERTS: &str = "chainwatch.alerts";
 const DEADLETTER: &str = "chainwatch.deadletter";
 const READY: Duration = Duration::from_secs(60);
-
-fn events(name: &str) -> Vec<String> {
-    let path = format!("{}/tests/data/streaming/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn topic_of(line: &str) -> &'static str {
-    match decode(line.as_bytes()).map(|e| e.kind()) {
-        Ok("sanction") => "chainwatch.sanctions",
-        Ok("price") => "chainwatch.prices",
-        _ => "chainwatch.supplier-events",
-    }
-}
 
 /// What `replay` prints for `lines` on `map`: the reference.
 fn replayed(map: &std::path::Path, lines: &[String]) -> Vec<Value> {

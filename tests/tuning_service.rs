@@ -18,34 +18,17 @@ use chainwatch::config::{CoreConfig, Thresholds};
 use chainwatch::event::decode;
 use chainwatch::map::load_file;
 use chainwatch::monitor::Monitor;
-use harness::{eventually, Broker, Service, ServiceSpec};
+use harness::{eventually, topic_of, Broker, Service, ServiceSpec};
+
+fn lines() -> Vec<String> {
+    harness::events("events.ndjson")
+}
 use serde_json::{json, Value};
 
 const ALERTS: &str = "chainwatch.alerts";
 const AUDIT: &str = "chainwatch.audit";
 const READY: Duration = Duration::from_secs(60);
 const TOKEN: &str = "alice-0123456789abcdef";
-
-fn lines() -> Vec<String> {
-    let path = format!(
-        "{}/tests/data/streaming/events.ndjson",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn topic_of(line: &str) -> &'static str {
-    match decode(line.as_bytes()).map(|e| e.kind()) {
-        Ok("sanction") => "chainwatch.sanctions",
-        Ok("price") => "chainwatch.prices",
-        _ => "chainwatch.supplier-events",
-    }
-}
 
 /// Status and JSON body of a request to the admin port.
 fn http(

@@ -220,38 +220,35 @@ async fn handle(
     state: &mut Owned,
     msg: &BorrowedMessage<'_>,
 ) -> Result<(), ProduceFailed> {
-    let refuse = |reason: &'static str, error: String| Refusal { reason, error };
-    let event = match decode(msg.payload().unwrap_or_default()) {
-        Ok(e) => e,
-        Err(e) => {
-            ctx.metrics.assessed.with_label_values(&["rejected"]).inc();
-            return deadletter::send(
-                producer,
-                &ctx.config.topics.deadletter,
-                "assess",
-                msg,
-                &refuse(e.reason(), e.to_string()),
-                &ctx.metrics,
-                &ctx.shutdown,
-            )
-            .await;
-        }
-    };
     let started = Instant::now();
-    let applied = state.monitor.apply(&event, event.ts());
+    let outcome = decode(msg.payload().unwrap_or_default())
+        .map_err(|e| Refusal {
+            reason: e.reason(),
+            error: e.to_string(),
+        })
+        .and_then(|event| {
+            let applied = state
+                .monitor
+                .apply(&event, event.ts())
+                .map_err(|e| Refusal {
+                    reason: e.reason(),
+                    error: e.to_string(),
+                })?;
+            Ok((event, applied))
+        });
     ctx.metrics
         .propagation_seconds
         .observe(started.elapsed().as_secs_f64());
-    let applied = match applied {
-        Ok(a) => a,
-        Err(e) => {
+    let (event, applied) = match outcome {
+        Ok(x) => x,
+        Err(refusal) => {
             ctx.metrics.assessed.with_label_values(&["rejected"]).inc();
             return deadletter::send(
                 producer,
                 &ctx.config.topics.deadletter,
                 "assess",
                 msg,
-                &refuse(e.reason(), e.to_string()),
+                &refusal,
                 &ctx.metrics,
                 &ctx.shutdown,
             )

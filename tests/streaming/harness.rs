@@ -465,3 +465,23 @@ pub fn notify_settings(base_url: &str, secret: &str, ack_ms: u64) -> String {
          [notify.receivers.bj-b]\nurl = \"{base_url}/bj-b\"\nsecrets = [{secret:?}]\n",
     )
 }
+
+/// Lines of `tests/data/streaming/<name>`, blank ones left out.
+pub fn events(name: &str) -> Vec<String> {
+    let path = format!("{}/tests/data/streaming/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The input topic for an event line, by its `type`.
+pub fn topic_of(line: &str) -> &'static str {
+    match chainwatch::event::decode(line.as_bytes()).map(|e| e.kind()) {
+        Ok("sanction") => "chainwatch.sanctions",
+        Ok("price") => "chainwatch.prices",
+        _ => "chainwatch.supplier-events",
+    }
+}
