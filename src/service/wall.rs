@@ -105,11 +105,12 @@ pub fn compute(monitor: &Monitor, chains: &BTreeSet<u16>, cap: usize, now: DateT
             NodeRef::Firm(f) => engine.firm_supply(f),
         };
         // Risk never exceeds the shortfall, so a node short by less than the
-        // watch threshold is `ok` without the (costly) assessment.
+        // watch threshold is `ok` without any tracing; the others need their
+        // risk only, not the backup search of a full assessment.
         let severity = if 1.0 - supply < watch {
             Severity::Ok
         } else {
-            assessor.assess(node).severity
+            Severity::of(assessor.risk(node), &monitor.config().thresholds)
         };
         for c in in_chains {
             *wall
