@@ -192,3 +192,24 @@ fn import_cset_writes_a_map_that_checks() {
     let check = chainwatch(&["map", "check", out_map.to_str().unwrap()]);
     assert!(check.status.success(), "{}", text(&check.stderr));
 }
+
+/// `chainwatch demo` runs every role against librdkafka's in-process mock
+/// cluster: the alerts it reads back off Kafka are the ones `replay` prints
+/// (as a set: the alerts topic orders by fingerprint only).
+#[test]
+fn demo_on_the_mock_cluster_publishes_what_replay_prints() {
+    let out = chainwatch(&["demo", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let replay = chainwatch(&["replay", "--map", MAP, "--events", SCENARIO]);
+    let lines = |b: &[u8]| {
+        let mut v: Vec<serde_json::Value> = text(b)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        v.sort_by_key(|c| c["fingerprint"].as_str().unwrap_or("").to_string());
+        v
+    };
+    let (got, want) = (lines(&out.stdout), lines(&replay.stdout));
+    assert_eq!(got.len(), 11);
+    assert_eq!(got, want);
+}

@@ -2,6 +2,7 @@
 
 mod bench;
 mod check_config;
+mod demo;
 mod genmap;
 mod import;
 mod input;
@@ -60,6 +61,9 @@ enum Command {
     Produce(produce::Args),
     /// Print a topic's records (the alerts by default) from the beginning.
     Tail(tail::Args),
+    /// The whole service on librdkafka's in-process mock cluster, fed a
+    /// scenario: nothing to install (the real-broker path is scripts/demo).
+    Demo(demo::Args),
     /// Validate settings offline: core settings in their layers, or a
     /// service settings file and the core file it names.
     CheckConfig(check_config::Args),
@@ -100,6 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_service::run(args),
         Command::Produce(args) => produce::run(args),
         Command::Tail(args) => tail::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::CheckConfig(args) => check_config::run(args),
         Command::Thresholds { command } => thresholds::run(command),
     }

@@ -114,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn topic_for<'a>(config: &'a ServiceConfig, event: &Event) -> &'a str {
+pub fn topic_for<'a>(config: &'a ServiceConfig, event: &Event) -> &'a str {
     match event {
         Event::Sanction(_) => &config.topics.sanctions,
         Event::Price(_) => &config.topics.prices,
@@ -124,7 +124,7 @@ fn topic_for<'a>(config: &'a ServiceConfig, event: &Event) -> &'a str {
 
 /// Keeps one entity's events in one partition, hence in order: a measure's
 /// add, amend and remove; an item's prices; an incident and its recovery.
-fn key_of(event: &Event) -> String {
+pub fn key_of(event: &Event) -> String {
     match event {
         Event::Sanction(s) => s.measure.clone(),
         Event::Price(p) => p.item.clone(),

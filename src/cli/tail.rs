@@ -14,6 +14,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
+use chainwatch::service::config::ServiceConfig;
+
 use super::service_args::{init_logging, KafkaArgs};
 
 #[derive(Debug, clap::Args)]
@@ -46,12 +48,32 @@ pub enum Format {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_logging();
     let config = args.kafka.load(None, None, None, None)?;
-    let topic = args.topic.unwrap_or(config.topics.alerts.clone());
+    let topic = args.topic.clone().unwrap_or(config.topics.alerts.clone());
+    print_topic(
+        &config,
+        &topic,
+        args.format,
+        args.follow,
+        args.max,
+        Duration::from_millis(args.quiet_ms),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the records of `topic` from its beginning; returns how many.
+pub fn print_topic(
+    config: &ServiceConfig,
+    topic: &str,
+    format: Format,
+    follow: bool,
+    max: Option<usize>,
+    quiet: Duration,
+) -> anyhow::Result<usize> {
     let reader: BaseConsumer = chainwatch::service::kafka::reader_config(&config.kafka)
         .create()
         .context("cannot create a Kafka consumer")?;
     let meta = reader
-        .fetch_metadata(Some(&topic), Duration::from_secs(10))
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
         .with_context(|| format!("cannot reach the Kafka brokers at {}", config.kafka.brokers))?;
     let partitions = meta
         .topics()
@@ -62,17 +84,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(partitions > 0, "topic {topic:?} does not exist");
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions as i32 {
-        tpl.add_partition_offset(&topic, p, Offset::Beginning)?;
+        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
     }
     reader.assign(&tpl)?;
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let quiet = Duration::from_millis(args.quiet_ms);
     let mut last = Instant::now();
     let mut seen = 0usize;
-    while args.follow || last.elapsed() < quiet {
-        if args.max.is_some_and(|m| seen >= m) {
+    while follow || last.elapsed() < quiet {
+        if max.is_some_and(|m| seen >= m) {
             break;
         }
         let Some(m) = reader.poll(Duration::from_millis(100)) else {
@@ -82,7 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         last = Instant::now();
         seen += 1;
         let payload = m.payload().unwrap_or_default();
-        match args.format {
+        match format {
             Format::Json => {
                 out.write_all(payload)?;
                 out.write_all(b"\n")?;
@@ -94,5 +115,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         out.flush()?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(seen)
 }
