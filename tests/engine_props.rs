@@ -295,6 +295,15 @@ fn assert_same(a: &Engine, b: &Engine, map: &ChainMap, tol: f64) -> Result<(), T
         let (x, y) = (a.availability(0, i), b.availability(0, i));
         prop_assert!((x - y).abs() < tol, "open avail of I{i}: {x} vs {y}");
     }
+    // Every firm's view, blocked firms' sparse profiles included.
+    for f in 0..map.firms.len() as u32 {
+        let (ra, rb) = (a.firm_profile(f), b.firm_profile(f));
+        prop_assert_eq!(a.profile(ra).key, b.profile(rb).key);
+        for i in 0..map.items.len() as u32 {
+            let (x, y) = (a.availability(ra, i), b.availability(rb, i));
+            prop_assert!((x - y).abs() < tol, "avail of I{i} to F{f}: {x} vs {y}");
+        }
+    }
     Ok(())
 }
 

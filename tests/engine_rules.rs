@@ -120,6 +120,12 @@ fn a_listing_cuts_the_blocked_firm_only() {
     close(e.line_output(m.lines_of_firm(h)[0]), 0.4);
     close(e.home_avail()[m.item("A").unwrap() as usize], 1.0);
     close(e.home_avail()[m.item("B").unwrap() as usize], 0.7);
+    // H's own profile keeps only what H reads (A); the rest is computed when
+    // asked: B from its producers, C (made in place) from B and D.
+    let r = e.firm_profile(h);
+    close(e.availability(r, m.item("A").unwrap()), 0.4);
+    close(e.availability(r, m.item("B").unwrap()), 0.7);
+    close(e.availability(r, m.item("C").unwrap()), 0.7);
 }
 
 #[test]

@@ -18,12 +18,19 @@ impl Engine {
         match node {
             Node::Line(l) => {
                 let item = map.line(l).item;
-                out.extend(self.live_profiles().map(|r| Node::Avail(r, item)));
+                // A blocked firm's profile keeps only the items it reads.
+                out.extend(
+                    self.live_profiles()
+                        .filter(|r| self.profile(*r).owns(item))
+                        .map(|r| Node::Avail(r, item)),
+                );
             }
             Node::Avail(r, c) => {
                 for &i in map.recipe_users(c) {
                     if map.is_assembled(i) {
-                        out.push(Node::Avail(r, i));
+                        if self.profile(r).owns(i) {
+                            out.push(Node::Avail(r, i));
+                        }
                         continue;
                     }
                     let off = map.lines_offset(i);

@@ -82,9 +82,8 @@ impl Engine {
         recipe: bool,
         out: &mut Vec<(Node, f64)>,
     ) {
-        let avail = &self.profile(r).avail;
         for u in inputs {
-            let short = 1.0 - avail[u.item as usize];
+            let short = 1.0 - self.availability(r, u.item);
             let weight = if u.critical { 1.0 } else { u.weight };
             if weight * short >= ATTRIBUTION_FLOOR {
                 let hop = if recipe {

@@ -251,6 +251,9 @@ impl Engine {
                         self.line_out[l as usize] = v;
                     }
                     for &r in &live {
+                        if !self.profile(r).owns(i) {
+                            continue;
+                        }
                         let v = self.eval(Node::Avail(r, i));
                         evaluations += 1;
                         let slot = &mut self.profile_mut(r).avail[i as usize];
@@ -335,8 +338,60 @@ impl Engine {
         &self.profile(self.home).avail
     }
 
+    /// Availability of `item` to buyers of profile `r`. A blocked firm's
+    /// profile keeps only what the firm reads; other items are computed here
+    /// from the producers' current output, which is what keeping them would
+    /// have given.
     pub fn availability(&self, r: ProfileIx, item: ItemIx) -> f64 {
-        self.profile(r).avail[item as usize]
+        let p = self.profile(r);
+        if p.owns(item) {
+            p.avail[item as usize]
+        } else {
+            self.availability_on_demand(r, item)
+        }
+    }
+
+    /// A value a sparse profile does not keep, settled the way a full
+    /// recomputation settles it: the items it is made from in place (if any)
+    /// that the profile does not keep either, swept by rank from full supply,
+    /// and swept again only if they close a cycle.
+    fn availability_on_demand(&self, r: ProfileIx, item: ItemIx) -> f64 {
+        let map = &*self.map;
+        let p = self.profile(r);
+        let mut vals: HashMap<ItemIx, f64> = HashMap::new();
+        let mut stack = vec![item];
+        while let Some(i) = stack.pop() {
+            if p.owns(i) || vals.contains_key(&i) {
+                continue;
+            }
+            vals.insert(i, 1.0);
+            if map.is_assembled(i) {
+                stack.extend(map.recipe(i).iter().map(|u| u.item));
+            }
+        }
+        let mut order: Vec<ItemIx> = vals.keys().copied().collect();
+        order.sort_unstable_by_key(|i| self.order.rank[*i as usize]);
+        let cyclic = order
+            .iter()
+            .any(|i| self.order.cyclic[self.order.group[*i as usize] as usize]);
+        let eps = self.cfg.epsilon;
+        let mut sweeps = 0;
+        loop {
+            let mut moved = false;
+            for &i in &order {
+                let v = self.avail_rule(r, i, |j| {
+                    vals.get(&j).copied().unwrap_or(p.avail[j as usize])
+                });
+                let slot = vals.get_mut(&i).expect("collected above");
+                moved |= (v - *slot).abs() > eps;
+                *slot = v;
+            }
+            sweeps += 1;
+            if !cyclic || !moved || sweeps >= self.cfg.max_visits {
+                break;
+            }
+        }
+        vals[&item]
     }
 
     pub fn line_output(&self, line: LineIx) -> f64 {
@@ -390,7 +445,11 @@ impl Engine {
             .profiles
             .iter()
             .flatten()
-            .map(|p| p.avail.capacity() * 8 + p.cuts.heap_bytes())
+            .map(|p| {
+                p.avail.capacity() * 8
+                    + p.cuts.heap_bytes()
+                    + p.own.as_ref().map_or(0, |o| o.heap_bytes())
+            })
             .sum();
         self.line_loss.capacity() * 8
             + self.line_out.capacity() * 8
@@ -416,32 +475,40 @@ impl Engine {
                 (1.0 - self.line_loss[l as usize]) * combine(inputs, a)
             }
             Node::Avail(r, i) => {
-                let p = self.profile(r);
-                let base = if map.is_assembled(i) {
-                    combine(map.recipe(i).iter(), &p.avail)
-                } else {
-                    let off = map.lines_offset(i) as usize;
-                    let producers = map.producers(i);
-                    let out = &self.line_out[off..off + producers.len()];
-                    let weights = &self.line_weight[off..off + producers.len()];
-                    let mut cuts = p.cuts.of(i).iter().peekable();
-                    let mut sum = 0.0;
-                    for (k, (w, o)) in weights.iter().zip(out).enumerate() {
-                        // Same arithmetic as `Profile::cut`: uncut is 1 - 0.
-                        let cut = match cuts.peek() {
-                            Some(&&(at, c)) if at as usize == k => {
-                                cuts.next();
-                                c
-                            }
-                            _ => 0.0,
-                        };
-                        sum += w * o * (1.0 - cut);
-                    }
-                    sum
-                };
-                (base * self.item_factor[i as usize]).clamp(0.0, 1.0)
+                let avail = &self.profile(r).avail;
+                self.avail_rule(r, i, |j| avail[j as usize])
             }
         }
+    }
+
+    /// An item's availability to profile `r`, reading the availability of
+    /// what it is made from (for an item made in place) through `read`.
+    fn avail_rule(&self, r: ProfileIx, i: ItemIx, read: impl Fn(ItemIx) -> f64) -> f64 {
+        let map = &*self.map;
+        let p = self.profile(r);
+        let base = if map.is_assembled(i) {
+            combine_with(map.recipe(i).iter(), read)
+        } else {
+            let off = map.lines_offset(i) as usize;
+            let producers = map.producers(i);
+            let out = &self.line_out[off..off + producers.len()];
+            let weights = &self.line_weight[off..off + producers.len()];
+            let mut cuts = p.cuts.of(i).iter().peekable();
+            let mut sum = 0.0;
+            for (k, (w, o)) in weights.iter().zip(out).enumerate() {
+                // Same arithmetic as `Profile::cut`: uncut is 1 - 0.
+                let cut = match cuts.peek() {
+                    Some(&&(at, c)) if at as usize == k => {
+                        cuts.next();
+                        c
+                    }
+                    _ => 0.0,
+                };
+                sum += w * o * (1.0 - cut);
+            }
+            sum
+        };
+        (base * self.item_factor[i as usize]).clamp(0.0, 1.0)
     }
 
     fn rank(&self, node: Node) -> u32 {
@@ -608,7 +675,11 @@ impl Engine {
         let live: Vec<ProfileIx> = self.live_profiles().collect();
         for &i in items {
             self.item_factor[i as usize] = self.local.item_factor(i);
-            sources.extend(live.iter().map(|r| Node::Avail(*r, i)));
+            sources.extend(
+                live.iter()
+                    .filter(|r| self.profile(**r).owns(i))
+                    .map(|r| Node::Avail(*r, i)),
+            );
         }
     }
 
@@ -640,9 +711,10 @@ impl Engine {
                 Some(&r) => {
                     if &self.profile(r).rules != rules {
                         let old = self.profile_mut(r).set_rules(&map, rules.clone());
+                        let p = self.profile(r);
                         sources.extend(
                             (0..n_items)
-                                .filter(|i| covered(&old, *i) || covered(rules, *i))
+                                .filter(|i| p.owns(*i) && (covered(&old, *i) || covered(rules, *i)))
                                 .map(|i| Node::Avail(r, i)),
                         );
                     }
@@ -652,6 +724,9 @@ impl Engine {
                         ProfileKey::Firm(f) => self.firm_profile[*f as usize],
                         _ => 0,
                     };
+                    // `from` keeps every item: a firm buys under a blocked
+                    // firm's profile only if it is that firm, and this key
+                    // is new.
                     fresh.push((*key, rules.clone(), self.profile(from).avail.clone()));
                 }
             }
@@ -680,12 +755,13 @@ impl Engine {
                 }
             };
             let r = slot as ProfileIx;
+            let profile = Profile::new(&map, key, rules, avail);
             sources.extend(
                 (0..n_items)
-                    .filter(|i| covered(&rules, *i))
+                    .filter(|i| profile.owns(*i) && covered(&profile.rules, *i))
                     .map(|i| Node::Avail(r, i)),
             );
-            self.profiles[slot] = Some(Profile::new(&map, key, rules, avail));
+            self.profiles[slot] = Some(profile);
             self.profile_index.insert(key, r);
             match key {
                 ProfileKey::Country(c) => touched_countries.push(c),
@@ -758,10 +834,15 @@ fn has_measure(effects: &[Effect]) -> bool {
 
 /// Leontief over critical inputs, proportional loss over the others.
 pub(crate) fn combine<'a>(inputs: impl Iterator<Item = &'a Input>, avail: &[f64]) -> f64 {
+    combine_with(inputs, |i| avail[i as usize])
+}
+
+/// [`combine`], reading each input's availability through `read`.
+fn combine_with<'a>(inputs: impl Iterator<Item = &'a Input>, read: impl Fn(ItemIx) -> f64) -> f64 {
     let mut critical = 1.0f64;
     let mut other = 1.0f64;
     for input in inputs {
-        let a = avail[input.item as usize];
+        let a = read(input.item);
         if input.critical {
             critical = critical.min(a);
         } else {

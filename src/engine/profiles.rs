@@ -34,10 +34,66 @@ pub struct Rule {
 pub struct Profile {
     pub key: ProfileKey,
     pub rules: Vec<Rule>,
+    /// Availability by item; for a sparse profile only the entries of
+    /// owned items are kept up to date.
     pub avail: Vec<f64>,
     /// The cuts `rules` make, by item: evaluation reads them instead of
     /// matching every producer against every rule on every visit.
     pub cuts: Cuts,
+    /// For a blocked firm's profile, the items the engine keeps for it (see
+    /// [`Owned`]); `None` for a profile kept over every item.
+    pub own: Option<Owned>,
+}
+
+/// The items a blocked firm's profile keeps: what the firm reads (its lines'
+/// recipes and its own `consumes`) and, through items made in place, what
+/// those read in turn. Only the firm buys under the profile, so no other
+/// value in it is read by propagation; keeping the whole item array would
+/// re-evaluate every item for every producer change, once per listed firm.
+/// Values outside the set are computed when asked for ([`Engine::availability`]).
+///
+/// [`Engine::availability`]: super::Engine::availability
+#[derive(Debug, Clone)]
+pub struct Owned {
+    bits: Vec<u64>,
+    pub items: Vec<ItemIx>,
+}
+
+impl Owned {
+    pub fn of_firm(map: &ChainMap, firm: FirmIx) -> Owned {
+        let mut bits = vec![0u64; map.items.len().div_ceil(64)];
+        let mut items = Vec::new();
+        let mut stack: Vec<ItemIx> = map
+            .lines_of_firm(firm)
+            .iter()
+            .flat_map(|l| map.recipe(map.line(*l).item))
+            .chain(map.consumes(firm))
+            .map(|u| u.item)
+            .collect();
+        while let Some(i) = stack.pop() {
+            let (w, b) = (i as usize / 64, i % 64);
+            if bits[w] >> b & 1 == 1 {
+                continue;
+            }
+            bits[w] |= 1 << b;
+            items.push(i);
+            if map.is_assembled(i) {
+                stack.extend(map.recipe(i).iter().map(|u| u.item));
+            }
+        }
+        items.sort_unstable();
+        Owned { bits, items }
+    }
+
+    pub fn contains(&self, item: ItemIx) -> bool {
+        self.bits
+            .get(item as usize / 64)
+            .is_some_and(|w| w >> (item % 64) & 1 == 1)
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.bits.capacity() * 8 + self.items.capacity() * 4
+    }
 }
 
 /// Per item, the producers (by position among the item's producers) that a
@@ -59,6 +115,7 @@ impl Cuts {
             rules: rules.to_vec(),
             avail: Vec::new(),
             cuts: Cuts::default(),
+            own: None,
         };
         let n = map.items.len();
         let mut start = Vec::with_capacity(n + 1);
@@ -94,12 +151,22 @@ impl Cuts {
 impl Profile {
     pub fn new(map: &ChainMap, key: ProfileKey, rules: Vec<Rule>, avail: Vec<f64>) -> Profile {
         let cuts = Cuts::build(map, &rules);
+        let own = match key {
+            ProfileKey::Firm(f) => Some(Owned::of_firm(map, f)),
+            ProfileKey::Open | ProfileKey::Country(_) => None,
+        };
         Profile {
             key,
             rules,
             avail,
             cuts,
+            own,
         }
+    }
+
+    /// Whether the engine keeps this profile's availability of `item`.
+    pub fn owns(&self, item: ItemIx) -> bool {
+        self.own.as_ref().is_none_or(|o| o.contains(item))
     }
 
     /// Replaces the rules, and the cuts derived from them.
