@@ -126,6 +126,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|(e, _)| e)?;
             sent += 1;
+            // One at a time, in file order: events on different topics have
+            // no order of their own, and the scenario's story needs one.
+            wait_routed(admin_addr, sent).await?;
         }
         eprintln!(
             "demo: fed {sent} event(s) from {}; alert state changes:",
@@ -152,6 +155,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(printed > 0, "no alert state change came through");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Polls `/metrics` until ingest has routed `n` records.
+async fn wait_routed(addr: std::net::SocketAddr, n: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let body = match client.get(format!("http://{addr}/metrics")).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let routed: f64 = body
+            .lines()
+            .filter(|l| l.starts_with("chainwatch_ingest_messages_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        if routed >= n as f64 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "event {n} was not routed within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Polls `/readyz` until the roles have joined their groups and rebuilt.
