@@ -86,12 +86,7 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
                         ctx.health.set_ready(Role::Assess, false);
                         let fresh: Vec<i32> = list.iter().map(|(_, p)| *p).filter(|p| !owned.contains_key(p)).collect();
                         match tokio::task::block_in_place(|| take_over(&ctx, &consumer, &topic, partitions, &fresh)) {
-                            Ok(built) => {
-                                for (p, o) in &built {
-                                    wall::refresh(&ctx, *p, partitions, &o.monitor);
-                                }
-                                owned.extend(built)
-                            }
+                            Ok(built) => owned.extend(built),
                             Err(ServiceError::ShuttingDown) => break,
                             Err(e) => return Err(e),
                         }
@@ -113,12 +108,7 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
                 if !owned.contains_key(&p) {
                     // A record before its assignment was announced: build now.
                     match tokio::task::block_in_place(|| take_over(&ctx, &consumer, &topic, partitions, &[p])) {
-                        Ok(built) => {
-                            for (p, o) in &built {
-                                wall::refresh(&ctx, *p, partitions, &o.monitor);
-                            }
-                            owned.extend(built)
-                        }
+                        Ok(built) => owned.extend(built),
                         Err(ServiceError::ShuttingDown) => break,
                         Err(e) => return Err(e),
                     }
@@ -141,7 +131,8 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Builds the state of each partition in `parts` from its history.
+/// Builds the state of each partition in `parts` from its history, and
+/// puts its chains on the wall.
 fn take_over(
     ctx: &Ctx,
     consumer: &StreamConsumer<GroupContext>,
@@ -203,6 +194,8 @@ fn take_over(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "state rebuilt"
         );
+        // The wall shows the partition's chains as rebuilt, before any event.
+        wall::refresh(ctx, p, partitions, &monitor);
         built.push((
             p,
             Owned {
