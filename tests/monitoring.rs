@@ -319,6 +319,16 @@ fn substitute(expr: &str) -> String {
 
 /// Metric names in a PromQL expression: identifiers that are not
 /// functions, keywords, label names or values, or durations.
+/// PromQL keywords followed by a list of label names.
+const GROUPING: &[&str] = &[
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+];
+
 fn metric_names(expr: &str) -> BTreeSet<String> {
     const WORDS: &[&str] = &[
         "sum",
@@ -326,12 +336,6 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
         "min",
         "avg",
         "count",
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
         "and",
         "or",
         "unless",
@@ -364,6 +368,7 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
         "clamp_max",
     ];
     let mut out = BTreeSet::new();
+    let is_word = |w: &str| WORDS.contains(&w) || GROUPING.contains(&w);
     // Drop label matchers and quoted text, then read identifiers.
     let mut plain = String::new();
     let mut depth = 0;
@@ -395,18 +400,10 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
         }
         if !word.is_empty() {
             let w = std::mem::take(&mut word);
-            let keyword = [
-                "by",
-                "without",
-                "on",
-                "ignoring",
-                "group_left",
-                "group_right",
-            ]
-            .contains(&w.as_str());
+            let keyword = GROUPING.contains(&w.as_str());
             if keyword {
                 after_keyword = true;
-            } else if !skip_group && !prev_was_digit_start && !WORDS.contains(&w.as_str()) {
+            } else if !skip_group && !prev_was_digit_start && !is_word(&w) {
                 out.insert(w);
             }
         }

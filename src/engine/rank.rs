@@ -88,16 +88,23 @@ fn graph(map: &ChainMap) -> Graph {
     }
     edges.sort_unstable();
     edges.dedup();
-    let mut start = vec![0usize; n + 1];
-    for (c, _) in &edges {
-        start[*c as usize + 1] += 1;
-    }
-    for k in 0..n {
-        start[k + 1] += start[k];
-    }
-    Graph {
-        start,
-        users: edges.into_iter().map(|(_, u)| u).collect(),
+    Graph::from_sorted(n, edges)
+}
+
+impl Graph {
+    /// The adjacency of `n` items from (input, user) pairs sorted by input.
+    fn from_sorted(n: usize, edges: Vec<(u32, u32)>) -> Graph {
+        let mut start = vec![0usize; n + 1];
+        for (c, _) in &edges {
+            start[*c as usize + 1] += 1;
+        }
+        for k in 0..n {
+            start[k + 1] += start[k];
+        }
+        Graph {
+            start,
+            users: edges.into_iter().map(|(_, u)| u).collect(),
+        }
     }
 }
 
@@ -329,17 +336,7 @@ mod tests {
     fn graph_of(n: usize, edges: &[(u32, u32)]) -> Graph {
         let mut e = edges.to_vec();
         e.sort_unstable();
-        let mut start = vec![0usize; n + 1];
-        for (c, _) in &e {
-            start[*c as usize + 1] += 1;
-        }
-        for k in 0..n {
-            start[k + 1] += start[k];
-        }
-        Graph {
-            start,
-            users: e.into_iter().map(|(_, u)| u).collect(),
-        }
+        Graph::from_sorted(n, e)
     }
 
     #[test]
