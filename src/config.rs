@@ -93,7 +93,9 @@ impl Default for SanctionConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PropagationConfig {
-    /// Changes smaller than this do not travel further.
+    /// Dead-band: a value moves, and its readers hear of it, only when it
+    /// changes by more than this. Every kept value stays within epsilon ×
+    /// the map's dead-band gain of exact (`Engine::error_bound`).
     pub epsilon: f64,
     /// Bound on how often one node is re-evaluated for one change, which ends
     /// iteration around dependency cycles.
@@ -103,7 +105,7 @@ pub struct PropagationConfig {
 impl Default for PropagationConfig {
     fn default() -> Self {
         PropagationConfig {
-            epsilon: 1e-6,
+            epsilon: 1e-4,
             max_visits: 10_000,
         }
     }

@@ -41,7 +41,9 @@ use crate::engine::{Engine, Outcome};
 use crate::genmap::{generate, GenSpec};
 use crate::map::{validate, ChainMap, NodeRef, Problem};
 
-pub use report::{AssessStats, BenchReport, FullStats, KindStats, Latency, MapFacts, Preparation};
+pub use report::{
+    Accuracy, AssessStats, BenchReport, FullStats, KindStats, Latency, MapFacts, Preparation,
+};
 pub use stream::{EventStream, Kind, ShockMaker, Step};
 
 /// What to run.
@@ -254,12 +256,30 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
         }
     }
 
+    // What the updates left, to compare with the full recomputation: both
+    // stand within the error bound of the exact values.
+    let lines_before: Vec<f64> = (0..map.line_count() as u32)
+        .map(|l| engine.line_output(l))
+        .collect();
+    let home_before = engine.home_avail().to_vec();
     let mut full_times = Vec::new();
     let mut full = Outcome::default();
+    let mut divergence = None;
     for _ in 0..spec.full_runs {
         let t = Instant::now();
         full = engine.recompute_full();
         full_times.push(t.elapsed());
+        divergence.get_or_insert_with(|| {
+            let lines = lines_before
+                .iter()
+                .enumerate()
+                .map(|(l, v)| (v - engine.line_output(l as u32)).abs());
+            let items = home_before
+                .iter()
+                .zip(engine.home_avail())
+                .map(|(a, b)| (a - b).abs());
+            lines.chain(items).fold(0.0f64, f64::max)
+        });
     }
     full_times.sort_unstable();
 
@@ -294,6 +314,12 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
             max_ms: full_times.last().map_or(0.0, |d| ms(*d)),
             evaluations: full.evaluations,
             bounded: full.bounded,
+        },
+        accuracy: Accuracy {
+            epsilon: engine.epsilon(),
+            deadband_gain: engine.deadband_gain(),
+            error_bound: engine.error_bound(),
+            largest_difference: divergence.unwrap_or(0.0),
         },
         assessment: AssessStats {
             events: assessed,

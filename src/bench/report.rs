@@ -54,6 +54,20 @@ pub struct MapFacts {
     pub adjacency_bytes: usize,
 }
 
+/// How close the kept values are to exact (see `engine::gain`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Accuracy {
+    pub epsilon: f64,
+    /// The map's largest dead-band gain: the error bound per unit of epsilon.
+    pub deadband_gain: f64,
+    /// How far any kept value can stand from the exact fixed point.
+    pub error_bound: f64,
+    /// Largest difference, over every line's output and every item's
+    /// availability to home buyers, between the state the updates left and
+    /// a full recomputation of it.
+    pub largest_difference: f64,
+}
+
 /// Cost of getting a map ready, when the benchmark made the map itself.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Preparation {
@@ -121,6 +135,7 @@ pub struct BenchReport {
     pub shocks_in_force_at_end: usize,
     pub buyer_profiles_at_end: usize,
     pub full_recompute: FullStats,
+    pub accuracy: Accuracy,
     pub assessment: AssessStats,
     /// Engine state after the run (map excluded).
     pub state_bytes: usize,
@@ -203,6 +218,12 @@ impl fmt::Display for BenchReport {
             r.max_ms,
             r.evaluations,
             if r.bounded { ", BOUNDED" } else { "" }
+        )?;
+        let c = &self.accuracy;
+        writeln!(
+            f,
+            "accuracy: epsilon {:e}, dead-band gain {:.1}, error bound {:.2e}; updates vs full recomputation differ by at most {:.2e}",
+            c.epsilon, c.deadband_gain, c.error_bound, c.largest_difference
         )?;
         let a = &self.assessment;
         writeln!(

@@ -1,5 +1,6 @@
 //! `chainwatch bench`: propagation measured on a generated map.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chainwatch::bench::{prepare, run as measure, BenchSpec};
@@ -17,6 +18,13 @@ pub struct Args {
     /// Shocks the stream keeps in force, roughly.
     #[arg(long, default_value_t = 50)]
     active: usize,
+    /// Events after which assessment is measured, spread evenly; 0 skips it.
+    #[arg(long, default_value_t = 20)]
+    assessed_events: usize,
+    /// Core settings (propagation bounds, thresholds) to measure under, in
+    /// layers like `replay`: defaults, FILE, then `CHAINWATCH__…` variables.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -26,6 +34,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (map, preparation) = prepare(&GenSpec::new(args.firms, args.seed))?;
     let mut spec = BenchSpec::new(args.events, args.seed);
     spec.target_active = args.active;
+    spec.assessed_events = args.assessed_events;
+    spec.config = super::input::load_config(args.config.as_deref())?;
     let mut report = measure(map, &spec);
     report.preparation = Some(preparation);
     if args.json {

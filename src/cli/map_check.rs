@@ -2,13 +2,29 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use chainwatch::config::PropagationConfig;
+use chainwatch::engine::Engine;
 use chainwatch::map::{load_file, MapError, Summary};
 
 pub fn run(file: &Path) -> anyhow::Result<ExitCode> {
     match load_file(file) {
         Ok((_, map)) => {
             println!("{}", Summary::of(&map));
+            let engine = Engine::new(Arc::new(map), PropagationConfig::default());
+            let gain = engine.deadband_gain();
+            if gain.is_finite() {
+                println!(
+                    "dead-band gain: {gain:.1} (every value within {gain:.1} × epsilon of exact; {:.1e} at the default epsilon {:.0e})",
+                    engine.error_bound(),
+                    engine.epsilon()
+                );
+            } else {
+                println!(
+                    "dead-band gain: unbounded (a cycle that cannot be certified to contract, e.g. one of critical inputs only; values it feeds are only known to lie in 0..1)"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ (MapError::Invalid { .. } | MapError::Syntax { .. })) => {

@@ -13,10 +13,12 @@
 
 mod dependents;
 mod drivers;
+mod gain;
 mod node;
 mod profiles;
 mod rank;
 mod state;
+mod sweep;
 mod work;
 
 use std::collections::{BTreeMap, HashMap};
@@ -67,6 +69,8 @@ pub struct Engine {
     map: Arc<ChainMap>,
     cfg: PropagationConfig,
     order: rank::Order,
+    /// Largest dead-band gain of the map (see [`gain`]).
+    gain: f64,
     share_total: Vec<f64>,
     /// Every line's weight in its item's availability, divided out once.
     line_weight: Vec<f64>,
@@ -112,13 +116,14 @@ impl Engine {
             .collect();
         let mut profile_index = BTreeMap::new();
         profile_index.insert(ProfileKey::Open, 0);
-        let order = rank::order(&map, |i, share| {
+        let (order, gains) = rank::order(&map, |i, share| {
             producer_weight(&map, share_total[i as usize], i, share)
         });
         let work = Work::new(map.line_count(), n_items, 2 * n_items + 2);
         Engine {
             work,
             order,
+            gain: gains.max(),
             share_total,
             line_weight,
             firms_by_country,
@@ -216,83 +221,6 @@ impl Engine {
             .map(|i| i as ItemIx)
             .collect();
         outcome
-    }
-
-    /// Recomputes every value from full supply: the reference the incremental
-    /// path must agree with, and the way to settle after a bulk load.
-    pub fn recompute_full(&mut self) -> Outcome {
-        let before_items: Vec<f64> = self.home_avail().to_vec();
-        let before_lines = self.line_out.clone();
-        self.line_out.iter_mut().for_each(|v| *v = 1.0);
-        for p in self.profiles.iter_mut().flatten() {
-            p.avail.iter_mut().for_each(|v| *v = 1.0);
-        }
-        let live: Vec<ProfileIx> = self.live_profiles().collect();
-        let mut evaluations = 0u64;
-        let mut bounded = false;
-        let eps = self.cfg.epsilon;
-        // Groups in dependency order: each settles once its inputs have, so
-        // an acyclic group takes one pass and only cycles iterate.
-        for g in 0..self.order.groups() {
-            let cyclic = self.order.cyclic[g as usize];
-            let mut sweeps = 0;
-            loop {
-                let mut moved = false;
-                for k in 0..self.order.group_items(g).len() {
-                    let i = self.order.group_items(g)[k];
-                    let off = self.map.lines_offset(i);
-                    for k in 0..self.map.producers(i).len() as u32 {
-                        let l = off + k;
-                        let v = self.eval(Node::Line(l));
-                        evaluations += 1;
-                        if (v - self.line_out[l as usize]).abs() > eps {
-                            moved = true;
-                        }
-                        self.line_out[l as usize] = v;
-                    }
-                    for &r in &live {
-                        if !self.profile(r).owns(i) {
-                            continue;
-                        }
-                        let v = self.eval(Node::Avail(r, i));
-                        evaluations += 1;
-                        let slot = &mut self.profile_mut(r).avail[i as usize];
-                        if (v - *slot).abs() > eps {
-                            moved = true;
-                        }
-                        *slot = v;
-                    }
-                }
-                sweeps += 1;
-                if !cyclic || !moved {
-                    break;
-                }
-                if sweeps >= self.cfg.max_visits {
-                    bounded = true;
-                    break;
-                }
-            }
-        }
-        let home = self.home_avail();
-        let items = (0..home.len())
-            .filter(|i| (home[*i] - before_items[*i]).abs() > eps)
-            .map(|i| i as ItemIx)
-            .collect();
-        let mut firms: Vec<FirmIx> = before_lines
-            .iter()
-            .zip(&self.line_out)
-            .enumerate()
-            .filter(|(_, (a, b))| (*a - *b).abs() > eps)
-            .map(|(l, _)| self.map.line(l as LineIx).firm)
-            .collect();
-        firms.sort_unstable();
-        firms.dedup();
-        Outcome {
-            items,
-            firms,
-            evaluations,
-            bounded,
-        }
     }
 
     // ---- reading ----
@@ -439,6 +367,19 @@ impl Engine {
         self.cfg.epsilon
     }
 
+    /// How far any kept value can stand from the exact fixed point of the
+    /// shocks in force: epsilon times the map's largest dead-band gain (see
+    /// [`gain`]), and never more than 1. A map with a cycle that cannot be
+    /// certified to contract has no bound below 1.
+    pub fn error_bound(&self) -> f64 {
+        (self.cfg.epsilon * self.gain).min(1.0)
+    }
+
+    /// The map's largest dead-band gain: the error bound per unit of epsilon.
+    pub fn deadband_gain(&self) -> f64 {
+        self.gain
+    }
+
     /// Bytes held by the per-node state (map excluded).
     pub fn state_bytes(&self) -> usize {
         let profiles: usize = self
@@ -488,6 +429,16 @@ impl Engine {
         let p = self.profile(r);
         let base = if map.is_assembled(i) {
             combine_with(map.recipe(i).iter(), read)
+        } else if !p.owns(i) {
+            // A sparse profile lists cuts only where propagation reads them.
+            let off = map.lines_offset(i) as usize;
+            map.producers(i)
+                .iter()
+                .enumerate()
+                .map(|(k, line)| {
+                    self.line_weight[off + k] * self.line_out[off + k] * (1.0 - p.cut(map, line))
+                })
+                .sum()
         } else {
             let off = map.lines_offset(i) as usize;
             let producers = map.producers(i);
@@ -592,14 +543,15 @@ impl Engine {
             let new = self.eval(node);
             outcome.evaluations += 1;
             let old = self.value(node);
-            if new == old {
+            // A move within epsilon is not stored either: readers keep the
+            // value they were computed from, so every node stays within
+            // epsilon of its rule and small moves cannot pile up unseen
+            // over many updates (see `gain`).
+            if (new - old).abs() <= eps {
                 continue;
             }
             work.save(ix, old);
             self.set_value(node, new);
-            if (new - old).abs() <= eps {
-                continue;
-            }
             dependents.clear();
             self.dependents(node, &mut dependents, &mut touched_firms);
             for dep in &dependents {

@@ -6,19 +6,17 @@
 //! before everything upstream of it has settled, which is what lets a lifted
 //! group descend to its greatest fixed point.
 //!
-//! Each cyclic group is also checked for a **contraction certificate**: node
-//! weights `s > 0` with `Σ_inputs gain × s_input < s_node` everywhere in the
-//! group, where the gains bound how much a node can move per unit move of an
-//! input (1 for a critical input, through `min`; the weight for a non-critical
-//! one; the producer's weight for an item's availability). With such weights
-//! every rule is a contraction in the weighted max-norm, so the group has a
-//! single fixed point given its inputs, and evaluation from any state, rising
-//! or falling, reaches it. Only groups without a certificate (a cycle of
-//! critical inputs can hold itself down) need lifting before values may rise.
+//! Each cyclic group is also checked for a **contraction certificate** (see
+//! [`super::gain`]): with one, the group has a single fixed point given its
+//! inputs, and evaluation from any state, rising or falling, reaches it. Only
+//! groups without a certificate (a cycle of critical inputs can hold itself
+//! down) need lifting before values may rise.
 
 use std::collections::VecDeque;
 
-use crate::map::{ChainMap, Input, ItemIx};
+use crate::map::{ChainMap, ItemIx};
+
+use super::gain::{self, Gains};
 
 /// The evaluation order of a map's items.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +34,10 @@ pub struct Order {
     /// Per group: cyclic and without a contraction certificate, so values
     /// may only rise there after a lift to full supply.
     pub lift: Vec<bool>,
+    /// Per item of a cyclic group: the items of its group it reads
+    /// (`group_inputs_start[i]..group_inputs_start[i + 1]`).
+    group_inputs_start: Vec<u32>,
+    group_inputs: Vec<ItemIx>,
 }
 
 impl Order {
@@ -52,6 +54,13 @@ impl Order {
         self.lift[self.group[item as usize] as usize]
     }
 
+    /// The items of `item`'s group that it reads (empty outside cycles).
+    pub fn group_inputs(&self, item: ItemIx) -> &[ItemIx] {
+        let i = item as usize;
+        &self.group_inputs
+            [self.group_inputs_start[i] as usize..self.group_inputs_start[i + 1] as usize]
+    }
+
     pub fn any_lift(&self) -> bool {
         self.lift.iter().any(|l| *l)
     }
@@ -63,6 +72,8 @@ impl Order {
             + self.group_start.capacity() * 4
             + self.cyclic.capacity()
             + self.lift.capacity()
+            + self.group_inputs_start.capacity() * 4
+            + self.group_inputs.capacity() * 4
     }
 }
 
@@ -114,9 +125,10 @@ impl Graph {
     }
 }
 
-/// The evaluation order of `map`'s items; `weight(item, share)` is a
+/// The evaluation order of `map`'s items, and their dead-band gains (which
+/// certify the cyclic groups that contract); `weight(item, share)` is a
 /// producer's weight in its item's availability.
-pub fn order(map: &ChainMap, weight: impl Fn(ItemIx, f64) -> f64) -> Order {
+pub fn order(map: &ChainMap, weight: impl Fn(ItemIx, f64) -> f64) -> (Order, Gains) {
     let n = map.items.len();
     let g = graph(map);
     let hint = kahn_ranks(&g, n);
@@ -137,13 +149,17 @@ pub fn order(map: &ChainMap, weight: impl Fn(ItemIx, f64) -> f64) -> Order {
         group_start[k + 1] += group_start[k];
     }
     let mut cyclic = vec![false; count as usize];
+    let mut inside: Vec<(ItemIx, ItemIx)> = Vec::new();
     for c in 0..n {
         for &u in g.users(c) {
             if group[u as usize] == group[c] {
                 cyclic[group[c] as usize] = true;
+                inside.push((u, c as ItemIx));
             }
         }
     }
+    inside.sort_unstable();
+    let by_user = Graph::from_sorted(n, inside);
     let mut order = Order {
         rank,
         items,
@@ -151,11 +167,14 @@ pub fn order(map: &ChainMap, weight: impl Fn(ItemIx, f64) -> f64) -> Order {
         group_start,
         cyclic,
         lift: Vec::new(),
+        group_inputs_start: by_user.start.iter().map(|s| *s as u32).collect(),
+        group_inputs: by_user.users,
     };
+    let gains = gain::gains(map, &order, &weight);
     order.lift = (0..count)
-        .map(|k| order.cyclic[k as usize] && !certified(map, &order, k, &weight))
+        .map(|k| order.cyclic[k as usize] && !gains.certified[k as usize])
         .collect();
-    order
+    (order, gains)
 }
 
 /// Ranks by a breadth-first walk from items without inputs, breaking each
@@ -264,69 +283,6 @@ fn tarjan(g: &Graph, n: usize) -> (Vec<u32>, u32) {
         }
     }
     (comp, count)
-}
-
-/// Most rounds spent looking for a certificate; a group that needs more is
-/// treated as one that may hold itself down (lifting is always sound).
-const CERTIFY_ROUNDS: usize = 500;
-
-/// Whether group `k` has contraction weights (see the module header). The
-/// weights are found by iterating `s ← 1 + T(s)` from `s = 1`, where `T(s)`
-/// bounds each node's move per unit of weighted input move; the iteration
-/// converges exactly when `T` contracts, and a round that raises no weight by
-/// 1 or more proves `T(s) < s`. Gains are the unshocked ones: losses, cuts
-/// and scarcity only shrink them. Inputs from outside the group are held
-/// fixed, so they count 0.
-fn certified(map: &ChainMap, order: &Order, k: u32, weight: &impl Fn(ItemIx, f64) -> f64) -> bool {
-    let members = order.group_items(k);
-    let local = |i: ItemIx| order.group[i as usize] == k;
-    let pos = |i: ItemIx| (order.rank[i as usize] - order.group_start[k as usize]) as usize;
-    // A line's gain bound: the largest weight among critical inputs in the
-    // group (min moves by at most that much) plus the weighted non-critical ones.
-    let bound = |inputs: &mut dyn Iterator<Item = &Input>, s: &[f64]| {
-        let mut critical = 0.0f64;
-        let mut other = 0.0;
-        for input in inputs {
-            if !local(input.item) {
-                continue;
-            }
-            let w = s[pos(input.item)];
-            if input.critical {
-                critical = critical.max(w);
-            } else {
-                other += input.weight * w;
-            }
-        }
-        critical + other
-    };
-    let mut s = vec![1.0f64; members.len()];
-    let mut next = vec![0.0f64; members.len()];
-    for _ in 0..CERTIFY_ROUNDS {
-        for (slot, &i) in next.iter_mut().zip(members) {
-            let t = if map.is_assembled(i) {
-                bound(&mut map.recipe(i).iter(), &s)
-            } else {
-                map.producers(i)
-                    .iter()
-                    .map(|line| {
-                        let mut inputs = map.recipe(i).iter().chain(map.consumes(line.firm));
-                        weight(i, line.share) * (1.0 + bound(&mut inputs, &s))
-                    })
-                    .sum()
-            };
-            *slot = 1.0 + t;
-        }
-        // Lines carry weight 1 + their bound, so their own condition holds by
-        // construction; an item's holds when its new weight rose by under 1.
-        if next.iter().zip(&s).all(|(n, o)| n - o < 1.0 - 1e-9) {
-            return true;
-        }
-        if next.iter().any(|v| !v.is_finite() || *v > 1e9) {
-            return false;
-        }
-        std::mem::swap(&mut s, &mut next);
-    }
-    false
 }
 
 #[cfg(test)]

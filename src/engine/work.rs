@@ -8,18 +8,25 @@
 
 use super::node::{Node, ProfileIx};
 
+/// One node's stamps, kept together: a node queued is soon visited and
+/// saved, so one cache line serves all three.
+#[derive(Debug, Default, Clone, Copy)]
+struct Stamp {
+    /// Epoch in which the node was queued and not yet popped.
+    queued: u32,
+    /// Epoch of the node's visit count; counts from older epochs are stale.
+    visit_epoch: u32,
+    visits: u32,
+    /// Epoch in which the node's value before this propagation was saved.
+    saved: u32,
+}
+
 #[derive(Debug, Default)]
 pub struct Work {
     lines: usize,
     items: usize,
     epoch: u32,
-    /// Epoch in which the node was queued and not yet popped.
-    queued: Vec<u32>,
-    /// Epoch of the node's visit count; counts from older epochs are stale.
-    visit_epoch: Vec<u32>,
-    visits: Vec<u32>,
-    /// Epoch in which the node's value before this propagation was saved.
-    saved: Vec<u32>,
+    stamps: Vec<Stamp>,
     /// (dense index, value before this propagation) of every node changed.
     pub originals: Vec<(u32, f64)>,
     buckets: Vec<Vec<u32>>,
@@ -41,18 +48,13 @@ impl Work {
     /// Starts a propagation over `slots` profile slots.
     pub fn begin(&mut self, slots: usize) {
         let size = self.lines + slots * self.items;
-        if self.queued.len() < size {
-            self.queued.resize(size, 0);
-            self.visit_epoch.resize(size, 0);
-            self.visits.resize(size, 0);
-            self.saved.resize(size, 0);
+        if self.stamps.len() < size {
+            self.stamps.resize(size, Stamp::default());
         }
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // After 4 billion propagations, stamps could alias: clear once.
-            self.queued.iter_mut().for_each(|s| *s = 0);
-            self.visit_epoch.iter_mut().for_each(|s| *s = 0);
-            self.saved.iter_mut().for_each(|s| *s = 0);
+            self.stamps.iter_mut().for_each(|s| *s = Stamp::default());
             self.epoch = 1;
         }
         self.originals.clear();
@@ -79,7 +81,7 @@ impl Work {
 
     /// Queues a node unless it is already waiting; returns whether it was queued.
     pub fn push(&mut self, index: u32, rank: u32) -> bool {
-        let slot = &mut self.queued[index as usize];
+        let slot = &mut self.stamps[index as usize].queued;
         if *slot == self.epoch {
             return false;
         }
@@ -101,7 +103,7 @@ impl Work {
         while self.cursor < self.buckets.len() {
             if let Some(index) = self.buckets[self.cursor].pop() {
                 self.pending -= 1;
-                self.queued[index as usize] = 0;
+                self.stamps[index as usize].queued = 0;
                 return Some(index);
             }
             self.cursor += 1;
@@ -112,19 +114,20 @@ impl Work {
     /// Counts a visit; returns the count so far in this propagation.
     pub fn visit(&mut self, index: u32) -> u32 {
         let i = index as usize;
-        if self.visit_epoch[i] != self.epoch {
-            self.visit_epoch[i] = self.epoch;
-            self.visits[i] = 0;
+        let s = &mut self.stamps[i];
+        if s.visit_epoch != self.epoch {
+            s.visit_epoch = self.epoch;
+            s.visits = 0;
         }
-        self.visits[i] += 1;
-        self.visits[i]
+        s.visits += 1;
+        s.visits
     }
 
     /// Remembers a node's value before its first change in this propagation.
     pub fn save(&mut self, index: u32, value: f64) {
         let i = index as usize;
-        if self.saved[i] != self.epoch {
-            self.saved[i] = self.epoch;
+        if self.stamps[i].saved != self.epoch {
+            self.stamps[i].saved = self.epoch;
             self.originals.push((index, value));
         }
     }
@@ -133,19 +136,17 @@ impl Work {
     /// within one call; walks use their own epoch via `begin`).
     pub fn mark(&mut self, index: u32) -> bool {
         let i = index as usize;
-        if self.visit_epoch[i] == self.epoch {
+        let s = &mut self.stamps[i];
+        if s.visit_epoch == self.epoch {
             return false;
         }
-        self.visit_epoch[i] = self.epoch;
-        self.visits[i] = 0;
+        s.visit_epoch = self.epoch;
+        s.visits = 0;
         true
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.queued.capacity() * 4
-            + self.visit_epoch.capacity() * 4
-            + self.visits.capacity() * 4
-            + self.saved.capacity() * 4
+        self.stamps.capacity() * std::mem::size_of::<Stamp>()
             + self.originals.capacity() * 12
             + self
                 .buckets
