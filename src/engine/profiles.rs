@@ -106,7 +106,10 @@ pub struct Cuts {
 }
 
 impl Cuts {
-    pub fn build(map: &ChainMap, rules: &[Rule]) -> Cuts {
+    /// The cuts of `rules`, at the items `own` keeps (every item if `None`):
+    /// a blocked firm's profile never reads the others, and a listing
+    /// covers every item of a national map.
+    pub fn build(map: &ChainMap, rules: &[Rule], own: Option<&Owned>) -> Cuts {
         if rules.is_empty() {
             return Cuts::default();
         }
@@ -122,7 +125,8 @@ impl Cuts {
         let mut entries = Vec::new();
         start.push(0);
         for i in 0..n as ItemIx {
-            if rules.iter().any(|r| r.items.covers(i)) {
+            let kept = own.is_none_or(|o| o.contains(i));
+            if kept && rules.iter().any(|r| r.items.covers(i)) {
                 for (k, line) in map.producers(i).iter().enumerate() {
                     let cut = probe.cut(map, line);
                     if cut != 0.0 {
@@ -150,11 +154,11 @@ impl Cuts {
 
 impl Profile {
     pub fn new(map: &ChainMap, key: ProfileKey, rules: Vec<Rule>, avail: Vec<f64>) -> Profile {
-        let cuts = Cuts::build(map, &rules);
         let own = match key {
             ProfileKey::Firm(f) => Some(Owned::of_firm(map, f)),
             ProfileKey::Open | ProfileKey::Country(_) => None,
         };
+        let cuts = Cuts::build(map, &rules, own.as_ref());
         Profile {
             key,
             rules,
@@ -171,7 +175,7 @@ impl Profile {
 
     /// Replaces the rules, and the cuts derived from them.
     pub fn set_rules(&mut self, map: &ChainMap, rules: Vec<Rule>) -> Vec<Rule> {
-        self.cuts = Cuts::build(map, &rules);
+        self.cuts = Cuts::build(map, &rules, self.own.as_ref());
         std::mem::replace(&mut self.rules, rules)
     }
 
