@@ -3,7 +3,7 @@
 mod common;
 
 use chainwatch::config::{CoreConfig, PropagationConfig};
-use chainwatch::engine::Engine;
+use chainwatch::engine::{Engine, Node};
 use chainwatch::map::NodeRef;
 use chainwatch::shock::{Effect, ItemScope, ShockKey};
 use common::*;
@@ -298,4 +298,45 @@ fn backups_prefer_unaffected_suppliers_and_reject_shocked_ones() {
     assert_eq!(a.rejected_backups.len(), 1);
     assert_eq!(a.rejected_backups[0].firm.as_deref(), Some("F1"));
     assert!(a.rejected_backups[0].reason.contains("incident i1"));
+}
+
+/// X is made by BIG (share 0.5), SMALL (0.005) and REST (0.495); Y is made in
+/// place from X, non-critical with weight 0.01. Fires take all of BIG and
+/// SMALL: X = 1 − 0.5 − 0.005 = 0.495, Y = 1 − 0.01 × 0.505 = 0.99495.
+/// A driver is named while reach × shortfall is at least 1e-4: for X, BIG
+/// reaches 0.5 and SMALL 0.005, both named; for Y, BIG reaches 0.01 × 0.5 =
+/// 0.005, named, but SMALL only 0.01 × 0.005 = 5e-5, under the floor.
+#[test]
+fn drivers_are_named_as_far_as_they_matter_to_the_node() {
+    let json = r#"{
+      "version": 1, "home": "CN",
+      "chains": [{"id": "ic", "name": "test"}],
+      "items": [
+        {"id": "X", "name": "resist", "inventory_days": 0, "chains": ["ic"]},
+        {"id": "Y", "name": "coated wafer", "inventory_days": 0, "chains": ["ic"],
+         "inputs": [{"item": "X", "critical": false, "weight": 0.01}]}
+      ],
+      "firms": [
+        {"id": "BIG", "name": "Big", "country": "JP", "produces": [{"item": "X", "share": 0.5}]},
+        {"id": "SMALL", "name": "Small", "country": "JP", "produces": [{"item": "X", "share": 0.005}]},
+        {"id": "REST", "name": "Rest", "country": "KR", "produces": [{"item": "X", "share": 0.495}]}
+      ]
+    }"#;
+    let mut e = engine(json);
+    let m = e.map().clone();
+    e.set(fire(&m, "big", "BIG", 1.0, 30.0));
+    e.set(fire(&m, "small", "SMALL", 1.0, 30.0));
+    let (x, y) = (m.item("X").unwrap(), m.item("Y").unwrap());
+    close(e.home_avail()[x as usize], 0.495);
+    // SMALL's fire moves Y by 0.00005, inside the dead-band (1e-4).
+    let yv = e.home_avail()[y as usize];
+    assert!((yv - 0.99495).abs() <= e.error_bound(), "Y = {yv}");
+    let named = |item| -> Vec<String> {
+        e.drivers(Node::Avail(e.home_profile(), item))
+            .into_iter()
+            .map(|(n, _)| e.shock(n).unwrap().shock.event_id.clone())
+            .collect()
+    };
+    assert_eq!(named(x), ["big", "small"]);
+    assert_eq!(named(y), ["big"]);
 }

@@ -83,9 +83,11 @@ impl<'a> Assessor<'a> {
         }
     }
 
+    /// A shortfall within the engine's error bound cannot be told from
+    /// none (values may stand that far from exact), so it counts as none.
     fn shortfall(&self, supply: f64) -> f64 {
         let s = 1.0 - supply;
-        if s <= self.engine.epsilon() {
+        if s <= self.engine.error_bound() {
             0.0
         } else {
             s

@@ -1,14 +1,23 @@
 //! Which shocks stand behind a node, and how many days of stock lie between
 //! each and the node: traced backwards from the node through inputs that
-//! are short, skipping inputs whose contribution (weight × shortfall) is
-//! below a floor. This names a node's drivers, gives its time to impact, and
-//! tells whether a backup shares a shocked upstream node. Cost: the node's
-//! materially short upstream, not the whole map.
+//! are short, as far as they still matter to it. This names a node's
+//! drivers, gives its time to impact, and tells whether a backup shares a
+//! shocked upstream node.
+//!
+//! What matters is measured from the node: an upstream node's **reach** is
+//! the largest product of weights along a path to it (1 through a critical
+//! input, the weight through a non-critical one, the producer's weight
+//! through an item's supply), which bounds how far the node moves per unit
+//! move upstream. An upstream node is traced only while reach × its own
+//! shortfall is at least [`ATTRIBUTION_FLOOR`]. Cost: the node's materially
+//! short upstream, which on a national map is a few tiers, not the map.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 
-use crate::map::{Input, ItemIx, LineIx};
+use rustc_hash::FxHashMap;
+
+use crate::map::{ItemIx, LineIx};
 
 use super::{Engine, Node, ProfileIx};
 
@@ -16,53 +25,61 @@ use super::{Engine, Node, ProfileIx};
 /// a risk that is judged in percent, and tracing them would walk the map.
 pub const ATTRIBUTION_FLOOR: f64 = 1e-4;
 
+/// One node a node reads: its weight in the reader and the days of stock
+/// held on the hop.
+struct Upstream {
+    node: Node,
+    weight: f64,
+    days: f64,
+}
+
 impl Engine {
     /// Shocks (by number) behind `target`, each with the fewest days of
     /// stock between it and the target, in shock order.
     pub fn drivers(&self, target: Node) -> Vec<(u32, f64)> {
-        let map = &*self.map;
+        let reach = self.reach(target);
         let mut found: BTreeMap<u32, f64> = BTreeMap::new();
-        let mut dist: HashMap<u64, f64> = HashMap::new();
-        let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
-        dist.insert(target.pack(), 0.0);
-        heap.push(Reverse((0f64.to_bits(), target.pack())));
-        let mut note = |found: &mut BTreeMap<u32, f64>, shock: u32, d: f64| {
+        let mut note = |shock: u32, d: f64| {
             let best = found.entry(shock).or_insert(d);
             if d < *best {
                 *best = d;
             }
         };
-        let mut next: Vec<(Node, f64)> = Vec::new();
+        let mut dist: FxHashMap<u64, f64> = FxHashMap::default();
+        let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
+        dist.insert(target.pack(), 0.0);
+        heap.push(Reverse((0f64.to_bits(), target.pack())));
+        let mut next: Vec<Upstream> = Vec::new();
         while let Some(Reverse((bits, packed))) = heap.pop() {
             let d = f64::from_bits(bits);
             if dist.get(&packed).is_some_and(|best| *best < d) {
                 continue;
             }
-            next.clear();
-            match Node::unpack(packed) {
+            let node = Node::unpack(packed);
+            match node {
                 Node::Line(l) => {
-                    for s in self.local.line_drivers(map, l) {
-                        note(&mut found, s, d);
+                    for s in self.local.line_drivers(&self.map, l) {
+                        note(s, d);
                     }
-                    let line = map.line(l);
-                    let r = self.firm_profile[line.firm as usize];
-                    self.short_inputs(r, map.recipe(line.item), true, &mut next);
-                    self.short_inputs(r, map.consumes(line.firm), false, &mut next);
                 }
                 Node::Avail(r, i) => {
                     for s in self.local.item_drivers(i) {
-                        note(&mut found, s, d);
+                        note(s, d);
                     }
-                    if map.is_assembled(i) {
-                        self.short_inputs(r, map.recipe(i), true, &mut next);
-                    } else {
-                        self.short_producers(r, i, d, &mut found, &mut note, &mut next);
+                    for (w, by) in self.cuts_behind(r, i) {
+                        if reach[&packed] * w >= ATTRIBUTION_FLOOR {
+                            by.into_iter().for_each(|s| note(s, d));
+                        }
                     }
                 }
             }
-            for (node, hop) in &next {
-                let nd = d + hop;
-                let key = node.pack();
+            self.upstream(node, &mut next);
+            for u in &next {
+                let key = u.node.pack();
+                if !reach.contains_key(&key) {
+                    continue;
+                }
+                let nd = d + u.days;
                 if dist.get(&key).is_none_or(|best| nd < *best) {
                     dist.insert(key, nd);
                     // Non-negative floats order like their bit patterns.
@@ -73,55 +90,110 @@ impl Engine {
         found.into_iter().collect()
     }
 
-    /// Inputs short enough to matter, with the stock days on the hop: the
-    /// input item's own for a recipe, the buyer's for its own consumption.
-    fn short_inputs(
-        &self,
-        r: ProfileIx,
-        inputs: &[Input],
-        recipe: bool,
-        out: &mut Vec<(Node, f64)>,
-    ) {
-        for u in inputs {
-            let short = 1.0 - self.availability(r, u.item);
-            let weight = if u.critical { 1.0 } else { u.weight };
-            if weight * short >= ATTRIBUTION_FLOOR {
-                let hop = if recipe {
-                    self.map.items[u.item as usize].inventory_days
-                } else {
-                    u.inventory_days
-                };
-                out.push((Node::Avail(r, u.item), hop));
+    /// The upstream of `target` that matters to it, with each node's reach
+    /// (see the module header): a search that always extends the path of
+    /// largest reach first, so each node is expanded at its largest reach.
+    fn reach(&self, target: Node) -> FxHashMap<u64, f64> {
+        let mut reach: FxHashMap<u64, f64> = FxHashMap::default();
+        let mut heap: BinaryHeap<(u64, u64)> = BinaryHeap::new();
+        reach.insert(target.pack(), 1.0);
+        heap.push((1f64.to_bits(), target.pack()));
+        let mut next: Vec<Upstream> = Vec::new();
+        while let Some((bits, packed)) = heap.pop() {
+            let phi = f64::from_bits(bits);
+            if reach.get(&packed).is_some_and(|best| *best > phi) {
+                continue;
+            }
+            self.upstream(Node::unpack(packed), &mut next);
+            for u in &next {
+                let via = phi * u.weight;
+                if via * (1.0 - self.value_of(u.node)) < ATTRIBUTION_FLOOR {
+                    continue;
+                }
+                let key = u.node.pack();
+                if reach.get(&key).is_none_or(|best| via > *best) {
+                    reach.insert(key, via);
+                    heap.push((via.to_bits(), key));
+                }
+            }
+        }
+        reach
+    }
+
+    /// What `node` reads: a line its recipe inputs (the input item's stock
+    /// on the hop) and its firm's own consumption (the firm's stock); an
+    /// item made in place its recipe; any other item its producers' lines.
+    fn upstream(&self, node: Node, out: &mut Vec<Upstream>) {
+        let map = &*self.map;
+        out.clear();
+        let input = |r: ProfileIx, item: ItemIx, critical: bool, weight: f64, days: f64| Upstream {
+            node: Node::Avail(r, item),
+            weight: if critical { 1.0 } else { weight },
+            days,
+        };
+        match node {
+            Node::Line(l) => {
+                let line = map.line(l);
+                let r = self.firm_profile[line.firm as usize];
+                out.extend(map.recipe(line.item).iter().map(|u| {
+                    let days = map.items[u.item as usize].inventory_days;
+                    input(r, u.item, u.critical, u.weight, days)
+                }));
+                out.extend(
+                    map.consumes(line.firm)
+                        .iter()
+                        .map(|u| input(r, u.item, u.critical, u.weight, u.inventory_days)),
+                );
+            }
+            Node::Avail(r, i) if map.is_assembled(i) => {
+                out.extend(map.recipe(i).iter().map(|u| {
+                    let days = map.items[u.item as usize].inventory_days;
+                    input(r, u.item, u.critical, u.weight, days)
+                }));
+            }
+            Node::Avail(_, i) => {
+                let off = map.lines_offset(i);
+                out.extend(
+                    map.producers(i)
+                        .iter()
+                        .enumerate()
+                        .map(|(k, line)| Upstream {
+                            node: Node::Line(off + k as LineIx),
+                            weight: self.producer_weight(i, line.share),
+                            days: 0.0,
+                        }),
+                );
             }
         }
     }
 
-    fn short_producers(
-        &self,
-        r: ProfileIx,
-        item: ItemIx,
-        d: f64,
-        found: &mut BTreeMap<u32, f64>,
-        note: &mut impl FnMut(&mut BTreeMap<u32, f64>, u32, f64),
-        out: &mut Vec<(Node, f64)>,
-    ) {
+    /// A node's value: a line's output, or an item's availability to a
+    /// profile (computed for a value a sparse profile does not keep).
+    fn value_of(&self, node: Node) -> f64 {
+        match node {
+            Node::Line(l) => self.line_out[l as usize],
+            Node::Avail(r, i) => self.availability(r, i),
+        }
+    }
+
+    /// For each producer of `item` a measure cuts for profile `r`: its
+    /// weight × cut in the item's supply, and the measures cutting it.
+    fn cuts_behind(&self, r: ProfileIx, item: ItemIx) -> Vec<(f64, Vec<u32>)> {
         let map = &*self.map;
         let p = self.profile(r);
-        let producers = map.producers(item);
-        let off = map.lines_offset(item);
-        for (k, line) in producers.iter().enumerate() {
-            let w = self.producer_weight(item, line.share);
-            let cut = p.cut(map, line);
-            if w * cut >= ATTRIBUTION_FLOOR {
-                for s in p.cutting(map, line) {
-                    note(found, s, d);
-                }
-            }
-            let l: LineIx = off + k as u32;
-            if w * (1.0 - self.line_out[l as usize]) >= ATTRIBUTION_FLOOR {
-                out.push((Node::Line(l), 0.0));
-            }
+        if map.is_assembled(item) || p.rules.is_empty() {
+            return Vec::new();
         }
+        map.producers(item)
+            .iter()
+            .filter_map(|line| {
+                let cut = p.cut(map, line);
+                (cut > 0.0).then(|| {
+                    let w = self.producer_weight(item, line.share) * cut;
+                    (w, p.cutting(map, line).collect())
+                })
+            })
+            .collect()
     }
 
     /// Lines of `item` whose deliveries to profile `r` a measure stops, with
