@@ -145,9 +145,17 @@ impl Monitor {
             let chains = self.chains_of(node);
             let short = 1.0 - self.supply(node);
             let risk = if open.contains(&node) || short >= warning {
-                let assessment = assessor.assess(node);
-                changes.extend(self.book.update(&self.map, &chains, &assessment, now));
-                assessment.cutoff_risk
+                let thresholds = &self.config.thresholds;
+                judge(
+                    &mut self.book,
+                    &self.map,
+                    thresholds,
+                    &assessor,
+                    node,
+                    &chains,
+                    now,
+                    &mut changes,
+                )
             } else if short >= MIN_WARNING {
                 assessor.risk(node)
             } else {
@@ -192,9 +200,18 @@ impl Monitor {
         let assessor = Assessor::new(&self.engine, &self.config, now);
         let mut changes = Vec::new();
         for node in nodes {
-            let assessment = assessor.assess(node);
             let chains = self.chains_of(node);
-            changes.extend(self.book.update(&self.map, &chains, &assessment, now));
+            let thresholds = &self.config.thresholds;
+            judge(
+                &mut self.book,
+                &self.map,
+                thresholds,
+                &assessor,
+                node,
+                &chains,
+                now,
+                &mut changes,
+            );
         }
         changes
     }
@@ -335,4 +352,32 @@ impl Monitor {
     pub fn latest(&self) -> Option<DateTime<Utc>> {
         self.latest
     }
+}
+
+/// Judges `node` in `chains`: its risk first, and the full assessment
+/// (backups included) only when an alert changes, since only a change
+/// carries one; returns the risk. Most judged nodes keep their severity, and
+/// the backup search is most of an assessment's cost.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    book: &mut AlertBook,
+    map: &ChainMap,
+    thresholds: &Thresholds,
+    assessor: &Assessor,
+    node: NodeRef,
+    chains: &[u16],
+    now: DateTime<Utc>,
+    out: &mut Vec<AlertChange>,
+) -> f64 {
+    let risk = assessor.risk(node);
+    let severity = Severity::of(risk, thresholds);
+    let changes = chains.iter().any(|c| match book.severity(*c, node) {
+        Some(open) => open != severity,
+        None => severity.alerts(),
+    });
+    if changes {
+        let assessment = assessor.assess(node);
+        out.extend(book.update(map, chains, &assessment, now));
+    }
+    risk
 }
