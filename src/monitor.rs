@@ -312,7 +312,7 @@ impl Monitor {
     /// Every item short for home buyers and every home firm short of supply,
     /// most at risk first.
     pub fn assessments(&self, now: DateTime<Utc>) -> Vec<Assessment> {
-        let limit = 1.0 - self.engine.epsilon();
+        let limit = 1.0 - self.engine.error_bound();
         let mut nodes: Vec<NodeRef> = self
             .engine
             .home_avail()

@@ -51,7 +51,7 @@ impl Assessor<'_> {
     ) -> (Vec<Backup>, Vec<RejectedBackup>) {
         let engine = self.engine;
         let map = engine.map();
-        let limit = 1.0 - engine.epsilon();
+        let limit = 1.0 - engine.error_bound();
         let mut backups = Vec::new();
         let mut rejected = Vec::new();
         let item_ref = &map.items[item as usize];
@@ -139,7 +139,7 @@ impl Assessor<'_> {
                 continue;
             }
             let available = engine.availability(r, sub.to);
-            if available <= engine.epsilon() {
+            if available <= engine.error_bound() {
                 rejected.push(RejectedBackup {
                     grade: sub.grade,
                     node: to.id.clone(),

@@ -233,7 +233,7 @@ impl<'a> Assessor<'a> {
         r: ProfileIx,
         inputs: impl Iterator<Item = &'i crate::map::Input>,
     ) -> Option<ItemIx> {
-        let limit = 1.0 - self.engine.epsilon();
+        let limit = 1.0 - self.engine.error_bound();
         inputs
             .map(|u| (self.engine.availability(r, u.item), u.item))
             .filter(|(a, _)| *a < limit)
