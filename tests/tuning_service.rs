@@ -228,6 +228,12 @@ fn thresholds_reload_three_ways_refuse_bad_files_preview_and_audit() {
         "{e}"
     );
 
+    // The wall shows N20 at warning (2) before the change.
+    let n20_wall = || service.metric_with("chainwatch_key_node_severity", r#"node="N20""#);
+    eventually(Duration::from_secs(10), "the wall to show N20", || {
+        n20_wall() == 2.0
+    });
+
     // 1. SIGHUP after the file changed.
     core_file(dir.path(), 0.45);
     let pid = service.pid().unwrap().to_string();
@@ -258,6 +264,12 @@ fn thresholds_reload_three_ways_refuse_bad_files_preview_and_audit() {
     published.sort();
     wanted.sort();
     assert_eq!(published, wanted, "{}", service.logs());
+    // The wall follows the new thresholds without waiting for an event.
+    eventually(
+        Duration::from_secs(5),
+        "the wall to show N20 critical",
+        || n20_wall() == 3.0,
+    );
 
     // 2. A refused reload (POST /-/reload) keeps the old values.
     core_file(dir.path(), 0.2);

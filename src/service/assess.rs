@@ -7,7 +7,8 @@
 //! the event's offset stored. Re-delivered events are idempotent by event id;
 //! after a restart, changes already on the alerts topic are not sent again.
 //! A change of the live settings re-judges every monitor at once; its alert
-//! changes are published like an event's, under the change's id.
+//! changes are published like an event's, under the change's id. The wall
+//! (per key node and per chain gauges) follows within a second.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
@@ -19,6 +20,11 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::config::Role;
+
+/// How stale a partition's wall may get behind its events. Computing it
+/// judges the risk of every node short by the watch threshold, which on a
+/// national map costs more than an event; Prometheus reads it every 15 s.
+const WALL_REFRESH: Duration = Duration::from_secs(1);
 use super::context::{GroupContext, RebalanceEvent};
 use super::deadletter::{self, Refusal};
 use super::{headers, kafka, rebuild, route, wall, Ctx, ProduceFailed, ServiceError};
@@ -55,14 +61,27 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
     let mut owned: BTreeMap<i32, Owned> = BTreeMap::new();
     let mut retunes = ctx.tuning.subscribe();
     let mut previews = ctx.tuning.take_previews();
+    // Partitions whose wall is behind their monitor, shown on the next tick.
+    let mut wall_due: BTreeSet<i32> = BTreeSet::new();
+    let mut wall_tick = tokio::time::interval(WALL_REFRESH);
+    wall_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ctx.shutdown.wait() => break,
+            _ = wall_tick.tick(), if !wall_due.is_empty() => {
+                for p in std::mem::take(&mut wall_due) {
+                    if let Some(state) = owned.get(&p) {
+                        wall::refresh(&ctx, p, partitions, &state.monitor);
+                    }
+                }
+            }
             Ok(()) = retunes.changed() => {
                 let retune = retunes.borrow_and_update().clone();
                 if retuned(&ctx, &producer, &mut owned, &retune).await.is_err() {
                     break;
                 }
+                // New thresholds move nodes between severities on the wall.
+                wall_due.extend(owned.keys().copied());
             }
             Some(ask) = async { match previews.as_mut() { Some(p) => p.recv().await, None => std::future::pending().await } } => {
                 let answer = owned
@@ -118,7 +137,7 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
                 if handle(&ctx, &producer, state, &msg).await.is_err() {
                     break;
                 }
-                wall::refresh(&ctx, p, partitions, &state.monitor);
+                wall_due.insert(p);
                 ctx.metrics.event_seconds.observe(started.elapsed().as_secs_f64());
                 if let Err(e) = consumer.store_offset(msg.topic(), p, msg.offset()) {
                     tracing::warn!(error = %e, "cannot store an assess offset");
