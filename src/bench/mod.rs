@@ -17,7 +17,10 @@
 //!   alerted in some chain (open alerts are not modelled). When there are
 //!   more than `max_assessed_nodes`, an even sample of them is assessed and
 //!   the event's cost extrapolated (reported apart from what was measured);
-//!   assessment stops for the rest of the run once `assess_budget` is spent;
+//!   each of those nodes' risk alone is timed too, on an assessor of its own
+//!   (the monitor judges every node by its risk and assesses in full only
+//!   when an alert changes); assessment stops for the rest of the run once
+//!   `assess_budget` is spent;
 //! - `Engine::state_bytes` and `ChainMap::adjacency_bytes`.
 //!
 //! Not measured: decoding and normalising events (matching names, the 50%
@@ -207,6 +210,8 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
     let mut builds = Vec::new();
     let mut per_node = Vec::new();
     let mut per_event = Vec::new();
+    let mut risk_per_node = Vec::new();
+    let mut risk_per_event = Vec::new();
     let mut nodes_total = 0usize;
     let mut max_nodes = 0usize;
     let mut assess_spent = Duration::ZERO;
@@ -235,12 +240,21 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
             builds.push(built);
             assess_spent += built;
             let step = nodes.len().div_ceil(spec.max_assessed_nodes.max(1)).max(1);
+            // Risk alone (what the monitor judges every node by) on an
+            // assessor of its own, so that neither reuses the other's traces.
+            let risk_only = Assessor::new(&engine, &spec.config, stream.now());
             let mut spent = Duration::ZERO;
+            let mut risk_spent = Duration::ZERO;
             let mut sampled = 0u32;
             for node in nodes.iter().step_by(step) {
-                if assess_spent + spent >= spec.assess_budget && sampled > 0 {
+                if assess_spent + spent + risk_spent >= spec.assess_budget && sampled > 0 {
                     break;
                 }
+                let t = Instant::now();
+                black_box(risk_only.risk(*node));
+                let took = t.elapsed();
+                risk_per_node.push(took);
+                risk_spent += took;
                 let t = Instant::now();
                 black_box(assessor.assess(*node));
                 let took = t.elapsed();
@@ -248,9 +262,10 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
                 spent += took;
                 sampled += 1;
             }
-            assess_spent += spent;
+            assess_spent += spent + risk_spent;
             let scale = nodes.len() as f64 / f64::from(sampled.max(1));
             per_event.push(spent.mul_f64(scale));
+            risk_per_event.push(risk_spent.mul_f64(scale));
             nodes_total += nodes.len();
             max_nodes = max_nodes.max(nodes.len());
         }
@@ -328,6 +343,8 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
             max_nodes,
             per_node: Latency::of(&mut per_node),
             per_event: Latency::of(&mut per_event),
+            risk_per_node: Latency::of(&mut risk_per_node),
+            risk_per_event: Latency::of(&mut risk_per_event),
             budget_spent: assess_spent >= spec.assess_budget,
         },
         state_bytes: engine.state_bytes(),

@@ -116,6 +116,13 @@ pub struct AssessStats {
     /// Assessing every alertable node an event moved; extrapolated from the
     /// sample when the event moved more than `max_assessed_nodes`.
     pub per_event: Latency,
+    /// The risk alone of one node: what the monitor judges every node by
+    /// (it assesses in full, backups included, only when an alert changes).
+    pub risk_per_node: Latency,
+    /// The risk alone of every alertable node an event moved, extrapolated
+    /// like `per_event`: the monitor's cost for an event that changes no
+    /// alert (open alerts, also re-judged, are not modelled).
+    pub risk_per_event: Latency,
     /// The time budget for assessment ran out before `assessed_events`.
     pub budget_spent: bool,
 }
@@ -247,6 +254,8 @@ impl fmt::Display for BenchReport {
             ("assessor build", &a.build),
             ("one node", &a.per_node),
             ("all to judge", &a.per_event),
+            ("risk, one node", &a.risk_per_node),
+            ("risk, all", &a.risk_per_event),
         ] {
             writeln!(
                 f,
