@@ -139,23 +139,14 @@ impl Monitor {
             .collect();
         nodes.extend(open.iter().copied());
         let assessor = Assessor::new(&self.engine, &self.config, now);
+        let judging = Judging::new(&self.map, &self.config.thresholds, &assessor, now);
         let mut changes = Vec::new();
         let mut judged = Vec::new();
         for node in nodes {
             let chains = self.chains_of(node);
             let short = 1.0 - self.supply(node);
             let risk = if open.contains(&node) || short >= warning {
-                let thresholds = &self.config.thresholds;
-                judge(
-                    &mut self.book,
-                    &self.map,
-                    thresholds,
-                    &assessor,
-                    node,
-                    &chains,
-                    now,
-                    &mut changes,
-                )
+                judging.node(&mut self.book, node, &chains, &mut changes)
             } else if short >= MIN_WARNING {
                 assessor.risk(node)
             } else {
@@ -199,19 +190,10 @@ impl Monitor {
         nodes.extend(self.book.open_nodes());
         let assessor = Assessor::new(&self.engine, &self.config, now);
         let mut changes = Vec::new();
+        let judging = Judging::new(&self.map, &self.config.thresholds, &assessor, now);
         for node in nodes {
             let chains = self.chains_of(node);
-            let thresholds = &self.config.thresholds;
-            judge(
-                &mut self.book,
-                &self.map,
-                thresholds,
-                &assessor,
-                node,
-                &chains,
-                now,
-                &mut changes,
-            );
+            judging.node(&mut self.book, node, &chains, &mut changes);
         }
         changes
     }
@@ -354,30 +336,51 @@ impl Monitor {
     }
 }
 
-/// Judges `node` in `chains`: its risk first, and the full assessment
-/// (backups included) only when an alert changes, since only a change
-/// carries one; returns the risk. Most judged nodes keep their severity, and
-/// the backup search is most of an assessment's cost.
-#[allow(clippy::too_many_arguments)]
-fn judge(
-    book: &mut AlertBook,
-    map: &ChainMap,
-    thresholds: &Thresholds,
-    assessor: &Assessor,
-    node: NodeRef,
-    chains: &[u16],
+/// What judging a node needs besides the alert book.
+struct Judging<'a> {
+    map: &'a ChainMap,
+    thresholds: &'a Thresholds,
+    assessor: &'a Assessor<'a>,
     now: DateTime<Utc>,
-    out: &mut Vec<AlertChange>,
-) -> f64 {
-    let risk = assessor.risk(node);
-    let severity = Severity::of(risk, thresholds);
-    let changes = chains.iter().any(|c| match book.severity(*c, node) {
-        Some(open) => open != severity,
-        None => severity.alerts(),
-    });
-    if changes {
-        let assessment = assessor.assess(node);
-        out.extend(book.update(map, chains, &assessment, now));
+}
+
+impl<'a> Judging<'a> {
+    fn new(
+        map: &'a ChainMap,
+        thresholds: &'a Thresholds,
+        assessor: &'a Assessor<'a>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Judging {
+            map,
+            thresholds,
+            assessor,
+            now,
+        }
     }
-    risk
+
+    /// Judges `node` in `chains`: its risk first, and the full assessment
+    /// (backups included) only when an alert changes, since only a change
+    /// carries one; returns the risk. Most judged nodes keep their severity;
+    /// the backup search is about a tenth of an assessment (the drivers
+    /// trace, which the risk needs too, is the rest).
+    fn node(
+        &self,
+        book: &mut AlertBook,
+        node: NodeRef,
+        chains: &[u16],
+        out: &mut Vec<AlertChange>,
+    ) -> f64 {
+        let risk = self.assessor.risk(node);
+        let severity = Severity::of(risk, self.thresholds);
+        let changes = chains.iter().any(|c| match book.severity(*c, node) {
+            Some(open) => open != severity,
+            None => severity.alerts(),
+        });
+        if changes {
+            let assessment = self.assessor.assess(node);
+            out.extend(book.update(self.map, chains, &assessment, self.now));
+        }
+        risk
+    }
 }
