@@ -66,9 +66,15 @@ impl Engine {
                     for s in self.local.item_drivers(i) {
                         note(s, d);
                     }
-                    for (w, by) in self.cuts_behind(r, i) {
-                        if reach[&packed] * w >= ATTRIBUTION_FLOOR {
-                            by.into_iter().for_each(|s| note(s, d));
+                    // Measures cutting a producer for these buyers, named
+                    // as far as the cut matters to the target.
+                    let p = self.profile(r);
+                    if !self.map.is_assembled(i) && !p.rules.is_empty() {
+                        for line in self.map.producers(i) {
+                            let w = self.producer_weight(i, line.share) * p.cut(&self.map, line);
+                            if w > 0.0 && reach[&packed] * w >= ATTRIBUTION_FLOOR {
+                                p.cutting(&self.map, line).for_each(|s| note(s, d));
+                            }
                         }
                     }
                 }
@@ -174,26 +180,6 @@ impl Engine {
             Node::Line(l) => self.line_out[l as usize],
             Node::Avail(r, i) => self.availability(r, i),
         }
-    }
-
-    /// For each producer of `item` a measure cuts for profile `r`: its
-    /// weight × cut in the item's supply, and the measures cutting it.
-    fn cuts_behind(&self, r: ProfileIx, item: ItemIx) -> Vec<(f64, Vec<u32>)> {
-        let map = &*self.map;
-        let p = self.profile(r);
-        if map.is_assembled(item) || p.rules.is_empty() {
-            return Vec::new();
-        }
-        map.producers(item)
-            .iter()
-            .filter_map(|line| {
-                let cut = p.cut(map, line);
-                (cut > 0.0).then(|| {
-                    let w = self.producer_weight(item, line.share) * cut;
-                    (w, p.cutting(map, line).collect())
-                })
-            })
-            .collect()
     }
 
     /// Lines of `item` whose deliveries to profile `r` a measure stops, with
