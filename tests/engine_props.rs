@@ -366,11 +366,15 @@ proptest! {
         for k in 0..4 {
             engine.end(&ShockKey::Incident(format!("k{k}")));
         }
+        // Values rise back by moves of more than epsilon only, so they end
+        // within the error bound of full supply, not always exactly on it.
+        let bound = engine.error_bound();
         for v in engine.home_avail() {
-            prop_assert!((v - 1.0).abs() < 1e-9);
+            prop_assert!((v - 1.0).abs() <= bound, "{v} outside {bound}");
         }
         for l in 0..map.line_count() as u32 {
-            prop_assert!((engine.line_output(l) - 1.0).abs() < 1e-9);
+            let v = engine.line_output(l);
+            prop_assert!((v - 1.0).abs() <= bound, "line {l} at {v} outside {bound}");
         }
         prop_assert_eq!(engine.home_profile(), 0);
     }
@@ -387,4 +391,46 @@ proptest! {
             prop_assert!(*l <= *s + 1e-9, "larger loss gave {l} > {s}");
         }
     }
+}
+
+/// Found by `ending_every_shock_restores_full_supply` when it asked for
+/// 1e-9: a capacity loss replaced by a price shock under the same key, then
+/// ended, leaves a line 1.4e-9 under full supply. That is within the error
+/// bound (1.2e-8 here: this map's cycles have a dead-band gain of 121), which
+/// is all the engine claims, and what the property now checks.
+#[test]
+fn a_replaced_then_ended_shock_leaves_nothing_behind() {
+    let raw = RawMap {
+        items: 7,
+        recipe: vec![
+            (2, 3, true, 0.05),
+            (3, 2, false, 0.417_424_122_875_526),
+            (3, 5, true, 0.05),
+            (2, 0, false, 0.05),
+            (5, 3, false, 0.336_857_439_009_672_2),
+        ],
+        firms: vec![
+            (0, vec![(2, 0.1)], Some((1, true, 0.05))),
+            (0, vec![(0, 0.1)], None),
+            (0, vec![(3, 0.1)], None),
+            (0, vec![(3, 0.1)], None),
+            (0, vec![(0, 0.1)], None),
+            (0, vec![(0, 0.1)], None),
+            (0, vec![(1, 0.1), (5, 0.1)], Some((5, false, 0.485_800_498_244_962_5))),
+            (0, vec![(3, 0.1)], None),
+            (0, vec![(3, 0.1)], None),
+        ],
+    };
+    let map = build(&raw);
+    let mut engine = Engine::new(Arc::clone(&map), exact());
+    engine.set(to_shock(&map, 1, &RawEffect::Loss(9, 0.646_259_389_772_973_8)));
+    engine.set(to_shock(&map, 1, &RawEffect::Scarcity(0, 0.332_079_192_292_212_17)));
+    engine.end(&ShockKey::Incident("k1".into()));
+    let bound = engine.error_bound();
+    assert!(bound < 2e-8, "gain {}", engine.deadband_gain());
+    let lowest = (0..map.line_count() as u32)
+        .map(|l| engine.line_output(l))
+        .fold(1.0, f64::min);
+    assert!(lowest < 1.0 - 1e-9, "the case still exercises the dead band");
+    assert!(1.0 - lowest <= bound, "{lowest} outside {bound}");
 }
