@@ -17,7 +17,7 @@ impl Engine {
         let map = &*self.map;
         match node {
             Node::Line(l) => {
-                let item = map.line(l).item;
+                let item = self.line_reads[l as usize].item;
                 // A blocked firm's profile keeps only the items it reads.
                 out.extend(
                     self.live_profiles()
@@ -34,8 +34,12 @@ impl Engine {
                         continue;
                     }
                     let off = map.lines_offset(i);
-                    for (k, line) in map.producers(i).iter().enumerate() {
-                        if self.firm_profile[line.firm as usize] == r {
+                    let n = map.producers(i).len();
+                    for (k, read) in self.line_reads[off as usize..off as usize + n]
+                        .iter()
+                        .enumerate()
+                    {
+                        if read.profile == r {
                             out.push(Node::Line(off + k as u32));
                         }
                     }

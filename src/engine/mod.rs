@@ -14,6 +14,7 @@
 mod dependents;
 mod drivers;
 mod gain;
+mod lines;
 mod node;
 mod profiles;
 mod rank;
@@ -29,6 +30,7 @@ use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
 pub use drivers::ATTRIBUTION_FLOOR;
+use lines::LineRead;
 pub use node::{Node, ProfileIx};
 pub use profiles::{Profile, ProfileKey, Rule};
 use state::LocalLosses;
@@ -86,6 +88,8 @@ pub struct Engine {
     profiles: Vec<Option<Profile>>,
     profile_index: BTreeMap<ProfileKey, ProfileIx>,
     firm_profile: Vec<ProfileIx>,
+    /// What evaluating a line reads, in line order (see [`lines`]).
+    line_reads: Vec<LineRead>,
     home: ProfileIx,
     work: Work,
     /// Evaluations after which an update falls back to a full sweep, when
@@ -142,6 +146,7 @@ impl Engine {
             ))],
             profile_index,
             firm_profile: vec![0; map.firms.len()],
+            line_reads: lines::line_reads(&map),
             home: 0,
             sweep_after: None,
             cfg,
@@ -399,6 +404,7 @@ impl Engine {
             + self.line_weight.capacity() * 8
             + self.order.heap_bytes()
             + self.firm_profile.capacity() * 2
+            + self.line_reads.capacity() * std::mem::size_of::<LineRead>()
             + self.firms_by_country.heap_bytes()
             + self.work.heap_bytes()
             + profiles
@@ -410,9 +416,10 @@ impl Engine {
         let map = &*self.map;
         match node {
             Node::Line(l) => {
-                let line = map.line(l);
-                let a = &self.profile(self.firm_profile[line.firm as usize]).avail;
-                let inputs = map.recipe(line.item).iter().chain(map.consumes(line.firm));
+                let read = &self.line_reads[l as usize];
+                let a = &self.profile(read.profile).avail;
+                let bought = &map.consumes_all()[read.consumes()];
+                let inputs = map.recipe(read.item).iter().chain(bought);
                 (1.0 - self.line_loss[l as usize]) * combine(inputs, a)
             }
             Node::Avail(r, i) => {
@@ -464,7 +471,7 @@ impl Engine {
 
     fn rank(&self, node: Node) -> u32 {
         match node {
-            Node::Line(l) => 2 * self.order.rank[self.map.line(l).item as usize],
+            Node::Line(l) => 2 * self.order.rank[self.line_reads[l as usize].item as usize],
             Node::Avail(_, i) => 2 * self.order.rank[i as usize] + 1,
         }
     }
@@ -736,6 +743,9 @@ impl Engine {
                 .flatten();
             let after = self.profile(r).key;
             self.firm_profile[f as usize] = r;
+            for &l in map.lines_of_firm(f) {
+                self.line_reads[l as usize].profile = r;
+            }
             if before != Some(after) {
                 sources.extend(map.lines_of_firm(f).iter().map(|l| Node::Line(*l)));
             }
