@@ -416,21 +416,36 @@ fn a_replaced_then_ended_shock_leaves_nothing_behind() {
             (0, vec![(3, 0.1)], None),
             (0, vec![(0, 0.1)], None),
             (0, vec![(0, 0.1)], None),
-            (0, vec![(1, 0.1), (5, 0.1)], Some((5, false, 0.485_800_498_244_962_5))),
+            (
+                0,
+                vec![(1, 0.1), (5, 0.1)],
+                Some((5, false, 0.485_800_498_244_962_5)),
+            ),
             (0, vec![(3, 0.1)], None),
             (0, vec![(3, 0.1)], None),
         ],
     };
     let map = build(&raw);
     let mut engine = Engine::new(Arc::clone(&map), exact());
-    engine.set(to_shock(&map, 1, &RawEffect::Loss(9, 0.646_259_389_772_973_8)));
-    engine.set(to_shock(&map, 1, &RawEffect::Scarcity(0, 0.332_079_192_292_212_17)));
+    engine.set(to_shock(
+        &map,
+        1,
+        &RawEffect::Loss(9, 0.646_259_389_772_973_8),
+    ));
+    engine.set(to_shock(
+        &map,
+        1,
+        &RawEffect::Scarcity(0, 0.332_079_192_292_212_17),
+    ));
     engine.end(&ShockKey::Incident("k1".into()));
     let bound = engine.error_bound();
     assert!(bound < 2e-8, "gain {}", engine.deadband_gain());
     let lowest = (0..map.line_count() as u32)
         .map(|l| engine.line_output(l))
         .fold(1.0, f64::min);
-    assert!(lowest < 1.0 - 1e-9, "the case still exercises the dead band");
+    assert!(
+        lowest < 1.0 - 1e-9,
+        "the case still exercises the dead band"
+    );
     assert!(1.0 - lowest <= bound, "{lowest} outside {bound}");
 }
