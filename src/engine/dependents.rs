@@ -17,7 +17,7 @@ impl Engine {
         let map = &*self.map;
         match node {
             Node::Line(l) => {
-                let item = self.line_reads[l as usize].item;
+                let item = self.line_reads.item(l);
                 // A blocked firm's profile keeps only the items it reads.
                 out.extend(
                     self.live_profiles()
@@ -35,11 +35,8 @@ impl Engine {
                     }
                     let off = map.lines_offset(i);
                     let n = map.producers(i).len();
-                    for (k, read) in self.line_reads[off as usize..off as usize + n]
-                        .iter()
-                        .enumerate()
-                    {
-                        if read.profile == r {
+                    for (k, p) in self.line_reads.profiles(off, n).enumerate() {
+                        if p == r {
                             out.push(Node::Line(off + k as u32));
                         }
                     }

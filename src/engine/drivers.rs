@@ -140,7 +140,7 @@ impl Engine {
         match node {
             Node::Line(l) => {
                 let line = map.line(l);
-                let r = self.line_reads[l as usize].profile;
+                let r = self.line_reads.profile(l);
                 out.extend(map.recipe(line.item).iter().map(|u| {
                     let days = map.items[u.item as usize].inventory_days;
                     input(r, u.item, u.critical, u.weight, days)

@@ -30,7 +30,7 @@ use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
 pub use drivers::ATTRIBUTION_FLOOR;
-use lines::LineRead;
+use lines::LineReads;
 pub use node::{Node, ProfileIx};
 pub use profiles::{Profile, ProfileKey, Rule};
 use state::LocalLosses;
@@ -89,7 +89,7 @@ pub struct Engine {
     profile_index: BTreeMap<ProfileKey, ProfileIx>,
     firm_profile: Vec<ProfileIx>,
     /// What evaluating a line reads, in line order (see [`lines`]).
-    line_reads: Vec<LineRead>,
+    line_reads: LineReads,
     home: ProfileIx,
     work: Work,
     /// Evaluations after which an update falls back to a full sweep, when
@@ -146,7 +146,7 @@ impl Engine {
             ))],
             profile_index,
             firm_profile: vec![0; map.firms.len()],
-            line_reads: lines::line_reads(&map),
+            line_reads: LineReads::new(&map),
             home: 0,
             sweep_after: None,
             cfg,
@@ -404,7 +404,7 @@ impl Engine {
             + self.line_weight.capacity() * 8
             + self.order.heap_bytes()
             + self.firm_profile.capacity() * 2
-            + self.line_reads.capacity() * std::mem::size_of::<LineRead>()
+            + self.line_reads.heap_bytes()
             + self.firms_by_country.heap_bytes()
             + self.work.heap_bytes()
             + profiles
@@ -416,11 +416,16 @@ impl Engine {
         let map = &*self.map;
         match node {
             Node::Line(l) => {
-                let read = &self.line_reads[l as usize];
-                let a = &self.profile(read.profile).avail;
-                let bought = &map.consumes_all()[read.consumes()];
-                let inputs = map.recipe(read.item).iter().chain(bought);
-                (1.0 - self.line_loss[l as usize]) * combine(inputs, a)
+                let reads = &self.line_reads;
+                let a = &self.profile(reads.profile(l)).avail;
+                let mut mix = Mix::FULL;
+                for u in map.recipe(reads.item(l)) {
+                    mix = mix.read(u.critical, u.weight, a[u.item as usize]);
+                }
+                for u in reads.bought(l) {
+                    mix = mix.read(u.critical, u.weight, a[u.item as usize]);
+                }
+                (1.0 - self.line_loss[l as usize]) * mix.value()
             }
             Node::Avail(r, i) => {
                 let avail = &self.profile(r).avail;
@@ -471,7 +476,7 @@ impl Engine {
 
     fn rank(&self, node: Node) -> u32 {
         match node {
-            Node::Line(l) => 2 * self.order.rank[self.line_reads[l as usize].item as usize],
+            Node::Line(l) => 2 * self.order.rank[self.line_reads.item(l) as usize],
             Node::Avail(_, i) => 2 * self.order.rank[i as usize] + 1,
         }
     }
@@ -744,7 +749,7 @@ impl Engine {
             let after = self.profile(r).key;
             self.firm_profile[f as usize] = r;
             for &l in map.lines_of_firm(f) {
-                self.line_reads[l as usize].profile = r;
+                self.line_reads.set_profile(l, r);
             }
             if before != Some(after) {
                 sources.extend(map.lines_of_firm(f).iter().map(|l| Node::Line(*l)));
@@ -801,15 +806,41 @@ pub(crate) fn combine<'a>(inputs: impl Iterator<Item = &'a Input>, avail: &[f64]
 
 /// [`combine`], reading each input's availability through `read`.
 fn combine_with<'a>(inputs: impl Iterator<Item = &'a Input>, read: impl Fn(ItemIx) -> f64) -> f64 {
-    let mut critical = 1.0f64;
-    let mut other = 1.0f64;
-    for input in inputs {
-        let a = read(input.item);
-        if input.critical {
-            critical = critical.min(a);
+    inputs
+        .fold(Mix::FULL, |mix, u| {
+            mix.read(u.critical, u.weight, read(u.item))
+        })
+        .value()
+}
+
+/// [`combine`] one input at a time, for inputs kept in more than one list.
+#[derive(Debug, Clone, Copy)]
+struct Mix {
+    critical: f64,
+    other: f64,
+}
+
+impl Mix {
+    const FULL: Mix = Mix {
+        critical: 1.0,
+        other: 1.0,
+    };
+
+    fn read(self, critical: bool, weight: f64, availability: f64) -> Mix {
+        if critical {
+            Mix {
+                critical: self.critical.min(availability),
+                ..self
+            }
         } else {
-            other -= input.weight * (1.0 - a);
+            Mix {
+                other: self.other - weight * (1.0 - availability),
+                ..self
+            }
         }
     }
-    critical * other.max(0.0)
+
+    fn value(self) -> f64 {
+        self.critical * self.other.max(0.0)
+    }
 }

@@ -368,16 +368,6 @@ impl ChainMap {
         self.consumes.row(firm)
     }
 
-    /// Every firm's consumption in one slice, firm by firm.
-    pub fn consumes_all(&self) -> &[Input] {
-        self.consumes.all()
-    }
-
-    /// Where `firm`'s consumption lies in [`ChainMap::consumes_all`].
-    pub fn consumes_span(&self, firm: FirmIx) -> std::ops::Range<u32> {
-        self.consumes.offset(firm)..self.consumes.offset(firm + 1)
-    }
-
     pub fn recipe_users(&self, item: ItemIx) -> &[ItemIx] {
         self.recipe_users.row(item)
     }
