@@ -333,8 +333,9 @@ fn drivers_are_named_as_far_as_they_matter_to_the_node() {
     assert!((yv - 0.99495).abs() <= e.error_bound(), "Y = {yv}");
     let named = |item| -> Vec<String> {
         e.drivers(Node::Avail(e.home_profile(), item))
+            .shocks
             .into_iter()
-            .map(|(n, _)| e.shock(n).unwrap().shock.event_id.clone())
+            .map(|n| e.shock(n).unwrap().shock.event_id.clone())
             .collect()
     };
     assert_eq!(named(x), ["big", "small"]);

@@ -120,8 +120,8 @@ impl Assessor<'_> {
             let node = Node::Avail(r, sub.to);
             let shared: Vec<u32> = self
                 .drivers(node)
+                .shocks
                 .into_iter()
-                .map(|(s, _)| s)
                 .filter(|s| drivers.contains(s))
                 .collect();
             let firm = self.leading_producer(sub.to, r);

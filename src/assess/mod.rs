@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::CoreConfig;
-use crate::engine::{Engine, Node, ProfileIx};
+use crate::engine::{Engine, Node, ProfileIx, Trace};
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
 pub use backup::{Backup, RejectedBackup};
@@ -48,7 +48,7 @@ pub struct Assessor<'a> {
     engine: &'a Engine,
     config: &'a CoreConfig,
     /// Drivers already traced, by node: backups and firms ask again.
-    traced: RefCell<HashMap<Node, Vec<(u32, f64)>>>,
+    traced: RefCell<HashMap<Node, Trace>>,
     now: DateTime<Utc>,
 }
 
@@ -66,8 +66,8 @@ impl<'a> Assessor<'a> {
         self.engine
     }
 
-    /// Shocks behind a node with the days of stock from each (memoised).
-    pub(super) fn drivers(&self, node: Node) -> Vec<(u32, f64)> {
+    /// Shocks behind a node and the days of stock to the nearest (memoised).
+    pub(super) fn drivers(&self, node: Node) -> Trace {
         if let Some(known) = self.traced.borrow().get(&node) {
             return known.clone();
         }
@@ -96,44 +96,40 @@ impl<'a> Assessor<'a> {
 
     /// Supply, shortfall, drivers and time to impact of a node: everything
     /// its risk needs, without the backups.
-    fn exposure(&self, node: NodeRef) -> (f64, f64, Vec<(u32, f64)>, Option<f64>) {
+    fn exposure(&self, node: NodeRef) -> (f64, f64, Trace, Option<f64>) {
         let map = self.engine.map();
         match node {
             NodeRef::Item(item) => {
                 let home = self.engine.home_profile();
                 let supply = self.engine.availability(home, item);
                 let shortfall = self.shortfall(supply);
-                let drivers: Vec<(u32, f64)> = if shortfall > 0.0 {
+                let drivers = if shortfall > 0.0 {
                     self.drivers(Node::Avail(home, item))
                 } else {
-                    Vec::new()
+                    Trace::default()
                 };
                 let stock = map.items[item as usize].inventory_days;
-                let tti = min_days(&drivers).map(|d| d + stock);
+                let tti = drivers.nearest.map(|d| d + stock);
                 (supply, shortfall, drivers, tti)
             }
             NodeRef::Firm(firm) => {
                 let supply = self.engine.firm_supply(firm);
                 let shortfall = self.shortfall(supply);
                 let r = self.engine.firm_profile(firm);
-                let mut drivers: Vec<(u32, f64)> = Vec::new();
+                let mut drivers = Trace::default();
                 if shortfall > 0.0 {
                     let lines = map.lines_of_firm(firm);
                     if lines.is_empty() {
                         for u in map.consumes(firm) {
-                            drivers.extend(
-                                self.drivers(Node::Avail(r, u.item))
-                                    .into_iter()
-                                    .map(|(s, d)| (s, d + u.inventory_days)),
-                            );
+                            drivers.merge(&self.drivers(Node::Avail(r, u.item)), u.inventory_days);
                         }
                     } else {
                         for &l in lines {
-                            drivers.extend(self.drivers(Node::Line(l)));
+                            drivers.merge(&self.drivers(Node::Line(l)), 0.0);
                         }
                     }
                 }
-                let tti = min_days(&drivers);
+                let tti = drivers.nearest;
                 (supply, shortfall, drivers, tti)
             }
         }
@@ -144,7 +140,11 @@ impl<'a> Assessor<'a> {
     pub fn risk(&self, node: NodeRef) -> f64 {
         let (_, shortfall, drivers, tti) = self.exposure(node);
         if shortfall > 0.0 {
-            cutoff_risk(shortfall, tti.unwrap_or(0.0), self.recovery(&drivers))
+            cutoff_risk(
+                shortfall,
+                tti.unwrap_or(0.0),
+                self.recovery(&drivers.shocks),
+            )
         } else {
             0.0
         }
@@ -155,7 +155,7 @@ impl<'a> Assessor<'a> {
         let (supply, shortfall, drivers, tti) = self.exposure(NodeRef::Item(item));
         let (backups, rejected) = if shortfall > 0.0 {
             let source = self.backup_source(item, home);
-            let source_drivers: Vec<(u32, f64)> = if source == item {
+            let source_drivers = if source == item {
                 drivers.clone()
             } else {
                 self.drivers(Node::Avail(home, source))
@@ -247,14 +247,14 @@ impl<'a> Assessor<'a> {
         node: NodeRef,
         supply: f64,
         shortfall: f64,
-        drivers: &[(u32, f64)],
+        drivers: &Trace,
         tti: Option<f64>,
         backups: Vec<Backup>,
         rejected_backups: Vec<RejectedBackup>,
     ) -> Assessment {
         let map = self.engine.map();
         let recovery = if shortfall > 0.0 {
-            self.recovery(drivers)
+            self.recovery(&drivers.shocks)
         } else {
             Some(0.0)
         };
@@ -264,8 +264,9 @@ impl<'a> Assessor<'a> {
             0.0
         };
         let events: BTreeSet<String> = drivers
+            .shocks
             .iter()
-            .filter_map(|(s, _)| self.engine.shock(*s))
+            .filter_map(|s| self.engine.shock(*s))
             .map(|a| a.shock.event_id.clone())
             .collect();
         Assessment {
@@ -286,9 +287,9 @@ impl<'a> Assessor<'a> {
 
     /// The longest remaining expected duration among the drivers; unknown if
     /// any driver has no expected end.
-    fn recovery(&self, drivers: &[(u32, f64)]) -> Option<f64> {
+    fn recovery(&self, drivers: &[u32]) -> Option<f64> {
         let mut longest: f64 = 0.0;
-        for (s, _) in drivers {
+        for s in drivers {
             let active = self.engine.shock(*s)?;
             let days = active.shock.recovery_days?;
             let elapsed = (self.now - active.shock.since).num_seconds() as f64 / 86_400.0;
@@ -298,12 +299,8 @@ impl<'a> Assessor<'a> {
     }
 }
 
-fn min_days(drivers: &[(u32, f64)]) -> Option<f64> {
-    drivers.iter().map(|(_, d)| *d).min_by(f64::total_cmp)
-}
-
-fn numbers(drivers: &[(u32, f64)]) -> BTreeSet<u32> {
-    drivers.iter().map(|(s, _)| *s).collect()
+fn numbers(drivers: &Trace) -> BTreeSet<u32> {
+    drivers.shocks.iter().copied().collect()
 }
 
 fn round(v: f64) -> f64 {

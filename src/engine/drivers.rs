@@ -13,9 +13,9 @@
 //! short upstream, which on a national map is a few tiers, not the map.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::map::{ItemIx, LineIx};
 
@@ -33,18 +33,86 @@ struct Upstream {
     days: f64,
 }
 
+/// What stands behind a node: the shocks (by number, ascending) and the
+/// fewest days of stock between the node and any of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trace {
+    pub shocks: Vec<u32>,
+    pub nearest: Option<f64>,
+}
+
+impl Trace {
+    /// Adds what stands behind one more path into the node, `days` of stock
+    /// further away.
+    pub fn merge(&mut self, other: &Trace, days: f64) {
+        self.shocks.extend_from_slice(&other.shocks);
+        self.shocks.sort_unstable();
+        self.shocks.dedup();
+        if let Some(d) = other.nearest {
+            let d = d + days;
+            self.nearest = Some(self.nearest.map_or(d, |n| n.min(d)));
+        }
+    }
+}
+
 impl Engine {
-    /// Shocks (by number) behind `target`, each with the fewest days of
-    /// stock between it and the target, in shock order.
-    pub fn drivers(&self, target: Node) -> Vec<(u32, f64)> {
+    /// The shocks behind `target`, as far as they matter to it, and the
+    /// fewest days of stock to the nearest.
+    ///
+    /// Two searches over the node's upstream: [`Engine::reach`] finds what
+    /// matters (and so the shocks), then a search by days of stock within it
+    /// stops at the first node a shock acts on, which is usually near.
+    pub fn drivers(&self, target: Node) -> Trace {
         let reach = self.reach(target);
-        let mut found: BTreeMap<u32, f64> = BTreeMap::new();
-        let mut note = |shock: u32, d: f64| {
-            let best = found.entry(shock).or_insert(d);
-            if d < *best {
-                *best = d;
+        let mut shocks: Vec<u32> = Vec::new();
+        let mut shocked: FxHashSet<u64> = FxHashSet::default();
+        for (&packed, &phi) in &reach {
+            let before = shocks.len();
+            self.shocks_at(Node::unpack(packed), phi, &mut shocks);
+            if shocks.len() > before {
+                shocked.insert(packed);
             }
+        }
+        shocks.sort_unstable();
+        shocks.dedup();
+        let nearest = if shocked.is_empty() {
+            None
+        } else {
+            self.nearest(target, &reach, &shocked)
         };
+        Trace { shocks, nearest }
+    }
+
+    /// The shocks acting on `node` itself: capacity lost on a line, scarcity
+    /// of an item, and measures cutting a producer for these buyers, named
+    /// as far as the cut matters to the target (`phi`: the node's reach).
+    fn shocks_at(&self, node: Node, phi: f64, out: &mut Vec<u32>) {
+        match node {
+            Node::Line(l) => out.extend(self.local.line_drivers(&self.map, l)),
+            Node::Avail(r, i) => {
+                out.extend(self.local.item_drivers(i));
+                let p = self.profile(r);
+                if !self.map.is_assembled(i) && !p.rules.is_empty() {
+                    let off = self.map.lines_offset(i) as usize;
+                    for (k, line) in self.map.producers(i).iter().enumerate() {
+                        let w = self.line_weight[off + k] * p.cut(&self.map, line);
+                        if w > 0.0 && phi * w >= ATTRIBUTION_FLOOR {
+                            out.extend(p.cutting(&self.map, line));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fewest days of stock from `target` to a node in `shocked`, along
+    /// nodes that matter to it (`reach`).
+    fn nearest(
+        &self,
+        target: Node,
+        reach: &FxHashMap<u64, f64>,
+        shocked: &FxHashSet<u64>,
+    ) -> Option<f64> {
         let mut dist: FxHashMap<u64, f64> = FxHashMap::default();
         let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
         dist.insert(target.pack(), 0.0);
@@ -55,31 +123,10 @@ impl Engine {
             if dist.get(&packed).is_some_and(|best| *best < d) {
                 continue;
             }
-            let node = Node::unpack(packed);
-            match node {
-                Node::Line(l) => {
-                    for s in self.local.line_drivers(&self.map, l) {
-                        note(s, d);
-                    }
-                }
-                Node::Avail(r, i) => {
-                    for s in self.local.item_drivers(i) {
-                        note(s, d);
-                    }
-                    // Measures cutting a producer for these buyers, named
-                    // as far as the cut matters to the target.
-                    let p = self.profile(r);
-                    if !self.map.is_assembled(i) && !p.rules.is_empty() {
-                        for line in self.map.producers(i) {
-                            let w = self.producer_weight(i, line.share) * p.cut(&self.map, line);
-                            if w > 0.0 && reach[&packed] * w >= ATTRIBUTION_FLOOR {
-                                p.cutting(&self.map, line).for_each(|s| note(s, d));
-                            }
-                        }
-                    }
-                }
+            if shocked.contains(&packed) {
+                return Some(d);
             }
-            self.upstream(node, &mut next);
+            self.upstream(Node::unpack(packed), &mut next);
             for u in &next {
                 let key = u.node.pack();
                 if !reach.contains_key(&key) {
@@ -93,7 +140,7 @@ impl Engine {
                 }
             }
         }
-        found.into_iter().collect()
+        None
     }
 
     /// The upstream of `target` that matters to it, with each node's reach
@@ -159,13 +206,14 @@ impl Engine {
             }
             Node::Avail(_, i) => {
                 let off = map.lines_offset(i);
+                let n = map.producers(i).len();
                 out.extend(
-                    map.producers(i)
+                    self.line_weight[off as usize..off as usize + n]
                         .iter()
                         .enumerate()
-                        .map(|(k, line)| Upstream {
+                        .map(|(k, w)| Upstream {
                             node: Node::Line(off + k as LineIx),
-                            weight: self.producer_weight(i, line.share),
+                            weight: *w,
                             days: 0.0,
                         }),
                 );

@@ -29,7 +29,7 @@ use crate::config::PropagationConfig;
 use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
-pub use drivers::ATTRIBUTION_FLOOR;
+pub use drivers::{Trace, ATTRIBUTION_FLOOR};
 use lines::LineReads;
 pub use node::{Node, ProfileIx};
 pub use profiles::{Profile, ProfileKey, Rule};
