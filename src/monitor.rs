@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::alert::{rfc3339, AlertBook, AlertChange};
-use crate::assess::{Assessment, Assessor, Severity};
+use crate::assess::{risks, Assessment, Assessor, Severity};
 use crate::config::tunables::Tunables;
 use crate::config::{CoreConfig, Thresholds, MIN_WARNING};
 use crate::engine::{Engine, Outcome};
@@ -138,19 +138,38 @@ impl Monitor {
             .filter(|n| !self.chains_of(*n).is_empty())
             .collect();
         nodes.extend(open.iter().copied());
+        // Open alerts and nodes short enough to alert are judged; nodes short
+        // enough for a preview's lowest threshold only have their risk
+        // recorded; the rest (recorded before, recovered since) record 0.
+        let classes: Vec<(NodeRef, Option<bool>)> = nodes
+            .into_iter()
+            .map(|n| {
+                let short = 1.0 - self.supply(n);
+                let judge = open.contains(&n) || short >= warning;
+                (n, (judge || short >= MIN_WARNING).then_some(judge))
+            })
+            .collect();
+        let ranked: Vec<NodeRef> = classes
+            .iter()
+            .filter(|(_, c)| c.is_some())
+            .map(|(n, _)| *n)
+            .collect();
+        let mut found = risks(&self.engine, &self.config, now, &ranked).into_iter();
         let assessor = Assessor::new(&self.engine, &self.config, now);
         let judging = Judging::new(&self.map, &self.config.thresholds, &assessor, now);
         let mut changes = Vec::new();
         let mut judged = Vec::new();
-        for node in nodes {
+        for (node, class) in classes {
             let chains = self.chains_of(node);
-            let short = 1.0 - self.supply(node);
-            let risk = if open.contains(&node) || short >= warning {
-                judging.node(&mut self.book, node, &chains, &mut changes)
-            } else if short >= MIN_WARNING {
-                assessor.risk(node)
-            } else {
-                0.0
+            let risk = match class {
+                Some(judge) => {
+                    let risk = found.next().expect("one risk per ranked node");
+                    if judge {
+                        judging.node(&mut self.book, node, &chains, risk, &mut changes);
+                    }
+                    risk
+                }
+                None => 0.0,
             };
             judged.push(Judged {
                 node,
@@ -188,12 +207,14 @@ impl Monitor {
         };
         let mut nodes = self.short_nodes(self.config.thresholds.warning);
         nodes.extend(self.book.open_nodes());
+        let nodes: Vec<NodeRef> = nodes.into_iter().collect();
+        let found = risks(&self.engine, &self.config, now, &nodes);
         let assessor = Assessor::new(&self.engine, &self.config, now);
         let mut changes = Vec::new();
         let judging = Judging::new(&self.map, &self.config.thresholds, &assessor, now);
-        for node in nodes {
+        for (node, risk) in nodes.into_iter().zip(found) {
             let chains = self.chains_of(node);
-            judging.node(&mut self.book, node, &chains, &mut changes);
+            judging.node(&mut self.book, node, &chains, risk, &mut changes);
         }
         changes
     }
@@ -219,9 +240,9 @@ impl Monitor {
         };
         let mut nodes = self.short_nodes(proposed.warning);
         nodes.extend(self.book.open_nodes());
-        let assessor = Assessor::new(&self.engine, &self.config, now);
-        for node in nodes {
-            let risk = assessor.risk(node);
+        let nodes: Vec<NodeRef> = nodes.into_iter().collect();
+        let found = risks(&self.engine, &self.config, now, &nodes);
+        for (node, risk) in nodes.into_iter().zip(found) {
             let to = Severity::of(risk, proposed);
             for chain in self.chains_of(node) {
                 let from = self.book.severity(chain, node);
@@ -359,19 +380,19 @@ impl<'a> Judging<'a> {
         }
     }
 
-    /// Judges `node` in `chains`: its risk first, and the full assessment
-    /// (backups included) only when an alert changes, since only a change
-    /// carries one; returns the risk. Most judged nodes keep their severity;
-    /// the backup search is about a tenth of an assessment (the drivers
-    /// trace, which the risk needs too, is the rest).
+    /// Judges `node` in `chains` by its `risk` (see [`risks`]), and makes
+    /// the full assessment (backups included) only when an alert changes,
+    /// since only a change carries one. Most judged nodes keep their
+    /// severity; the backup search is about a tenth of an assessment (the
+    /// drivers trace, which the risk needs too, is the rest).
     fn node(
         &self,
         book: &mut AlertBook,
         node: NodeRef,
         chains: &[u16],
+        risk: f64,
         out: &mut Vec<AlertChange>,
-    ) -> f64 {
-        let risk = self.assessor.risk(node);
+    ) {
         let severity = Severity::of(risk, self.thresholds);
         let changes = chains.iter().any(|c| match book.severity(*c, node) {
             Some(open) => open != severity,
@@ -381,6 +402,5 @@ impl<'a> Judging<'a> {
             let assessment = self.assessor.assess(node);
             out.extend(book.update(self.map, chains, &assessment, self.now));
         }
-        risk
     }
 }

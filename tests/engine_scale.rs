@@ -1,14 +1,17 @@
 //! On a generated map large enough for updates to fall back to a full sweep
 //! when they touch most of it, the engine still ends where a fresh full
-//! recomputation under the same shocks ends.
+//! recomputation under the same shocks ends; and the many nodes such shocks
+//! leave short are judged alike on one thread or several.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chainwatch::assess::{risks_on, Assessor};
 use chainwatch::bench::{prepare, EventStream, Step};
-use chainwatch::config::PropagationConfig;
+use chainwatch::config::{CoreConfig, PropagationConfig};
 use chainwatch::engine::Engine;
 use chainwatch::genmap::GenSpec;
+use chainwatch::map::NodeRef;
 use chainwatch::shock::{Shock, ShockKey};
 
 #[test]
@@ -64,5 +67,39 @@ fn check(sweep_after: Option<u64>) {
         let nodes = map.line_count() as u64;
         assert!(evaluations.iter().any(|e| *e <= after), "{evaluations:?}");
         assert!(evaluations.iter().any(|e| *e >= nodes), "{evaluations:?}");
+    }
+}
+
+/// After a burst of national-scale shocks the monitor judges hundreds of
+/// nodes at once, spread over the cores (`assess::risks`): each must get
+/// exactly the risk it gets alone, whatever the number of threads.
+#[test]
+fn risks_judged_side_by_side_equal_risks_judged_one_by_one() {
+    let (map, _) = prepare(&GenSpec::new(2_000, 7)).expect("generated map is valid");
+    let config = CoreConfig::default();
+    let mut engine = Engine::new(Arc::clone(&map), config.propagation.clone());
+    let mut stream = EventStream::new(Arc::clone(&map), 7, 10);
+    for _ in 0..40 {
+        match stream.next_step() {
+            Step::Set(_, shock) => engine.set(shock),
+            Step::End(_, key) => engine.end(&key),
+        };
+    }
+    let short: Vec<NodeRef> = (0..map.items.len() as u32)
+        .map(NodeRef::Item)
+        .chain((0..map.firms.len() as u32).map(NodeRef::Firm))
+        .filter(|n| match *n {
+            NodeRef::Item(i) => engine.home_avail()[i as usize] < 0.95,
+            NodeRef::Firm(f) => engine.firm_supply(f) < 0.95,
+        })
+        .collect();
+    assert!(short.len() >= 100, "only {} nodes short", short.len());
+    let now = stream.now();
+    let alone = Assessor::new(&engine, &config, now);
+    let one_by_one: Vec<f64> = short.iter().map(|n| alone.risk(*n)).collect();
+    assert!(one_by_one.iter().any(|r| *r > 0.0));
+    for threads in [1, 2, 3] {
+        let side_by_side = risks_on(threads, &engine, &config, now, &short);
+        assert_eq!(side_by_side, one_by_one, "on {threads} threads");
     }
 }

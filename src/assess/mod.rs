@@ -3,6 +3,7 @@
 //! Read-only over the engine; the clock is passed in.
 
 mod backup;
+mod many;
 mod risk;
 
 use std::cell::RefCell;
@@ -16,6 +17,7 @@ use crate::engine::{Engine, Node, ProfileIx, Trace};
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
 pub use backup::{Backup, RejectedBackup};
+pub use many::{risks, risks_on};
 pub use risk::{cutoff_risk, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

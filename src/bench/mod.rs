@@ -38,7 +38,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::assess::Assessor;
+use crate::assess::{risks, Assessor};
 use crate::config::CoreConfig;
 use crate::engine::{Engine, Outcome};
 use crate::genmap::{generate, GenSpec};
@@ -212,6 +212,7 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
     let mut per_event = Vec::new();
     let mut risk_per_node = Vec::new();
     let mut risk_per_event = Vec::new();
+    let mut risks_per_event = Vec::new();
     let mut nodes_total = 0usize;
     let mut max_nodes = 0usize;
     let mut assess_spent = Duration::ZERO;
@@ -262,10 +263,22 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
                 spent += took;
                 sampled += 1;
             }
-            assess_spent += spent + risk_spent;
+            // The same sample through `risks`, as the monitor judges: on
+            // every core, each thread tracing afresh.
+            let sample: Vec<NodeRef> = nodes
+                .iter()
+                .step_by(step)
+                .take(sampled as usize)
+                .copied()
+                .collect();
+            let t = Instant::now();
+            black_box(risks(&engine, &spec.config, stream.now(), &sample));
+            let spread = t.elapsed();
+            assess_spent += spent + risk_spent + spread;
             let scale = nodes.len() as f64 / f64::from(sampled.max(1));
             per_event.push(spent.mul_f64(scale));
             risk_per_event.push(risk_spent.mul_f64(scale));
+            risks_per_event.push(spread.mul_f64(scale));
             nodes_total += nodes.len();
             max_nodes = max_nodes.max(nodes.len());
         }
@@ -345,6 +358,8 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
             per_event: Latency::of(&mut per_event),
             risk_per_node: Latency::of(&mut risk_per_node),
             risk_per_event: Latency::of(&mut risk_per_event),
+            risks_per_event: Latency::of(&mut risks_per_event),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             budget_spent: assess_spent >= spec.assess_budget,
         },
         state_bytes: engine.state_bytes(),

@@ -123,6 +123,10 @@ pub struct AssessStats {
     /// like `per_event`: the monitor's cost for an event that changes no
     /// alert (open alerts, also re-judged, are not modelled).
     pub risk_per_event: Latency,
+    /// The same through `assess::risks`, as the monitor judges: the nodes
+    /// spread over `cores` threads.
+    pub risks_per_event: Latency,
+    pub cores: usize,
     /// The time budget for assessment ran out before `assessed_events`.
     pub budget_spent: bool,
 }
@@ -247,7 +251,7 @@ impl fmt::Display for BenchReport {
         )?;
         writeln!(
             f,
-            "  {:<16}{:>7}{:>14}{:>14}{:>14}{:>14}{:>14}",
+            "  {:<20}{:>7}{:>14}{:>14}{:>14}{:>14}{:>14}",
             "", "count", "mean", "p50", "p90", "p99", "max"
         )?;
         for (what, l) in [
@@ -256,10 +260,11 @@ impl fmt::Display for BenchReport {
             ("all to judge", &a.per_event),
             ("risk, one node", &a.risk_per_node),
             ("risk, all", &a.risk_per_event),
+            (&format!("risk, all, {} cores", a.cores), &a.risks_per_event),
         ] {
             writeln!(
                 f,
-                "  {:<16}{:>7}{:>14.3}{:>14.3}{:>14.3}{:>14.3}{:>14.3}",
+                "  {:<20}{:>7}{:>14.3}{:>14.3}{:>14.3}{:>14.3}{:>14.3}",
                 what, l.count, l.mean_ms, l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms
             )?;
         }

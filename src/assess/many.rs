@@ -1,0 +1,77 @@
+//! The risk of many nodes against one snapshot of the engine, spread over
+//! the machine's cores. After a national-scale event the monitor judges
+//! hundreds of nodes, each by a trace of its own upstream; the traces only
+//! read the engine, so they run side by side, each thread with an assessor
+//! (and its memo of traces) of its own. Results do not depend on the split.
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::CoreConfig;
+use crate::engine::Engine;
+use crate::map::NodeRef;
+
+use super::Assessor;
+
+/// Nodes per thread below which a thread costs more than it saves (a trace
+/// takes from microseconds on a quiet map to milliseconds on a damaged one).
+const NODES_PER_THREAD: usize = 16;
+
+/// The cut-off risk of each of `nodes`, in order, on up to one thread per
+/// core.
+pub fn risks(
+    engine: &Engine,
+    config: &CoreConfig,
+    now: DateTime<Utc>,
+    nodes: &[NodeRef],
+) -> Vec<f64> {
+    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    risks_on(cores, engine, config, now, nodes)
+}
+
+/// [`risks`] on at most `threads` threads (fewer when there are too few
+/// nodes to share).
+pub fn risks_on(
+    threads: usize,
+    engine: &Engine,
+    config: &CoreConfig,
+    now: DateTime<Utc>,
+    nodes: &[NodeRef],
+) -> Vec<f64> {
+    let threads = threads.min(nodes.len() / NODES_PER_THREAD).max(1);
+    if threads == 1 {
+        let assessor = Assessor::new(engine, config, now);
+        return nodes.iter().map(|n| assessor.risk(*n)).collect();
+    }
+    // Nodes are taken one at a time from a shared counter: their costs
+    // differ by orders of magnitude, so fixed shares would leave a core idle.
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let assessor = Assessor::new(engine, config, now);
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(node) = nodes.get(k) else {
+                return done;
+            };
+            done.push((k, assessor.risk(*node)));
+        }
+    };
+    let mut risks = vec![0.0; nodes.len()];
+    thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut parts = vec![work()];
+        for h in helpers {
+            // A trace only reads the engine; a panic in one is a bug worth
+            // seeing as one, on the caller's thread.
+            parts.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        for (k, risk) in parts.into_iter().flatten() {
+            risks[k] = risk;
+        }
+    });
+    risks
+}
