@@ -17,7 +17,7 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::map::{ItemIx, LineIx};
+use crate::map::{ChainMap, ItemIx, LineIx};
 
 use super::{Engine, Node, ProfileIx};
 
@@ -157,7 +157,7 @@ impl Engine {
             if reach.get(&packed).is_some_and(|best| *best > phi) {
                 continue;
             }
-            self.upstream(Node::unpack(packed), &mut next);
+            self.upstream_within(Node::unpack(packed), phi, &mut next);
             for u in &next {
                 let via = phi * u.weight;
                 if via * (1.0 - self.value_of(u.node)) < ATTRIBUTION_FLOOR {
@@ -171,6 +171,33 @@ impl Engine {
             }
         }
         reach
+    }
+
+    /// What `node` reads that can matter to a target `phi` away: the
+    /// producers of a bought item only down to the first whose weight alone
+    /// puts it under the floor (they are taken heaviest first; on a national
+    /// map most producers are small); everything else, as [`Engine::upstream`].
+    fn upstream_within(&self, node: Node, phi: f64, out: &mut Vec<Upstream>) {
+        let map = &*self.map;
+        match node {
+            Node::Avail(_, i) if !map.is_assembled(i) => {
+                out.clear();
+                let off = map.lines_offset(i) as usize;
+                let n = map.producers(i).len();
+                for &k in &self.heaviest_first[off..off + n] {
+                    let weight = self.line_weight[off + k as usize];
+                    if phi * weight < ATTRIBUTION_FLOOR {
+                        break;
+                    }
+                    out.push(Upstream {
+                        node: Node::Line((off + k as usize) as LineIx),
+                        weight,
+                        days: 0.0,
+                    });
+                }
+            }
+            _ => self.upstream(node, out),
+        }
     }
 
     /// What `node` reads: a line its recipe inputs (the input item's stock
@@ -244,5 +271,65 @@ impl Engine {
                 (!by.is_empty()).then_some((off + k as u32, by))
             })
             .collect()
+    }
+}
+
+/// Per item, its producers' positions from the item's first line, by
+/// falling weight (ties by position), laid out like the lines.
+pub(super) fn heaviest_first(map: &ChainMap, line_weight: &[f64]) -> Vec<u32> {
+    let mut order = Vec::with_capacity(map.line_count());
+    for i in 0..map.items.len() as ItemIx {
+        let off = map.lines_offset(i) as usize;
+        let weights = &line_weight[off..off + map.producers(i).len()];
+        let start = order.len();
+        order.extend(0..weights.len() as u32);
+        order[start..].sort_by(|a, b| {
+            weights[*b as usize]
+                .total_cmp(&weights[*a as usize])
+                .then(a.cmp(b))
+        });
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::parse_str;
+
+    #[test]
+    fn producers_are_taken_heaviest_first_ties_in_map_order() {
+        let json = r#"{
+          "version": 1, "home": "CN",
+          "chains": [{"id": "ic", "name": "test"}],
+          "items": [
+            {"id": "X", "name": "x", "inventory_days": 0, "chains": ["ic"]},
+            {"id": "Y", "name": "y", "inventory_days": 0, "chains": ["ic"]}
+          ],
+          "firms": [
+            {"id": "A", "name": "A", "country": "JP", "produces": [{"item": "X", "share": 0.1}, {"item": "Y", "share": 0.2}]},
+            {"id": "B", "name": "B", "country": "JP", "produces": [{"item": "X", "share": 0.6}]},
+            {"id": "C", "name": "C", "country": "JP", "produces": [{"item": "X", "share": 0.1}, {"item": "Y", "share": 0.7}]}
+          ]
+        }"#;
+        let (_, map) = parse_str(json, "test").expect("valid map");
+        let weights: Vec<f64> = (0..map.line_count() as LineIx)
+            .map(|l| map.line(l).share)
+            .collect();
+        let order = heaviest_first(&map, &weights);
+        let firms = |i: ItemIx| -> Vec<&str> {
+            let off = map.lines_offset(i) as usize;
+            order[off..off + map.producers(i).len()]
+                .iter()
+                .map(|k| {
+                    map.firms[map.line((off + *k as usize) as LineIx).firm as usize]
+                        .id
+                        .as_str()
+                })
+                .collect()
+        };
+        assert_eq!(firms(map.item("X").unwrap()), ["B", "A", "C"]);
+        assert_eq!(firms(map.item("Y").unwrap()), ["C", "A"]);
+        assert_eq!(order.len(), map.line_count());
     }
 }

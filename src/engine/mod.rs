@@ -76,6 +76,9 @@ pub struct Engine {
     share_total: Vec<f64>,
     /// Every line's weight in its item's availability, divided out once.
     line_weight: Vec<f64>,
+    /// Per item, its producers' positions (from the item's first line) by
+    /// falling weight: a drivers trace stops at the first that cannot matter.
+    heaviest_first: Vec<u32>,
     firms_by_country: Csr<FirmIx>,
     shocks: BTreeMap<ShockKey, Active>,
     by_number: HashMap<u32, ShockKey>,
@@ -112,12 +115,13 @@ impl Engine {
                 .map(|(f, firm)| (firm.country as u32, f as FirmIx))
                 .collect(),
         );
-        let line_weight = (0..map.line_count() as LineIx)
+        let line_weight: Vec<f64> = (0..map.line_count() as LineIx)
             .map(|l| {
                 let line = map.line(l);
                 producer_weight(&map, share_total[line.item as usize], line.item, line.share)
             })
             .collect();
+        let heaviest_first = drivers::heaviest_first(&map, &line_weight);
         let mut profile_index = BTreeMap::new();
         profile_index.insert(ProfileKey::Open, 0);
         let (order, gains) = rank::order(&map, |i, share| {
@@ -130,6 +134,7 @@ impl Engine {
             gain: gains.max(),
             share_total,
             line_weight,
+            heaviest_first,
             firms_by_country,
             shocks: BTreeMap::new(),
             by_number: HashMap::new(),
@@ -402,6 +407,7 @@ impl Engine {
             + self.item_factor.capacity() * 8
             + self.share_total.capacity() * 8
             + self.line_weight.capacity() * 8
+            + self.heaviest_first.capacity() * 4
             + self.order.heap_bytes()
             + self.firm_profile.capacity() * 2
             + self.line_reads.heap_bytes()
