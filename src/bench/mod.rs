@@ -171,25 +171,42 @@ impl Tally {
 /// some chain: items in a chain, home firms making such items. Open alerts,
 /// which the monitor re-judges too, are not modelled here.
 fn alertable(engine: &Engine, config: &CoreConfig, outcome: &Outcome) -> Vec<NodeRef> {
-    let map = engine.map();
-    let floor = config.thresholds.warning;
     outcome
         .nodes()
-        .filter(|n| match *n {
-            NodeRef::Item(i) => {
-                1.0 - engine.home_avail()[i as usize] >= floor
-                    && !map.items[i as usize].chains.is_empty()
-            }
-            NodeRef::Firm(f) => {
-                map.firms[f as usize].country == map.home
-                    && 1.0 - engine.firm_supply(f) >= floor
-                    && map
-                        .lines_of_firm(f)
-                        .iter()
-                        .any(|l| !map.items[map.line(*l).item as usize].chains.is_empty())
-            }
-        })
+        .filter(|n| can_alert(engine, config, *n))
         .collect()
+}
+
+/// Every node of the map that can alert now: at most the open alerts the
+/// monitor re-judges after each event once they have fired (an open alert
+/// short by less than the warning threshold resolves at its next judging).
+fn alertable_anywhere(engine: &Engine, config: &CoreConfig) -> Vec<NodeRef> {
+    let map = engine.map();
+    (0..map.items.len() as u32)
+        .map(NodeRef::Item)
+        .chain((0..map.firms.len() as u32).map(NodeRef::Firm))
+        .filter(|n| can_alert(engine, config, *n))
+        .collect()
+}
+
+/// Short by at least the warning threshold and alerted in some chain.
+fn can_alert(engine: &Engine, config: &CoreConfig, node: NodeRef) -> bool {
+    let map = engine.map();
+    let floor = config.thresholds.warning;
+    match node {
+        NodeRef::Item(i) => {
+            1.0 - engine.home_avail()[i as usize] >= floor
+                && !map.items[i as usize].chains.is_empty()
+        }
+        NodeRef::Firm(f) => {
+            map.firms[f as usize].country == map.home
+                && 1.0 - engine.firm_supply(f) >= floor
+                && map
+                    .lines_of_firm(f)
+                    .iter()
+                    .any(|l| !map.items[map.line(*l).item as usize].chains.is_empty())
+        }
+    }
 }
 
 /// Runs the benchmark `spec` describes on `map`.
@@ -213,6 +230,8 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
     let mut risk_per_node = Vec::new();
     let mut risk_per_event = Vec::new();
     let mut risks_per_event = Vec::new();
+    let mut anywhere_per_event = Vec::new();
+    let mut anywhere_total = 0usize;
     let mut nodes_total = 0usize;
     let mut max_nodes = 0usize;
     let mut assess_spent = Duration::ZERO;
@@ -279,6 +298,19 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
             per_event.push(spent.mul_f64(scale));
             risk_per_event.push(risk_spent.mul_f64(scale));
             risks_per_event.push(spread.mul_f64(scale));
+
+            // Everything that can alert now, as if every such node held an
+            // open alert (the monitor re-judges open alerts every event).
+            let anywhere = alertable_anywhere(&engine, &spec.config);
+            let step = anywhere.len().div_ceil(spec.max_assessed_nodes.max(1)).max(1);
+            let sample: Vec<NodeRef> = anywhere.iter().step_by(step).copied().collect();
+            let t = Instant::now();
+            black_box(risks(&engine, &spec.config, stream.now(), &sample));
+            let spread = t.elapsed();
+            assess_spent += spread;
+            let scale = anywhere.len() as f64 / sample.len().max(1) as f64;
+            anywhere_per_event.push(spread.mul_f64(scale));
+            anywhere_total += anywhere.len();
             nodes_total += nodes.len();
             max_nodes = max_nodes.max(nodes.len());
         }
@@ -359,6 +391,8 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
             risk_per_node: Latency::of(&mut risk_per_node),
             risk_per_event: Latency::of(&mut risk_per_event),
             risks_per_event: Latency::of(&mut risks_per_event),
+            mean_alertable_anywhere: anywhere_total as f64 / assessed.max(1) as f64,
+            anywhere_per_event: Latency::of(&mut anywhere_per_event),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             budget_spent: assess_spent >= spec.assess_budget,
         },

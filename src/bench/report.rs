@@ -127,6 +127,12 @@ pub struct AssessStats {
     /// spread over `cores` threads.
     pub risks_per_event: Latency,
     pub cores: usize,
+    /// Nodes anywhere in the map that can alert after an assessed event:
+    /// at most the open alerts the monitor re-judges at every event.
+    pub mean_alertable_anywhere: f64,
+    /// The risks of all of those through `assess::risks`, extrapolated from
+    /// an even sample like `per_event`.
+    pub anywhere_per_event: Latency,
     /// The time budget for assessment ran out before `assessed_events`.
     pub budget_spent: bool,
 }
@@ -239,7 +245,7 @@ impl fmt::Display for BenchReport {
         let a = &self.assessment;
         writeln!(
             f,
-            "assessment after {} event(s){}, {:.0} nodes to judge per event (max {}), ms:",
+            "assessment after {} event(s){}, {:.0} nodes to judge per event (max {}), {:.0} that can alert anywhere, ms:",
             a.events,
             if a.budget_spent {
                 " (time budget spent)"
@@ -247,7 +253,8 @@ impl fmt::Display for BenchReport {
                 ""
             },
             a.mean_nodes,
-            a.max_nodes
+            a.max_nodes,
+            a.mean_alertable_anywhere
         )?;
         writeln!(
             f,
@@ -261,6 +268,7 @@ impl fmt::Display for BenchReport {
             ("risk, one node", &a.risk_per_node),
             ("risk, all", &a.risk_per_event),
             (&format!("risk, all, {} cores", a.cores), &a.risks_per_event),
+            (&format!("anywhere, {} cores", a.cores), &a.anywhere_per_event),
         ] {
             writeln!(
                 f,
