@@ -302,7 +302,10 @@ pub fn run(map: Arc<ChainMap>, spec: &BenchSpec) -> BenchReport {
             // Everything that can alert now, as if every such node held an
             // open alert (the monitor re-judges open alerts every event).
             let anywhere = alertable_anywhere(&engine, &spec.config);
-            let step = anywhere.len().div_ceil(spec.max_assessed_nodes.max(1)).max(1);
+            let step = anywhere
+                .len()
+                .div_ceil(spec.max_assessed_nodes.max(1))
+                .max(1);
             let sample: Vec<NodeRef> = anywhere.iter().step_by(step).copied().collect();
             let t = Instant::now();
             black_box(risks(&engine, &spec.config, stream.now(), &sample));

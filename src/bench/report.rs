@@ -268,7 +268,10 @@ impl fmt::Display for BenchReport {
             ("risk, one node", &a.risk_per_node),
             ("risk, all", &a.risk_per_event),
             (&format!("risk, all, {} cores", a.cores), &a.risks_per_event),
-            (&format!("anywhere, {} cores", a.cores), &a.anywhere_per_event),
+            (
+                &format!("anywhere, {} cores", a.cores),
+                &a.anywhere_per_event,
+            ),
         ] {
             writeln!(
                 f,
