@@ -3,16 +3,16 @@
 //! come out. No I/O and no clock of its own, so replay, simulation and the
 //! service all run the same code.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::alert::{rfc3339, AlertBook, AlertChange};
-use crate::assess::{risks, Assessment, Assessor, Severity};
+use crate::assess::{exposures, risks, Assessment, Assessor, Exposure, Severity};
 use crate::config::tunables::Tunables;
 use crate::config::{CoreConfig, Thresholds, MIN_WARNING};
-use crate::engine::{Engine, Outcome};
+use crate::engine::{Engine, Influence, Outcome};
 use crate::event::Event;
 use crate::map::{ChainMap, NodeRef};
 use crate::normalise::{Change, NormaliseError, Normaliser};
@@ -28,6 +28,9 @@ pub struct Applied {
     pub notes: Vec<String>,
     pub evaluations: u64,
     pub bounded: bool,
+    /// Open alerts judged from their kept drivers and time to impact,
+    /// because the event cannot have changed their traces.
+    pub judged_from_kept: usize,
 }
 
 pub struct Monitor {
@@ -46,6 +49,13 @@ pub struct Monitor {
     latest: Option<DateTime<Utc>>,
     /// Risks judged over the latest events, for previews.
     window: RiskWindow,
+    /// Drivers and time to impact of each open alert's node as last traced.
+    /// An event that cannot have changed a node's trace (see
+    /// [`Influence`]) judges it from these: only its recovery ages.
+    kept: HashMap<NodeRef, Exposure>,
+    /// Off: every open alert is traced afresh after every event (tests
+    /// compare the two).
+    keep_traces: bool,
 }
 
 impl Monitor {
@@ -58,6 +68,8 @@ impl Monitor {
             scope: None,
             latest: None,
             window: RiskWindow::new(config.preview.window_events),
+            kept: HashMap::new(),
+            keep_traces: true,
             config,
             map,
         }
@@ -104,6 +116,8 @@ impl Monitor {
             notes: normalised.notes,
             ..Applied::default()
         };
+        let mut touched = Vec::new();
+        let mut swept = false;
         for change in normalised.changes {
             let outcome: Outcome = match change {
                 Change::Set(shock) => self.engine.set(shock),
@@ -112,16 +126,28 @@ impl Monitor {
             applied.evaluations += outcome.evaluations;
             applied.bounded |= outcome.bounded;
             moved.extend(outcome.nodes());
+            touched.extend(outcome.touched);
+            swept |= outcome.swept;
         }
-        applied.changes = self.review(moved, now);
+        let influence = self.engine.influence(touched.iter(), swept);
+        let (changes, from_kept) = self.review(moved, &influence, now);
+        applied.changes = changes;
+        applied.judged_from_kept = from_kept;
         Ok(applied)
     }
 
-    /// Re-judges nodes that moved plus every open alert (whose time to impact
-    /// and recovery age with the clock), and updates the alert book. Moved
-    /// nodes short by at least [`MIN_WARNING`] have their risk recorded for
-    /// previews even when they cannot alert under the thresholds in force.
-    fn review(&mut self, moved: BTreeSet<NodeRef>, now: DateTime<Utc>) -> Vec<AlertChange> {
+    /// Re-judges nodes that moved plus every open alert (whose recovery ages
+    /// with the clock), and updates the alert book. Moved nodes short by at
+    /// least [`MIN_WARNING`] have their risk recorded for previews even when
+    /// they cannot alert under the thresholds in force. An open alert that
+    /// did not move and that `influence` cannot reach is judged from its
+    /// kept drivers and time to impact instead of a new trace.
+    fn review(
+        &mut self,
+        moved: BTreeSet<NodeRef>,
+        influence: &Influence,
+        now: DateTime<Utc>,
+    ) -> (Vec<AlertChange>, usize) {
         // Risk never exceeds the shortfall, so a node short by less than the
         // warning threshold cannot alert: only open alerts need it judged.
         let warning = self.config.thresholds.warning;
@@ -129,7 +155,8 @@ impl Monitor {
         let floor = if recording { MIN_WARNING } else { warning };
         let open = self.book.open_nodes();
         let mut nodes: BTreeSet<NodeRef> = moved
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|n| {
                 let short = 1.0 - self.supply(*n);
                 // A node recorded at risk that recovers is recorded at 0.
@@ -149,13 +176,27 @@ impl Monitor {
                 (n, (judge || short >= MIN_WARNING).then_some(judge))
             })
             .collect();
-        let ranked: Vec<NodeRef> = classes
-            .iter()
-            .filter(|(_, c)| c.is_some())
-            .map(|(n, _)| *n)
-            .collect();
-        let mut found = risks(&self.engine, &self.config, now, &ranked).into_iter();
         let assessor = Assessor::new(&self.engine, &self.config, now);
+        let mut risk_of: HashMap<NodeRef, f64> = HashMap::new();
+        let mut ranked: Vec<NodeRef> = Vec::new();
+        for (n, class) in &classes {
+            if class.is_none() {
+                continue;
+            }
+            match self.kept.get(n).filter(|_| self.keep_traces) {
+                Some(kept) if self.still_holds(*n, kept, &moved, influence) => {
+                    risk_of.insert(*n, assessor.risk_with(*n, kept));
+                }
+                _ => ranked.push(*n),
+            }
+        }
+        let from_kept = risk_of.len();
+        let traced = exposures(&self.engine, &self.config, now, &ranked);
+        let mut fresh: HashMap<NodeRef, Exposure> = HashMap::new();
+        for (n, (risk, exposure)) in ranked.into_iter().zip(traced) {
+            risk_of.insert(n, risk);
+            fresh.insert(n, exposure);
+        }
         let judging = Judging::new(&self.map, &self.config.thresholds, &assessor, now);
         let mut changes = Vec::new();
         let mut judged = Vec::new();
@@ -163,7 +204,7 @@ impl Monitor {
             let chains = self.chains_of(node);
             let risk = match class {
                 Some(judge) => {
-                    let risk = found.next().expect("one risk per ranked node");
+                    let risk = risk_of[&node];
                     if judge {
                         judging.node(&mut self.book, node, &chains, risk, &mut changes);
                     }
@@ -178,7 +219,39 @@ impl Monitor {
             });
         }
         self.window.record(judged);
-        changes
+        let open = self.book.open_nodes();
+        self.kept.retain(|n, _| open.contains(n));
+        for (n, exposure) in fresh {
+            if open.contains(&n) {
+                self.kept.insert(n, exposure);
+            }
+        }
+        (changes, from_kept)
+    }
+
+    /// Whether open alerts nothing reached are judged from their kept traces
+    /// (the default) or traced afresh after every event.
+    pub fn set_keep_traces(&mut self, keep: bool) {
+        self.keep_traces = keep;
+    }
+
+    /// Whether an open alert's kept exposure still stands: the node did not
+    /// move, no change since can have reached its trace, and every driver
+    /// it names is still in force (an amended shock is a new one).
+    fn still_holds(
+        &self,
+        node: NodeRef,
+        kept: &Exposure,
+        moved: &BTreeSet<NodeRef>,
+        influence: &Influence,
+    ) -> bool {
+        !moved.contains(&node)
+            && !influence.reaches(&self.engine, node)
+            && kept
+                .drivers
+                .shocks
+                .iter()
+                .all(|s| self.engine.shock(*s).is_some())
     }
 
     /// Nodes this monitor alerts in that are short by at least `floor`: the
@@ -201,6 +274,8 @@ impl Monitor {
     /// since). Returns the alert state changes, as an event would.
     pub fn retune(&mut self, tunables: &Tunables) -> Vec<AlertChange> {
         self.config = tunables.apply_to(&self.config);
+        // New settings may change what a trace finds; trace afresh.
+        self.kept.clear();
         self.normaliser.set_config(&self.config);
         let Some(now) = self.latest else {
             return Vec::new();

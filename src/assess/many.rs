@@ -14,7 +14,7 @@ use crate::config::CoreConfig;
 use crate::engine::Engine;
 use crate::map::NodeRef;
 
-use super::Assessor;
+use super::{Assessor, Exposure};
 
 /// Nodes per thread below which a thread costs more than it saves (a trace
 /// takes from microseconds on a quiet map to milliseconds on a damaged one).
@@ -28,8 +28,7 @@ pub fn risks(
     now: DateTime<Utc>,
     nodes: &[NodeRef],
 ) -> Vec<f64> {
-    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    risks_on(cores, engine, config, now, nodes)
+    risks_on(cores(), engine, config, now, nodes)
 }
 
 /// [`risks`] on at most `threads` threads (fewer when there are too few
@@ -41,10 +40,40 @@ pub fn risks_on(
     now: DateTime<Utc>,
     nodes: &[NodeRef],
 ) -> Vec<f64> {
+    judge_on(threads, engine, config, now, nodes, |a, n| a.risk(n))
+}
+
+/// The risk and the exposure (to keep) of each of `nodes`, in order, on up
+/// to one thread per core.
+pub fn exposures(
+    engine: &Engine,
+    config: &CoreConfig,
+    now: DateTime<Utc>,
+    nodes: &[NodeRef],
+) -> Vec<(f64, Exposure)> {
+    judge_on(cores(), engine, config, now, nodes, |a, n| {
+        let exposure = a.exposure_of(n);
+        (a.risk_with(n, &exposure), exposure)
+    })
+}
+
+fn cores() -> usize {
+    thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+/// `judge` of each of `nodes`, in order, on at most `threads` threads.
+fn judge_on<T: Send>(
+    threads: usize,
+    engine: &Engine,
+    config: &CoreConfig,
+    now: DateTime<Utc>,
+    nodes: &[NodeRef],
+    judge: impl Fn(&Assessor, NodeRef) -> T + Sync,
+) -> Vec<T> {
     let threads = threads.min(nodes.len() / NODES_PER_THREAD).max(1);
     if threads == 1 {
         let assessor = Assessor::new(engine, config, now);
-        return nodes.iter().map(|n| assessor.risk(*n)).collect();
+        return nodes.iter().map(|n| judge(&assessor, *n)).collect();
     }
     // Nodes are taken one at a time from a shared counter: their costs
     // differ by orders of magnitude, so fixed shares would leave a core idle.
@@ -57,10 +86,10 @@ pub fn risks_on(
             let Some(node) = nodes.get(k) else {
                 return done;
             };
-            done.push((k, assessor.risk(*node)));
+            done.push((k, judge(&assessor, *node)));
         }
     };
-    let mut risks = vec![0.0; nodes.len()];
+    let mut judged: Vec<Option<T>> = (0..nodes.len()).map(|_| None).collect();
     thread::scope(|s| {
         let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
         let mut parts = vec![work()];
@@ -69,9 +98,12 @@ pub fn risks_on(
             // seeing as one, on the caller's thread.
             parts.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
-        for (k, risk) in parts.into_iter().flatten() {
-            risks[k] = risk;
+        for (k, t) in parts.into_iter().flatten() {
+            judged[k] = Some(t);
         }
     });
-    risks
+    judged
+        .into_iter()
+        .map(|t| t.expect("every node is taken once"))
+        .collect()
 }

@@ -17,7 +17,16 @@ use crate::engine::{Engine, Node, ProfileIx, Trace};
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
 pub use backup::{Backup, RejectedBackup};
-pub use many::{risks, risks_on};
+
+/// What a node's risk is judged from, apart from the clock and its
+/// shortfall: its drivers and time to impact. A node no change has reached
+/// since can keep them (see `engine::Influence`) while its recovery ages.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exposure {
+    pub drivers: Trace,
+    pub time_to_impact: Option<f64>,
+}
+pub use many::{exposures, risks, risks_on};
 pub use risk::{cutoff_risk, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -137,10 +146,39 @@ impl<'a> Assessor<'a> {
         }
     }
 
+    /// What `node`'s risk is judged from apart from the clock and its
+    /// shortfall: its drivers and time to impact.
+    pub fn exposure_of(&self, node: NodeRef) -> Exposure {
+        let (_, _, drivers, time_to_impact) = self.exposure(node);
+        Exposure {
+            drivers,
+            time_to_impact,
+        }
+    }
+
+    /// The cut-off risk of `node` judged from a kept `exposure`, at its
+    /// shortfall now and this assessor's clock: recovery ages, drivers and
+    /// time to impact stay as they were traced.
+    pub fn risk_with(&self, node: NodeRef, exposure: &Exposure) -> f64 {
+        let supply = match node {
+            NodeRef::Item(i) => self.engine.availability(self.engine.home_profile(), i),
+            NodeRef::Firm(f) => self.engine.firm_supply(f),
+        };
+        self.risk_from(
+            self.shortfall(supply),
+            &exposure.drivers,
+            exposure.time_to_impact,
+        )
+    }
+
     /// The cut-off risk of a node alone: what its severity is judged from,
     /// at a fraction of an assessment's cost (no backups are searched).
     pub fn risk(&self, node: NodeRef) -> f64 {
         let (_, shortfall, drivers, tti) = self.exposure(node);
+        self.risk_from(shortfall, &drivers, tti)
+    }
+
+    fn risk_from(&self, shortfall: f64, drivers: &Trace, tti: Option<f64>) -> f64 {
         if shortfall > 0.0 {
             cutoff_risk(
                 shortfall,

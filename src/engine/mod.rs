@@ -14,6 +14,7 @@
 mod dependents;
 mod drivers;
 mod gain;
+mod influence;
 mod lines;
 mod node;
 mod profiles;
@@ -30,6 +31,7 @@ use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
 pub use drivers::{Trace, ATTRIBUTION_FLOOR};
+pub use influence::Influence;
 use lines::LineReads;
 pub use node::{Node, ProfileIx};
 pub use profiles::{Profile, ProfileKey, Rule};
@@ -53,6 +55,15 @@ pub struct Outcome {
     pub evaluations: u64,
     /// True when some node hit `max_visits` on a cycle before settling.
     pub bounded: bool,
+    /// Nodes whose own state the change set (a line's loss, an item's
+    /// scarcity, a line's buyer profile) or whose stored value moved, each
+    /// with the larger of its shortfalls before and after: all a drivers
+    /// trace can have seen change (see [`Engine::influence`]).
+    pub touched: Vec<(Node, f64)>,
+    /// True when anything may have changed: after a full sweep, or a change
+    /// of measures (which can move buyers, home buyers included, between
+    /// profiles).
+    pub swept: bool,
 }
 
 impl Outcome {
@@ -214,7 +225,8 @@ impl Engine {
             self.rebuild_profiles(&mut sources);
         }
         self.refresh_local(&touched.firms, &touched.items, &mut sources);
-        let outcome = self.propagate(sources, lift);
+        let mut outcome = self.propagate(sources, lift);
+        outcome.swept |= measure_changed;
         match home_before {
             Some(before) => self.with_home_moves(outcome, &before),
             None => outcome,
@@ -589,6 +601,15 @@ impl Engine {
                 Node::Avail(..) => {}
             }
         }
+        // A source that also moved is listed again with its value before.
+        outcome.touched = sources
+            .iter()
+            .map(|n| (*n, 1.0 - self.value(*n)))
+            .chain(work.originals.iter().map(|&(ix, before)| {
+                let node = work.node(ix);
+                (node, (1.0 - before).max(1.0 - self.value(node)))
+            }))
+            .collect();
         self.work = work;
         outcome.items.sort_unstable();
         touched_firms.sort_unstable();

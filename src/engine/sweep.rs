@@ -91,6 +91,8 @@ impl Engine {
             firms,
             evaluations,
             bounded,
+            touched: Vec::new(),
+            swept: true,
         }
     }
 
