@@ -72,8 +72,14 @@ pub struct Shock {
     pub key: ShockKey,
     /// Id of the event that set the shock's current form (a driver in alerts).
     pub event_id: String,
-    /// Event time the shock started.
+    /// When the shock's current form took effect: what its expected
+    /// recovery is counted from.
     pub since: DateTime<Utc>,
+    /// When the disruption began to draw down stock: an incident's first
+    /// report, a measure's first effective date (an amend keeps it), a price
+    /// episode's first spike. Time to impact counts from here, so it shrinks
+    /// while the shock lasts and includes the wait for a future effective date.
+    pub began: DateTime<Utc>,
     /// Expected days from `since` until it ends; `None` when nobody knows.
     pub recovery_days: Option<f64>,
     pub effects: Vec<Effect>,

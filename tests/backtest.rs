@@ -131,10 +131,12 @@ fn lithography_controls_of_2023() {
     assert!((arfi.assessment.supply_ratio - expected).abs() < 1e-9);
     assert!(expected < 0.01, "ASML holds over 99% of immersion tools");
 
-    // Down the chain to the finished chip: 180 days of tools, 30 of chips.
+    // Down the chain to the finished chip. Announced 30 June 12:00, in force
+    // 1 September: 62.5 days before any delivery stops, then 180 days of
+    // tools and 30 of chips: 272.5 days.
     let chip = find(&nl, "N99", Status::Firing);
     assert_eq!(chip.labels["severity"], "critical");
-    assert_eq!(chip.assessment.time_to_impact_days, Some(210.0));
+    assert_eq!(chip.assessment.time_to_impact_days, Some(272.5));
     assert!(chip.assessment.shortfall > 0.8);
     // Made in place: its backups are those of the input binding it hardest,
     // followed down to EUV tools.

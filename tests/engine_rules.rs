@@ -255,6 +255,52 @@ fn a_critical_cycle_collapses_without_looping_forever() {
     assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() < 1e-12));
 }
 
+/// Stock is drawn down from the day a shock began: time to impact counts
+/// down while it lasts, and a shock announced ahead of its effective date is
+/// that much further away.
+#[test]
+fn time_to_impact_counts_from_when_the_shock_began() {
+    use chainwatch::assess::Assessor;
+    use chrono::Duration;
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    e.set(fire(&m, "i1", "F1", 1.0, 365.0));
+    let config = CoreConfig::default();
+    let b = m.item("B").unwrap();
+    let at = |e: &Engine, days: i64| {
+        Assessor::new(e, &config, t0() + Duration::days(days)).assess(NodeRef::Item(b))
+    };
+    // B is 15 days away on the day of the fire (10 days of A, 5 of B).
+    assert_eq!(at(&e, 0).time_to_impact_days, Some(15.0));
+    // Four days on, 11 days of stock are left, and 361 of recovery:
+    // risk = 0.6 × 361 / (361 + 11).
+    let later = at(&e, 4);
+    assert_eq!(later.time_to_impact_days, Some(11.0));
+    assert!((later.cutoff_risk - 0.6 * 361.0 / 372.0).abs() < 1e-9);
+    // Past 15 days the stock is gone: impact now, the whole shortfall at risk.
+    let gone = at(&e, 20);
+    assert_eq!(gone.time_to_impact_days, Some(0.0));
+    assert!((gone.cutoff_risk - 0.6).abs() < 1e-9);
+
+    // The same fire, reported to begin 30 days from now.
+    let mut ahead = fire(&m, "i1", "F1", 1.0, 365.0);
+    ahead.began = t0() + Duration::days(30);
+    e.set(ahead.clone());
+    assert_eq!(at(&e, 0).time_to_impact_days, Some(45.0));
+
+    // A nearer shock that begins later does not hide a farther one that
+    // began sooner: a strike at H (a maker of B itself, so only B's 5 days
+    // away) from day 12 reaches B on day 17; the fire, back at day 0, on day 15.
+    let mut strike = fire(&m, "i2", "H", 0.5, 365.0);
+    strike.began = t0() + Duration::days(12);
+    e.set(fire(&m, "i1", "F1", 1.0, 365.0));
+    e.set(strike);
+    assert_eq!(at(&e, 0).time_to_impact_days, Some(15.0));
+    // With the fire 30 days ahead, the strike is first: day 17.
+    e.set(ahead);
+    assert_eq!(at(&e, 0).time_to_impact_days, Some(17.0));
+}
+
 #[test]
 fn time_to_impact_adds_the_stock_along_the_way() {
     use chainwatch::assess::Assessor;

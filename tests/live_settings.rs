@@ -237,12 +237,12 @@ fn preview_on_the_asml_outage_matches_the_map() {
 
     // By hand: ASML (P88) makes all of N20 (share 1.0), so N20's supply is
     // 0 and its shortfall 1. The driver is the fire itself (0 days away);
-    // N20's own stock is 180 days, so T = 180. Judged at s-04, three days
-    // after the fire, 177 of the 180 days of recovery remain:
-    // risk = 1 × 177 / (177 + 180) = 0.49580 → warning at 0.3/0.6.
+    // N20's own stock is 180 days. Judged at s-04, three days after the
+    // fire, both have aged: 177 days of stock and 177 of the 180 days of
+    // recovery remain: risk = 1 × 177 / (177 + 177) = 0.5 → warning at 0.3/0.6.
     let n20 = map.items.iter().find(|i| i.id == "N20").unwrap();
     assert_eq!(n20.inventory_days, 180.0);
-    let risk = 177.0 / (177.0 + 180.0);
+    let risk = 177.0 / (177.0 + 177.0);
 
     // Critical at 0.45: N20 goes from warning to critical.
     let p = m.preview(&with((0.1, 0.3, 0.45)).thresholds);
@@ -255,8 +255,8 @@ fn preview_on_the_asml_outage_matches_the_map() {
     assert_eq!((n.from.as_str(), n.to.as_str()), ("warning", "critical"));
     assert!(p.fire.is_empty() && p.resolve.is_empty());
 
-    // Warning at 0.5: N20 (0.4958) drops below it and resolves.
-    let p = m.preview(&with((0.1, 0.5, 0.6)).thresholds);
+    // Warning at 0.55: N20 (0.5) drops below it and resolves.
+    let p = m.preview(&with((0.1, 0.55, 0.6)).thresholds);
     assert!(p
         .resolve
         .iter()

@@ -13,18 +13,20 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::CoreConfig;
-use crate::engine::{Engine, Node, ProfileIx, Trace};
+use crate::engine::{day_number, Engine, Node, ProfileIx, Trace};
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
 pub use backup::{Backup, RejectedBackup};
 
 /// What a node's risk is judged from, apart from the clock and its
-/// shortfall: its drivers and time to impact. A node no change has reached
-/// since can keep them (see `engine::Influence`) while its recovery ages.
+/// shortfall: its drivers and the day the shortage reaches it (days since
+/// 1970-01-01, see [`Trace::arrives`]). A node no change has reached since
+/// can keep them (see `engine::Influence`) while its time to impact and
+/// recovery age with the clock.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Exposure {
     pub drivers: Trace,
-    pub time_to_impact: Option<f64>,
+    pub impact_day: Option<f64>,
 }
 pub use many::{exposures, risks, risks_on};
 pub use risk::{cutoff_risk, Severity};
@@ -77,7 +79,7 @@ impl<'a> Assessor<'a> {
         self.engine
     }
 
-    /// Shocks behind a node and the days of stock to the nearest (memoised).
+    /// Shocks behind a node and when the first shortage reaches it (memoised).
     pub(super) fn drivers(&self, node: Node) -> Trace {
         if let Some(known) = self.traced.borrow().get(&node) {
             return known.clone();
@@ -105,8 +107,9 @@ impl<'a> Assessor<'a> {
         }
     }
 
-    /// Supply, shortfall, drivers and time to impact of a node: everything
-    /// its risk needs, without the backups.
+    /// Supply, shortfall, drivers and the day the shortage reaches a node
+    /// (its own stock included): everything its risk needs, without the
+    /// backups.
     fn exposure(&self, node: NodeRef) -> (f64, f64, Trace, Option<f64>) {
         let map = self.engine.map();
         match node {
@@ -120,8 +123,8 @@ impl<'a> Assessor<'a> {
                     Trace::default()
                 };
                 let stock = map.items[item as usize].inventory_days;
-                let tti = drivers.nearest.map(|d| d + stock);
-                (supply, shortfall, drivers, tti)
+                let impact_day = drivers.arrives.map(|d| d + stock);
+                (supply, shortfall, drivers, impact_day)
             }
             NodeRef::Firm(firm) => {
                 let supply = self.engine.firm_supply(firm);
@@ -140,25 +143,31 @@ impl<'a> Assessor<'a> {
                         }
                     }
                 }
-                let tti = drivers.nearest;
-                (supply, shortfall, drivers, tti)
+                let impact_day = drivers.arrives;
+                (supply, shortfall, drivers, impact_day)
             }
         }
     }
 
     /// What `node`'s risk is judged from apart from the clock and its
-    /// shortfall: its drivers and time to impact.
+    /// shortfall: its drivers and the day the shortage reaches it.
     pub fn exposure_of(&self, node: NodeRef) -> Exposure {
-        let (_, _, drivers, time_to_impact) = self.exposure(node);
+        let (_, _, drivers, impact_day) = self.exposure(node);
         Exposure {
             drivers,
-            time_to_impact,
+            impact_day,
         }
     }
 
+    /// Days from this assessor's clock until `impact_day`; 0 once it has
+    /// passed (the shortage has arrived).
+    fn days_until(&self, impact_day: Option<f64>) -> Option<f64> {
+        impact_day.map(|d| (d - day_number(self.now)).max(0.0))
+    }
+
     /// The cut-off risk of `node` judged from a kept `exposure`, at its
-    /// shortfall now and this assessor's clock: recovery ages, drivers and
-    /// time to impact stay as they were traced.
+    /// shortfall now and this assessor's clock: time to impact and recovery
+    /// age, drivers and the day of impact stay as they were traced.
     pub fn risk_with(&self, node: NodeRef, exposure: &Exposure) -> f64 {
         let supply = match node {
             NodeRef::Item(i) => self.engine.availability(self.engine.home_profile(), i),
@@ -167,22 +176,22 @@ impl<'a> Assessor<'a> {
         self.risk_from(
             self.shortfall(supply),
             &exposure.drivers,
-            exposure.time_to_impact,
+            exposure.impact_day,
         )
     }
 
     /// The cut-off risk of a node alone: what its severity is judged from,
     /// at a fraction of an assessment's cost (no backups are searched).
     pub fn risk(&self, node: NodeRef) -> f64 {
-        let (_, shortfall, drivers, tti) = self.exposure(node);
-        self.risk_from(shortfall, &drivers, tti)
+        let (_, shortfall, drivers, impact_day) = self.exposure(node);
+        self.risk_from(shortfall, &drivers, impact_day)
     }
 
-    fn risk_from(&self, shortfall: f64, drivers: &Trace, tti: Option<f64>) -> f64 {
+    fn risk_from(&self, shortfall: f64, drivers: &Trace, impact_day: Option<f64>) -> f64 {
         if shortfall > 0.0 {
             cutoff_risk(
                 shortfall,
-                tti.unwrap_or(0.0),
+                self.days_until(impact_day).unwrap_or(0.0),
                 self.recovery(&drivers.shocks),
             )
         } else {
@@ -192,7 +201,7 @@ impl<'a> Assessor<'a> {
 
     fn assess_item(&self, item: ItemIx) -> Assessment {
         let home = self.engine.home_profile();
-        let (supply, shortfall, drivers, tti) = self.exposure(NodeRef::Item(item));
+        let (supply, shortfall, drivers, impact_day) = self.exposure(NodeRef::Item(item));
         let (backups, rejected) = if shortfall > 0.0 {
             let source = self.backup_source(item, home);
             let source_drivers = if source == item {
@@ -209,7 +218,7 @@ impl<'a> Assessor<'a> {
             supply,
             shortfall,
             &drivers,
-            tti,
+            impact_day,
             backups,
             rejected,
         )
@@ -238,7 +247,7 @@ impl<'a> Assessor<'a> {
 
     fn assess_firm(&self, firm: FirmIx) -> Assessment {
         let r = self.engine.firm_profile(firm);
-        let (supply, shortfall, drivers, tti) = self.exposure(NodeRef::Firm(firm));
+        let (supply, shortfall, drivers, impact_day) = self.exposure(NodeRef::Firm(firm));
         // The input that binds hardest is where a backup helps.
         let (backups, rejected) = match self.binding_input(firm, r) {
             Some(input) if shortfall > 0.0 => {
@@ -252,7 +261,7 @@ impl<'a> Assessor<'a> {
             supply,
             shortfall,
             &drivers,
-            tti,
+            impact_day,
             backups,
             rejected,
         )
@@ -288,11 +297,12 @@ impl<'a> Assessor<'a> {
         supply: f64,
         shortfall: f64,
         drivers: &Trace,
-        tti: Option<f64>,
+        impact_day: Option<f64>,
         backups: Vec<Backup>,
         rejected_backups: Vec<RejectedBackup>,
     ) -> Assessment {
         let map = self.engine.map();
+        let tti = self.days_until(impact_day);
         let recovery = if shortfall > 0.0 {
             self.recovery(&drivers.shocks)
         } else {

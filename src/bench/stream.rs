@@ -144,6 +144,7 @@ impl ShockMaker {
             key,
             event_id: format!("bench-{}", self.made),
             since: self.now(),
+            began: self.now(),
             recovery_days: recovery,
             effects,
         }

@@ -1,8 +1,8 @@
-//! Which shocks stand behind a node, and how many days of stock lie between
-//! each and the node: traced backwards from the node through inputs that
-//! are short, as far as they still matter to it. This names a node's
-//! drivers, gives its time to impact, and tells whether a backup shares a
-//! shocked upstream node.
+//! Which shocks stand behind a node, and when the nearest shortage reaches
+//! it (the day a shock began plus the days of stock between it and the
+//! node): traced backwards from the node through inputs that are short, as
+//! far as they still matter to it. This names a node's drivers, gives its
+//! time to impact, and tells whether a backup shares a shocked upstream node.
 //!
 //! What matters is measured from the node: an upstream node's **reach** is
 //! the largest product of weights along a path to it (1 through a critical
@@ -15,7 +15,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use crate::map::{ChainMap, ItemIx, LineIx};
 
@@ -34,11 +34,13 @@ struct Upstream {
 }
 
 /// What stands behind a node: the shocks (by number, ascending) and the
-/// fewest days of stock between the node and any of them.
+/// day the first shortage reaches it, in days since 1970-01-01 (UTC): over
+/// the shocks, the day each began plus the fewest days of stock between it
+/// and the node.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trace {
     pub shocks: Vec<u32>,
-    pub nearest: Option<f64>,
+    pub arrives: Option<f64>,
 }
 
 impl Trace {
@@ -48,39 +50,55 @@ impl Trace {
         self.shocks.extend_from_slice(&other.shocks);
         self.shocks.sort_unstable();
         self.shocks.dedup();
-        if let Some(d) = other.nearest {
+        if let Some(d) = other.arrives {
             let d = d + days;
-            self.nearest = Some(self.nearest.map_or(d, |n| n.min(d)));
+            self.arrives = Some(self.arrives.map_or(d, |n| n.min(d)));
         }
     }
 }
 
+/// A time as days since 1970-01-01 (UTC), the unit of [`Trace::arrives`].
+pub fn day_number(t: chrono::DateTime<chrono::Utc>) -> f64 {
+    t.timestamp_millis() as f64 / 86_400_000.0
+}
+
 impl Engine {
-    /// The shocks behind `target`, as far as they matter to it, and the
-    /// fewest days of stock to the nearest.
+    /// The shocks behind `target`, as far as they matter to it, and the day
+    /// the first shortage reaches it.
     ///
     /// Two searches over the node's upstream: [`Engine::reach`] finds what
     /// matters (and so the shocks), then a search by days of stock within it
-    /// stops at the first node a shock acts on, which is usually near.
+    /// stops once no shock further away can arrive sooner, which is usually
+    /// at the first node a shock acts on.
     pub fn drivers(&self, target: Node) -> Trace {
         let reach = self.reach(target);
         let mut shocks: Vec<u32> = Vec::new();
-        let mut shocked: FxHashSet<u64> = FxHashSet::default();
+        // Per shocked node, the day its earliest shock began.
+        let mut shocked: FxHashMap<u64, f64> = FxHashMap::default();
         for (&packed, &phi) in &reach {
             let before = shocks.len();
             self.shocks_at(Node::unpack(packed), phi, &mut shocks);
-            if shocks.len() > before {
-                shocked.insert(packed);
+            let began = shocks[before..]
+                .iter()
+                .filter_map(|s| self.began(*s))
+                .min_by(f64::total_cmp);
+            if let Some(day) = began {
+                shocked.insert(packed, day);
             }
         }
         shocks.sort_unstable();
         shocks.dedup();
-        let nearest = if shocked.is_empty() {
+        let arrives = if shocked.is_empty() {
             None
         } else {
-            self.nearest(target, &reach, &shocked)
+            self.arrival(target, &reach, &shocked)
         };
-        Trace { shocks, nearest }
+        Trace { shocks, arrives }
+    }
+
+    /// The day shock `number` began, if it is in force.
+    fn began(&self, number: u32) -> Option<f64> {
+        self.shock(number).map(|a| day_number(a.shock.began))
     }
 
     /// The shocks acting on `node` itself: capacity lost on a line, scarcity
@@ -105,14 +123,18 @@ impl Engine {
         }
     }
 
-    /// Fewest days of stock from `target` to a node in `shocked`, along
-    /// nodes that matter to it (`reach`).
-    fn nearest(
+    /// The earliest day a shortage from a node in `shocked` (with the day its
+    /// shock began) reaches `target` through its days of stock, along nodes
+    /// that matter to it (`reach`). Days of stock are searched nearest first,
+    /// so the search ends when even the earliest start cannot beat the best.
+    fn arrival(
         &self,
         target: Node,
         reach: &FxHashMap<u64, f64>,
-        shocked: &FxHashSet<u64>,
+        shocked: &FxHashMap<u64, f64>,
     ) -> Option<f64> {
+        let earliest = shocked.values().copied().fold(f64::INFINITY, f64::min);
+        let mut best: Option<f64> = None;
         let mut dist: FxHashMap<u64, f64> = FxHashMap::default();
         let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
         dist.insert(target.pack(), 0.0);
@@ -120,11 +142,15 @@ impl Engine {
         let mut next: Vec<Upstream> = Vec::new();
         while let Some(Reverse((bits, packed))) = heap.pop() {
             let d = f64::from_bits(bits);
-            if dist.get(&packed).is_some_and(|best| *best < d) {
+            if dist.get(&packed).is_some_and(|known| *known < d) {
                 continue;
             }
-            if shocked.contains(&packed) {
-                return Some(d);
+            if best.is_some_and(|b| earliest + d >= b) {
+                break;
+            }
+            if let Some(began) = shocked.get(&packed) {
+                let at = began + d;
+                best = Some(best.map_or(at, |b| b.min(at)));
             }
             self.upstream(Node::unpack(packed), &mut next);
             for u in &next {
@@ -133,14 +159,14 @@ impl Engine {
                     continue;
                 }
                 let nd = d + u.days;
-                if dist.get(&key).is_none_or(|best| nd < *best) {
+                if dist.get(&key).is_none_or(|known| nd < *known) {
                     dist.insert(key, nd);
                     // Non-negative floats order like their bit patterns.
                     heap.push(Reverse((nd.to_bits(), key)));
                 }
             }
         }
-        None
+        best
     }
 
     /// The upstream of `target` that matters to it, with each node's reach

@@ -30,7 +30,7 @@ use crate::config::PropagationConfig;
 use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
-pub use drivers::{Trace, ATTRIBUTION_FLOOR};
+pub use drivers::{day_number, Trace, ATTRIBUTION_FLOOR};
 pub use influence::Influence;
 use lines::LineReads;
 pub use node::{Node, ProfileIx};

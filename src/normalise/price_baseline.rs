@@ -163,6 +163,7 @@ fn shock(config: &PriceConfig, item: ItemIx, episode: &Episode) -> Shock {
         key: ShockKey::Price(item),
         event_id,
         since: episode.since,
+        began: episode.since,
         recovery_days: Some(config.assumed_recovery_days),
         effects: vec![Effect::Scarcity { item, loss }],
     }

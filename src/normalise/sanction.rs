@@ -3,7 +3,9 @@
 //! with the 50% ownership rule), and capacity loss at listed firms that are
 //! producers of the map. Which measures are active is this file's state.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 
 use super::index::{index_for, MapIndex};
 use super::{Change, NormaliseError, Normalised};
@@ -18,7 +20,8 @@ const MAX_OWNERSHIP_NOTES: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Measures {
-    active: BTreeSet<String>,
+    /// Active measures and when each first took effect.
+    active: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// What a validated add/amend asks for, in the map's indices.
@@ -40,7 +43,7 @@ impl Measures {
         s: &Sanction,
     ) -> Result<Normalised, NormaliseError> {
         if s.action == SanctionAction::Remove {
-            if !self.active.remove(&s.measure) {
+            if self.active.remove(&s.measure).is_none() {
                 return Err(NormaliseError::UnknownMeasure {
                     measure: s.measure.clone(),
                 });
@@ -53,7 +56,7 @@ impl Measures {
         let checked = check(config, map, s)?;
         // Nothing below may fail.
         let mut notes = Vec::new();
-        if s.action == SanctionAction::Amend && !self.active.contains(&s.measure) {
+        if s.action == SanctionAction::Amend && !self.active.contains_key(&s.measure) {
             // Lists are often first seen through an amendment (the feed
             // started late, or the add was lost upstream): taking it as the
             // measure's full current form beats dropping it.
@@ -78,11 +81,19 @@ impl Measures {
                 s.measure
             ));
         }
-        self.active.insert(s.measure.clone());
+        let since = s.effective.unwrap_or(s.ts);
+        // An amend restates the measure; what it already cut has been short
+        // since it first took effect.
+        let began = match self.active.get(&s.measure) {
+            Some(first) => (*first).min(since),
+            None => since,
+        };
+        self.active.insert(s.measure.clone(), began);
         let shock = Shock {
             key: ShockKey::Measure(s.measure.clone()),
             event_id: s.id.clone(),
-            since: s.effective.unwrap_or(s.ts),
+            since,
+            began,
             recovery_days: s.expected_duration_days,
             effects,
         };

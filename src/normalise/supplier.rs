@@ -3,15 +3,17 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use super::{Change, NormaliseError, Normalised};
 use crate::event::{SupplierEvent, SupplierEventKind};
 use crate::map::{ChainMap, ItemIx};
 use crate::shock::{Effect, Shock, ShockKey};
 
-/// Open incidents and the firm each was reported at.
+/// Open incidents: the firm each was reported at, and its first report.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Incidents {
-    open: BTreeMap<String, String>,
+    open: BTreeMap<String, (String, DateTime<Utc>)>,
 }
 
 impl Incidents {
@@ -21,7 +23,7 @@ impl Incidents {
         e: &SupplierEvent,
     ) -> Result<Normalised, NormaliseError> {
         if e.kind == SupplierEventKind::Recovered {
-            let Some(firm) = self.open.remove(&e.incident) else {
+            let Some((firm, _)) = self.open.remove(&e.incident) else {
                 return Err(NormaliseError::UnknownIncident {
                     incident: e.incident.clone(),
                 });
@@ -108,13 +110,20 @@ impl Incidents {
                 e.kind.as_str()
             ));
         }
-        self.open.insert(e.incident.clone(), e.firm.clone());
         // `since` is this report's time: a later report restates the expected
-        // recovery counted from when it was made.
+        // recovery counted from when it was made. Stock has been drawn down
+        // since the first report, whatever later reports say.
+        let began = match self.open.get(&e.incident) {
+            Some((_, first)) => (*first).min(e.ts),
+            None => e.ts,
+        };
+        self.open
+            .insert(e.incident.clone(), (e.firm.clone(), began));
         let shock = Shock {
             key: ShockKey::Incident(e.incident.clone()),
             event_id: e.id.clone(),
             since: e.ts,
+            began,
             recovery_days: e.expected_recovery_days,
             effects: vec![Effect::CapacityLoss { firm, items, loss }],
         };

@@ -346,6 +346,48 @@ fn supplier_incidents_set_replace_and_end() {
     assert_eq!(err.reason(), "unknown_incident");
 }
 
+/// Time to impact counts from when a disruption began: a later report or an
+/// amend restates the recovery (`since`) but not the start (`began`).
+#[test]
+fn restated_incidents_and_amended_measures_keep_when_they_began() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let report = |id: &str, ts: &str, days: u32| {
+        ev(
+            json!({"type": "supplier_event", "id": id, "ts": ts, "incident": "I1", "firm": "P1",
+            "kind": "fire", "capacity_loss": 0.4, "expected_recovery_days": days}),
+        )
+    };
+    let first = n
+        .normalise(&map, &report("r1", "2024-05-01T00:00:00Z", 60))
+        .unwrap();
+    assert_eq!(one_set(&first).began, one_set(&first).since);
+    let later = n
+        .normalise(&map, &report("r2", "2024-05-20T00:00:00Z", 90))
+        .unwrap();
+    let shock = one_set(&later);
+    assert_eq!(shock.since.to_rfc3339(), "2024-05-20T00:00:00+00:00");
+    assert_eq!(shock.began.to_rfc3339(), "2024-05-01T00:00:00+00:00");
+
+    // A measure begins on its effective date, not on the notice's.
+    let add = sanction(json!({"items": ["N2"], "destinations": ["CN"],
+        "ts": "2024-05-01T00:00:00Z", "effective": "2024-06-01T00:00:00Z"}));
+    let shock = one_set(&n.normalise(&map, &add).unwrap()).clone();
+    assert_eq!(shock.began.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+    let amend = sanction(json!({"action": "amend", "id": "e2", "items": ["N2", "N1"],
+        "destinations": ["CN"], "ts": "2024-07-01T00:00:00Z"}));
+    let shock = one_set(&n.normalise(&map, &amend).unwrap()).clone();
+    assert_eq!(shock.since.to_rfc3339(), "2024-07-01T00:00:00+00:00");
+    assert_eq!(shock.began.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+    // Removed and added again, it begins afresh.
+    n.normalise(&map, &sanction(json!({"action": "remove"})))
+        .unwrap();
+    let again = sanction(json!({"id": "e3", "items": ["N2"], "destinations": ["CN"],
+        "ts": "2024-09-01T00:00:00Z"}));
+    let shock = one_set(&n.normalise(&map, &again).unwrap()).clone();
+    assert_eq!(shock.began.to_rfc3339(), "2024-09-01T00:00:00+00:00");
+}
+
 #[test]
 fn the_index_follows_the_map() {
     let map = map();

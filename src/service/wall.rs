@@ -367,7 +367,8 @@ mod tests {
         let euv = wall.key_nodes.iter().find(|k| k.node == "N20").unwrap();
         assert_eq!(euv.supply_ratio, 0.0);
         assert_eq!(euv.severity, Severity::Critical);
-        assert_eq!(euv.time_to_impact_days, Some(180.0));
+        // In force 1 September, 62.5 days after the notice, then 180 days of tools.
+        assert_eq!(euv.time_to_impact_days, Some(242.5));
         // Severity counts partition the same nodes as before.
         let total = |w: &Wall| w.nodes.values().sum::<usize>();
         assert_eq!(total(&wall), total(&quiet));

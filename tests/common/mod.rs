@@ -24,6 +24,7 @@ pub fn shock(key: ShockKey, event: &str, recovery: Option<f64>, effects: Vec<Eff
         key,
         event_id: event.to_string(),
         since: t0(),
+        began: t0(),
         recovery_days: recovery,
         effects,
     }
