@@ -12,9 +12,27 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,
+        // A reader that stops early (`| head`) is no failure of ours.
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("chainwatch: error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|cause| {
+        // serde_json keeps the io::Error inside and exposes only its kind.
+        cause
+            .downcast_ref::<std::io::Error>()
+            .map(|io| io.kind())
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(|json| json.io_error_kind())
+            })
+            == Some(BrokenPipe)
+    })
 }

@@ -156,6 +156,47 @@ fn replay_reports_bad_lines_by_number_and_goes_on() {
     assert_eq!(strict.status.code(), Some(1));
 }
 
+/// `chainwatch replay … | head` is how people look at a long history: a
+/// reader that stops early ends the command quietly, with success.
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("e.ndjson");
+    // The Dutch control put in force and lifted 40 times: about 900 alert
+    // changes, far more than a pipe holds, so the writer meets the closed pipe.
+    let mut body = String::new();
+    for k in 0..40 {
+        body.push_str(&format!(
+            r#"{{"id":"add-{k}","type":"sanction","ts":"2024-01-01T00:{k:02}:00Z","measure":"m","action":"add","authority":"NL-MFA","issuer_jurisdiction":"NL","items":["N20","N22"],"destinations":["CN"],"license_policy":"denial"}}"#
+        ));
+        body.push('\n');
+        body.push_str(&format!(
+            r#"{{"id":"remove-{k}","type":"sanction","ts":"2024-01-01T00:{k:02}:30Z","measure":"m","action":"remove","authority":"NL-MFA"}}"#
+        ));
+        body.push('\n');
+    }
+    std::fs::write(&events, body).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["replay", "--map", MAP, "--events", events.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"firing\""), "{first}");
+    // The reader is dropped here: the pipe closes.
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(!err.contains("error") && !err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn simulate_keeps_no_state_and_shows_what_if() {
     let event = r#"{"id":"what-if","type":"supplier_event","ts":"2025-01-01T00:00:00Z","incident":"w","firm":"P105","kind":"fire","capacity_loss":1.0}"#;

@@ -1,6 +1,7 @@
 //! `chainwatch simulate`: what an event would do, on a fresh state or after
 //! a base history, printed as one JSON document; nothing is kept.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -66,6 +67,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         assessments: monitor.assessments(now),
         notes: applied.notes,
     };
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    // Written, not printed: a reader that stops early is an error to return
+    // (and main's to forgive), not a panic.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     Ok(ExitCode::SUCCESS)
 }
