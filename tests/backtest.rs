@@ -148,6 +148,15 @@ fn lithography_controls_of_2023() {
         .any(|r| r.node == "N22"));
 
     let jp = replay(&mut monitor, &[JP_2023]);
+    // Judged on 23 July, the EUV shortage has come closer: the Dutch control
+    // takes effect 40 days later, then 180 days of tools.
+    let july = decode(JP_2023.as_bytes()).unwrap().ts();
+    let euv_now = monitor
+        .assessments(july)
+        .into_iter()
+        .find(|a| a.node_id == "N20")
+        .unwrap();
+    assert_eq!(euv_now.time_to_impact_days, Some(40.0 + 180.0));
     // Resist processing: Tokyo Electron and Screen are Japanese; case by case
     // stops half of their deliveries.
     let resist = find(&jp, "N32", Status::Firing);
@@ -330,4 +339,189 @@ fn removal_resolves_and_replays_are_idempotent() {
     }
     assert_eq!(monitor.open_alerts(), 0);
     assert!(monitor.assessments(chrono::Utc::now()).is_empty());
+}
+
+/// Supply of `item` left when each listed producer loses the given part of
+/// its capacity, from the document's shares.
+fn supply_after(doc: &ChainMapDoc, item: &str, losses: &[(&str, f64)]) -> f64 {
+    let (mut lost, mut total) = (0.0, 0.0);
+    for f in &doc.firms {
+        for p in f.produces.iter().filter(|p| p.item == item) {
+            total += p.share;
+            if let Some((_, loss)) = losses.iter().find(|(id, _)| *id == f.id) {
+                lost += p.share * loss;
+            }
+        }
+    }
+    1.0 - lost / total
+}
+
+fn stock(doc: &ChainMapDoc, item: &str) -> f64 {
+    doc.items
+        .iter()
+        .find(|i| i.id == item)
+        .map(|i| i.inventory_days)
+        .unwrap()
+}
+
+/// May 2025: the US orders EDA vendors to stop selling to China; lifted in
+/// July. Six US vendors hold all but 6% of EDA software in the CSET data.
+#[test]
+fn us_eda_controls_of_2025_and_their_lifting() {
+    let (doc, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let fired = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"us-eda-2025-05-23","type":"sanction","ts":"2025-05-23T00:00:00Z","measure":"us-bis-eda-2025","action":"add","authority":"US-BIS","issuer_jurisdiction":"US","items":["N84"],"destinations":["CN"],"license_policy":"denial"}"#,
+        ],
+    );
+    // 7 Chinese vendors at 0.14% each, British and Israeli remainders at
+    // 0.98% each, the Japanese at 2.94%: 5.88% reaches China.
+    let expected = share_outside(&doc, "N84", "US");
+    assert!((expected - 0.0588).abs() < 1e-3, "{expected}");
+    let eda = find(&fired, "N84", Status::Firing);
+    assert!((eda.assessment.supply_ratio - expected).abs() < 1e-9);
+    // No expected end: the whole shortfall is the risk.
+    assert_eq!(eda.labels["severity"], "critical");
+    assert!((eda.assessment.cutoff_risk - (1.0 - expected)).abs() < 1e-9);
+    // EDA licences last: 180 days before design stops, 30 more of chips.
+    assert_eq!(eda.assessment.time_to_impact_days, Some(stock(&doc, "N84")));
+    let chip = find(&fired, "N99", Status::Firing);
+    assert_eq!(
+        chip.assessment.time_to_impact_days,
+        Some(stock(&doc, "N84") + stock(&doc, "N99"))
+    );
+    // Design itself (EDA and core IP, chip design) is cut the same.
+    for node in ["N7", "N0"] {
+        assert_eq!(
+            find(&fired, node, Status::Firing).labels["severity"],
+            "critical"
+        );
+    }
+    // Backups are the vendors the control does not bind; the US vendors are
+    // rejected, naming the measure.
+    assert!(!eda.assessment.backups.is_empty());
+    for b in &eda.assessment.backups {
+        let firm = b.firm.as_deref().expect("a producer");
+        let f = doc.firms.iter().find(|f| f.id == firm).unwrap();
+        assert_ne!(f.country, "US", "backup {firm} is bound by the control");
+    }
+    for vendor in ["P185", "P186"] {
+        let r = eda
+            .assessment
+            .rejected_backups
+            .iter()
+            .find(|r| r.firm.as_deref() == Some(vendor))
+            .unwrap_or_else(|| panic!("{vendor} rejected"));
+        assert!(r.reason.contains("us-bis-eda-2025"), "{}", r.reason);
+    }
+
+    let lifted = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"us-eda-2025-07-03","type":"sanction","ts":"2025-07-03T00:00:00Z","measure":"us-bis-eda-2025","action":"remove","authority":"US-BIS"}"#,
+        ],
+    );
+    assert_eq!(lifted.len(), fired.len());
+    assert!(lifted
+        .iter()
+        .all(|c| c.status == Status::Resolved && c.ends_at == "2025-07-03T00:00:00Z"));
+    assert_eq!(monitor.open_alerts(), 0);
+}
+
+/// 2022: neon and other electronic gas prices rise about tenfold after the
+/// invasion of Ukraine; they are back by the autumn.
+#[test]
+fn electronic_gas_price_spike_of_2022() {
+    let (doc, map) = cset();
+    let config = CoreConfig::default();
+    let recovery = config.price.assumed_recovery_days;
+    let mut monitor = Monitor::new(map, config);
+    let prices: Vec<f64> = (1..=20).map(|d| f64::from(100 + d % 3)).collect();
+    let quiet: Vec<String> = prices
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            format!(
+                r#"{{"id":"gas-{k}","type":"price","ts":"2022-01-{:02}T00:00:00Z","item":"N91","price":{p},"currency":"USD","unit":"kg","source":"index"}}"#,
+                k + 1
+            )
+        })
+        .collect();
+    let quiet: Vec<&str> = quiet.iter().map(String::as_str).collect();
+    assert!(replay(&mut monitor, &quiet).is_empty(), "a steady price");
+
+    let spike = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"gas-spike","type":"price","ts":"2022-03-01T00:00:00Z","item":"N91","price":1000,"currency":"USD","unit":"kg","source":"index"}"#,
+        ],
+    );
+    // Scarcity 1 − baseline/price with the baseline the mean of the 20
+    // prices (101.05): supply 10.1%. Gases are held 45 days and a price
+    // shock is assumed over in 90: risk 0.899 × 90/135 = 0.599, a warning
+    // just short of critical.
+    let baseline = prices.iter().sum::<f64>() / prices.len() as f64;
+    let supply = baseline / 1000.0;
+    let gases = find(&spike, "N91", Status::Firing);
+    assert!((gases.assessment.supply_ratio - supply).abs() < 1e-9);
+    let t = stock(&doc, "N91");
+    assert_eq!(gases.assessment.time_to_impact_days, Some(t));
+    let risk = (1.0 - supply) * recovery / (recovery + t);
+    assert!((gases.assessment.cutoff_risk - risk).abs() < 1e-9);
+    assert_eq!(gases.labels["severity"], "warning");
+    assert_eq!(gases.assessment.drivers, ["gas-spike"]);
+    // Every fab step needs fabrication materials, which need the gases.
+    for node in ["N117", "N35", "N46", "N99"] {
+        let c = find(&spike, node, Status::Firing);
+        assert!((c.assessment.supply_ratio - supply).abs() < 1e-9, "{node}");
+    }
+
+    let back = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"gas-back","type":"price","ts":"2022-09-01T00:00:00Z","item":"N91","price":105,"currency":"USD","unit":"kg","source":"index"}"#,
+        ],
+    );
+    assert_eq!(back.len(), spike.len());
+    assert!(back.iter().all(|c| c.status == Status::Resolved));
+}
+
+/// March 2011: the Tohoku earthquake stops Shin-Etsu's Shirakawa wafer plant
+/// and damages SUMCO's; estimates of the time (not measured outcomes): half
+/// of Shin-Etsu's and a fifth of SUMCO's wafer output, for 120 and 60 days.
+/// Two months of wafer stock cover most of it: watched, not alerted.
+#[test]
+fn tohoku_earthquake_of_2011_is_watched_not_alerted() {
+    let (doc, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let changes = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"tohoku-shin-etsu","type":"supplier_event","ts":"2011-03-11T06:00:00Z","incident":"tohoku-shin-etsu","firm":"P208","kind":"earthquake","capacity_loss":0.5,"expected_recovery_days":120,"items":["N26"]}"#,
+            r#"{"id":"tohoku-sumco","type":"supplier_event","ts":"2011-03-11T06:00:00Z","incident":"tohoku-sumco","firm":"P225","kind":"earthquake","capacity_loss":0.2,"expected_recovery_days":60}"#,
+        ],
+    );
+    assert!(changes.is_empty(), "{changes:?}");
+    // Shin-Etsu and SUMCO hold 28% of wafers each: 1 − 0.14 − 0.056 = 0.804.
+    let supply = supply_after(&doc, "N26", &[("P208", 0.5), ("P225", 0.2)]);
+    assert!((supply - 0.804).abs() < 1e-9, "{supply}");
+    let ts = chrono::DateTime::parse_from_rfc3339("2011-03-11T06:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let wafer = monitor
+        .assessments(ts)
+        .into_iter()
+        .find(|a| a.node_id == "N26")
+        .expect("wafers are short");
+    assert!((wafer.supply_ratio - supply).abs() < 1e-9);
+    // The longer recovery (120 days) races 60 days of wafer stock:
+    // risk 0.196 × 120/180 = 0.131, watch (0.1) but not warning (0.3).
+    let t = stock(&doc, "N26");
+    assert_eq!(wafer.time_to_impact_days, Some(t));
+    assert_eq!(wafer.recovery_days, Some(120.0));
+    assert!((wafer.cutoff_risk - (1.0 - supply) * 120.0 / (120.0 + t)).abs() < 1e-9);
+    assert_eq!(wafer.severity.as_str(), "watch");
+    assert_eq!(wafer.drivers, ["tohoku-shin-etsu", "tohoku-sumco"]);
 }
