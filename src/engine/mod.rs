@@ -30,6 +30,7 @@ use crate::config::PropagationConfig;
 use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
+use dependents::Readers;
 pub use drivers::{day_number, Trace, ATTRIBUTION_FLOOR};
 pub use influence::Influence;
 use lines::LineReads;
@@ -104,6 +105,8 @@ pub struct Engine {
     firm_profile: Vec<ProfileIx>,
     /// What evaluating a line reads, in line order (see [`lines`]).
     line_reads: LineReads,
+    /// Per item, the lines that read it (see [`dependents`]).
+    readers: Readers,
     home: ProfileIx,
     work: Work,
     /// Evaluations after which an update falls back to a full sweep, when
@@ -139,6 +142,7 @@ impl Engine {
             producer_weight(&map, share_total[i as usize], i, share)
         });
         let work = Work::new(map.line_count(), n_items, 2 * n_items + 2);
+        let readers = Readers::new(&map, &order);
         Engine {
             work,
             order,
@@ -163,6 +167,7 @@ impl Engine {
             profile_index,
             firm_profile: vec![0; map.firms.len()],
             line_reads: LineReads::new(&map),
+            readers,
             home: 0,
             sweep_after: None,
             cfg,
@@ -423,6 +428,7 @@ impl Engine {
             + self.order.heap_bytes()
             + self.firm_profile.capacity() * 2
             + self.line_reads.heap_bytes()
+            + self.readers.heap_bytes()
             + self.firms_by_country.heap_bytes()
             + self.work.heap_bytes()
             + profiles
@@ -494,8 +500,8 @@ impl Engine {
 
     fn rank(&self, node: Node) -> u32 {
         match node {
-            Node::Line(l) => 2 * self.order.rank[self.line_reads.item(l) as usize],
-            Node::Avail(_, i) => 2 * self.order.rank[i as usize] + 1,
+            Node::Line(l) => dependents::line_rank(&self.order, self.line_reads.item(l)),
+            Node::Avail(_, i) => dependents::avail_rank(&self.order, i),
         }
     }
 
@@ -584,8 +590,8 @@ impl Engine {
             self.set_value(node, new);
             dependents.clear();
             self.dependents(node, &mut dependents, &mut touched_firms);
-            for dep in &dependents {
-                work.push(work.index(*dep), self.rank(*dep));
+            for &(dep, rank) in &dependents {
+                work.push(work.index(dep), rank);
             }
         }
 
@@ -642,12 +648,12 @@ impl Engine {
         while let Some(node) = stack.pop() {
             deps.clear();
             self.dependents(node, &mut deps, &mut ignored);
-            for dep in &deps {
-                if self.value(*dep) < limit && work.mark(work.index(*dep)) {
-                    if self.needs_lift(*dep) {
-                        cone.push(*dep);
+            for &(dep, _) in &deps {
+                if self.value(dep) < limit && work.mark(work.index(dep)) {
+                    if self.needs_lift(dep) {
+                        cone.push(dep);
                     }
-                    stack.push(*dep);
+                    stack.push(dep);
                 }
             }
         }
