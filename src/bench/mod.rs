@@ -23,14 +23,18 @@
 //!   `assess_budget` is spent;
 //! - `Engine::state_bytes` and `ChainMap::adjacency_bytes`.
 //!
-//! Not measured: decoding and normalising events (matching names, the 50%
-//! ownership rule, price baselines), the alert book, metrics, Kafka and HTTP;
-//! re-assessing alerts that stay open; memory other than the two byte counts
-//! (peak RSS is the caller's to read and put in the report). [`prepare`]
-//! times generation, validation and compilation when the caller wants them.
+//! Not measured here: decoding and normalising events (matching names, the
+//! 50% ownership rule, price baselines), the alert book, re-judging alerts
+//! that stay open (all of which [`run_monitor`] times end to end, on a
+//! generated history of JSON events), metrics, Kafka and HTTP; memory other
+//! than the two byte counts (peak RSS is the caller's to read and put in
+//! the report). [`prepare`] times generation, validation and compilation
+//! when the caller wants them.
 //!
 //! Pure: no I/O, and the only clock read is the monotonic one being measured.
 
+mod incidents;
+mod monitor;
 mod report;
 pub mod stream;
 
@@ -44,6 +48,8 @@ use crate::engine::{Engine, Outcome};
 use crate::genmap::{generate, GenSpec};
 use crate::map::{validate, ChainMap, NodeRef, Problem};
 
+pub use incidents::incident_events;
+pub use monitor::{run_monitor, MonitorStats};
 pub use report::{
     Accuracy, AssessStats, BenchReport, FullStats, KindStats, Latency, MapFacts, Preparation,
 };

@@ -38,6 +38,26 @@ fn runs_every_kind_and_reports_consistently() {
     assert_eq!(json["overall"]["latency"]["count"], 400);
 }
 
+/// The end-to-end harness applies every generated event (none refused, so
+/// no refusal can pass for speed), times each, and sees alerts open.
+#[test]
+fn the_monitor_harness_applies_every_event_and_times_each() {
+    let (map, _) = match prepare(&GenSpec::new(400, 11)) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    let history = incident_events(&map, 11, 30);
+    assert_eq!(history, incident_events(&map, 11, 30), "deterministic");
+    let stats = run_monitor(map, &CoreConfig::default(), 11, 30);
+    assert_eq!(stats.latency.count, 30);
+    assert_eq!(stats.rejected, 0);
+    assert!(
+        stats.alert_changes > 0 && stats.most_open_alerts > 0,
+        "{stats:?}"
+    );
+    assert!(stats.latency.p50_ms <= stats.latency.p99_ms);
+}
+
 #[test]
 fn the_stream_is_deterministic() {
     let (map, _) = match prepare(&GenSpec::new(1_000, 3)) {

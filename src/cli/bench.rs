@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chainwatch::bench::{prepare, run as measure, BenchSpec};
+use chainwatch::bench::{prepare, run as measure, run_monitor, BenchSpec};
 use chainwatch::genmap::GenSpec;
 
 #[derive(Debug, clap::Args)]
@@ -25,6 +25,11 @@ pub struct Args {
     /// layers like `replay`: defaults, FILE, then `CHAINWATCH__…` variables.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also time the monitor end to end (decode, normalise, propagate,
+    /// judge, alert) over this many generated events, after the rest; 0
+    /// skips it.
+    #[arg(long, default_value_t = 0)]
+    monitor_events: usize,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -36,15 +41,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     spec.target_active = args.active;
     spec.assessed_events = args.assessed_events;
     spec.config = super::input::load_config(args.config.as_deref())?;
-    let mut report = measure(map, &spec);
+    let mut report = measure(std::sync::Arc::clone(&map), &spec);
     report.preparation = Some(preparation);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("{report}");
     }
+    // Read before the monitor runs: its engine and alert book come on top.
     if let Some(rss) = peak_rss_bytes() {
         println!("peak resident memory: {:.0} MiB", rss as f64 / 1048576.0);
+    }
+    if args.monitor_events > 0 {
+        let stats = run_monitor(map, &spec.config, args.seed, args.monitor_events);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&stats)?);
+        } else {
+            let l = &stats.latency;
+            println!(
+                "monitor end to end (decode, normalise, propagate, judge, alert), per event, ms:\n  \
+                 events {}  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}\n  \
+                 {} alert change(s), {} open at most, {} open-alert judgements from kept traces, {} event(s) refused",
+                l.count,
+                l.mean_ms,
+                l.p50_ms,
+                l.p90_ms,
+                l.p99_ms,
+                l.max_ms,
+                stats.alert_changes,
+                stats.most_open_alerts,
+                stats.judged_from_kept,
+                stats.rejected
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
