@@ -28,7 +28,7 @@ pub struct Applied {
     pub notes: Vec<String>,
     pub evaluations: u64,
     pub bounded: bool,
-    /// Open alerts judged from their kept drivers and time to impact,
+    /// Open alerts judged from their kept drivers and day of impact,
     /// because the event cannot have changed their traces.
     pub judged_from_kept: usize,
 }
@@ -54,9 +54,10 @@ pub struct Monitor {
     latest: Option<DateTime<Utc>>,
     /// Risks judged over the latest events, for previews.
     window: RiskWindow,
-    /// Drivers and time to impact of each open alert's node as last traced.
+    /// Drivers and day of impact of each open alert's node as last traced.
     /// An event that cannot have changed a node's trace (see
-    /// [`Influence`]) judges it from these: only its recovery ages.
+    /// [`Influence`]) judges it from these: only the clock moves (time to
+    /// impact and recovery age with it).
     kept: HashMap<NodeRef, Exposure>,
     /// Off: every open alert is traced afresh after every event (tests
     /// compare the two).
@@ -145,12 +146,12 @@ impl Monitor {
         Ok(applied)
     }
 
-    /// Re-judges nodes that moved plus every open alert (whose recovery ages
-    /// with the clock), and updates the alert book. Moved nodes short by at
+    /// Re-judges nodes that moved plus every open alert (whose time to
+    /// impact and recovery age with the clock), and updates the alert book. Moved nodes short by at
     /// least [`MIN_WARNING`] have their risk recorded for previews even when
     /// they cannot alert under the thresholds in force. An open alert that
     /// did not move and that `influence` cannot reach is judged from its
-    /// kept drivers and time to impact instead of a new trace.
+    /// kept drivers and day of impact instead of a new trace.
     fn review(
         &mut self,
         moved: BTreeSet<NodeRef>,
