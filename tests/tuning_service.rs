@@ -190,7 +190,8 @@ fn thresholds_reload_three_ways_refuse_bad_files_preview_and_audit() {
     assert!(!service.logs().contains(TOKEN), "a token was logged");
 
     // Preview: by hand, N20 (EUV, all from ASML, 180 days of stock) is short
-    // by 1 with 177 of 180 days of recovery left at s-04: risk 177/357.
+    // by 1 at s-04, three days after the fire: 177 days of stock and 177 of
+    // the 180 days of recovery remain: risk 177/354 = 0.5.
     let (status, p) = http(
         &service,
         "POST",
@@ -205,7 +206,7 @@ fn thresholds_reload_three_ways_refuse_bad_files_preview_and_audit() {
         .iter()
         .find(|c| c["node"] == "N20")
         .expect("N20");
-    assert!((n20["risk"].as_f64().unwrap() - 177.0 / 357.0).abs() < 1e-6);
+    assert!((n20["risk"].as_f64().unwrap() - 177.0 / 354.0).abs() < 1e-6);
     assert_eq!(
         (n20["from"].as_str(), n20["to"].as_str()),
         (Some("warning"), Some("critical"))
