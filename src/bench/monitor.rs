@@ -4,12 +4,14 @@
 //! applied (`Monitor::apply`: normalise, propagate, judge the nodes it left
 //! short and every open alert, change alerts), at its own time.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::incidents::incident_events;
+use super::report::latency_heads;
 use super::Latency;
 use crate::config::CoreConfig;
 use crate::event::decode;
@@ -58,4 +60,22 @@ pub fn run_monitor(
     }
     stats.latency = Latency::of(&mut samples);
     stats
+}
+
+impl fmt::Display for MonitorStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "monitor end to end (decode, normalise, propagate, judge, alert), per event, ms:"
+        )?;
+        latency_heads(f, "")?;
+        writeln!(f)?;
+        self.latency.write_row(f, "events")?;
+        writeln!(f)?;
+        write!(
+            f,
+            "  {} alert change(s), {} open at most, {} open-alert judgements from kept traces, {} event(s) refused",
+            self.alert_changes, self.most_open_alerts, self.judged_from_kept, self.rejected
+        )
+    }
 }

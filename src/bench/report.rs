@@ -164,21 +164,32 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
+/// Column heads of a latency table, after a 15-wide label.
+pub(super) fn latency_heads(f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
+    write!(
+        f,
+        "  {label:<15}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}",
+        "count", "mean", "p50", "p90", "p99", "max"
+    )
+}
+
+impl Latency {
+    /// One row of a latency table, after a 15-wide label.
+    pub(super) fn write_row(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
+        write!(
+            f,
+            "  {label:<15}{:>7}{:>10.3}{:>10.3}{:>10.3}{:>10.3}{:>10.3}",
+            self.count, self.mean_ms, self.p50_ms, self.p90_ms, self.p99_ms, self.max_ms
+        )
+    }
+}
+
 fn row(f: &mut fmt::Formatter<'_>, k: &KindStats) -> fmt::Result {
-    let l = &k.latency;
+    k.latency.write_row(f, &k.kind)?;
     writeln!(
         f,
-        "  {:<15}{:>7}{:>10.3}{:>10.3}{:>10.3}{:>10.3}{:>10.3}{:>12.0}{:>9.0}{:>9.0}",
-        k.kind,
-        l.count,
-        l.mean_ms,
-        l.p50_ms,
-        l.p90_ms,
-        l.p99_ms,
-        l.max_ms,
-        k.mean_evaluations,
-        k.mean_items_moved,
-        k.mean_firms_moved
+        "{:>12.0}{:>9.0}{:>9.0}",
+        k.mean_evaluations, k.mean_items_moved, k.mean_firms_moved
     )
 }
 
@@ -210,11 +221,8 @@ impl fmt::Display for BenchReport {
         }
         writeln!(f)?;
         writeln!(f, "incremental updates, ms:")?;
-        writeln!(
-            f,
-            "  {:<15}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>12}{:>9}{:>9}",
-            "kind", "count", "mean", "p50", "p90", "p99", "max", "evals", "items", "firms"
-        )?;
+        latency_heads(f, "kind")?;
+        writeln!(f, "{:>12}{:>9}{:>9}", "evals", "items", "firms")?;
         for k in &self.by_kind {
             row(f, k)?;
         }

@@ -57,22 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if args.json {
             println!("{}", serde_json::to_string_pretty(&stats)?);
         } else {
-            let l = &stats.latency;
-            println!(
-                "monitor end to end (decode, normalise, propagate, judge, alert), per event, ms:\n  \
-                 events {}  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}\n  \
-                 {} alert change(s), {} open at most, {} open-alert judgements from kept traces, {} event(s) refused",
-                l.count,
-                l.mean_ms,
-                l.p50_ms,
-                l.p90_ms,
-                l.p99_ms,
-                l.max_ms,
-                stats.alert_changes,
-                stats.most_open_alerts,
-                stats.judged_from_kept,
-                stats.rejected
-            );
+            println!("{stats}");
         }
     }
     Ok(ExitCode::SUCCESS)
