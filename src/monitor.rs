@@ -147,11 +147,12 @@ impl Monitor {
     }
 
     /// Re-judges nodes that moved plus every open alert (whose time to
-    /// impact and recovery age with the clock), and updates the alert book. Moved nodes short by at
-    /// least [`MIN_WARNING`] have their risk recorded for previews even when
-    /// they cannot alert under the thresholds in force. An open alert that
-    /// did not move and that `influence` cannot reach is judged from its
-    /// kept drivers and day of impact instead of a new trace.
+    /// impact and recovery age with the clock), and updates the alert book.
+    /// Moved nodes short by at least [`MIN_WARNING`] have their risk
+    /// recorded for previews even when they cannot alert under the
+    /// thresholds in force. An open alert that did not move and that
+    /// `influence` cannot reach is judged from its kept drivers and day of
+    /// impact instead of a new trace.
     fn review(
         &mut self,
         moved: BTreeSet<NodeRef>,
@@ -353,10 +354,7 @@ impl Monitor {
     }
 
     fn supply(&self, node: NodeRef) -> f64 {
-        match node {
-            NodeRef::Item(i) => self.engine.home_avail()[i as usize],
-            NodeRef::Firm(f) => self.engine.firm_supply(f),
-        }
+        self.engine.supply(node)
     }
 
     /// Chains a node is alerted in by this monitor: [`Monitor::map_chains_of`]
@@ -369,32 +367,10 @@ impl Monitor {
         chains
     }
 
-    /// Chains a node is alerted in: an item's own chains; for a firm in the
-    /// home country, the chains of what it makes. Foreign firms' trouble shows
-    /// on the items they make, so they are not alerted on by name.
+    /// Chains a node is alerted in, whatever the scope (see
+    /// [`ChainMap::alert_chains`]).
     pub fn map_chains_of(&self, node: NodeRef) -> Vec<u16> {
-        match node {
-            NodeRef::Item(i) => self.map.items[i as usize].chains.clone(),
-            NodeRef::Firm(f) => {
-                if self.map.firms[f as usize].country != self.map.home {
-                    return Vec::new();
-                }
-                let mut chains: Vec<u16> = self
-                    .map
-                    .lines_of_firm(f)
-                    .iter()
-                    .flat_map(|l| {
-                        self.map.items[self.map.line(*l).item as usize]
-                            .chains
-                            .iter()
-                    })
-                    .copied()
-                    .collect();
-                chains.sort_unstable();
-                chains.dedup();
-                chains
-            }
-        }
+        self.map.alert_chains(node)
     }
 
     /// Every item short for home buyers and every home firm short of supply,

@@ -169,12 +169,8 @@ impl<'a> Assessor<'a> {
     /// shortfall now and this assessor's clock: time to impact and recovery
     /// age, drivers and the day of impact stay as they were traced.
     pub fn risk_with(&self, node: NodeRef, exposure: &Exposure) -> f64 {
-        let supply = match node {
-            NodeRef::Item(i) => self.engine.availability(self.engine.home_profile(), i),
-            NodeRef::Firm(f) => self.engine.firm_supply(f),
-        };
         self.risk_from(
-            self.shortfall(supply),
+            self.shortfall(self.engine.supply(node)),
             &exposure.drivers,
             exposure.impact_day,
         )

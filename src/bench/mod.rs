@@ -197,22 +197,8 @@ fn alertable_anywhere(engine: &Engine, config: &CoreConfig) -> Vec<NodeRef> {
 
 /// Short by at least the warning threshold and alerted in some chain.
 fn can_alert(engine: &Engine, config: &CoreConfig, node: NodeRef) -> bool {
-    let map = engine.map();
-    let floor = config.thresholds.warning;
-    match node {
-        NodeRef::Item(i) => {
-            1.0 - engine.home_avail()[i as usize] >= floor
-                && !map.items[i as usize].chains.is_empty()
-        }
-        NodeRef::Firm(f) => {
-            map.firms[f as usize].country == map.home
-                && 1.0 - engine.firm_supply(f) >= floor
-                && map
-                    .lines_of_firm(f)
-                    .iter()
-                    .any(|l| !map.items[map.line(*l).item as usize].chains.is_empty())
-        }
-    }
+    1.0 - engine.supply(node) >= config.thresholds.warning
+        && !engine.map().alert_chains(node).is_empty()
 }
 
 /// Runs the benchmark `spec` describes on `map`.

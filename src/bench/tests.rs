@@ -55,7 +55,6 @@ fn the_monitor_harness_applies_every_event_and_times_each() {
         stats.alert_changes > 0 && stats.most_open_alerts > 0,
         "{stats:?}"
     );
-    assert!(stats.latency.p50_ms <= stats.latency.p99_ms);
 }
 
 #[test]

@@ -361,6 +361,15 @@ impl Engine {
         &self.local
     }
 
+    /// A node's supply ratio as it is assessed: an item's availability to
+    /// home buyers, a firm's [`Engine::firm_supply`].
+    pub fn supply(&self, node: NodeRef) -> f64 {
+        match node {
+            NodeRef::Item(i) => self.availability(self.home, i),
+            NodeRef::Firm(f) => self.firm_supply(f),
+        }
+    }
+
     /// A firm's supply ratio: the mean output ratio of its lines, or for a
     /// firm that only consumes, what its inputs allow.
     pub fn firm_supply(&self, firm: FirmIx) -> f64 {

@@ -356,6 +356,29 @@ impl ChainMap {
         self.lines.len()
     }
 
+    /// Chains a node is alerted in: an item's own chains; for a firm in the
+    /// home country, the chains of what it makes. Foreign firms' trouble
+    /// shows on the items they make, so they are not alerted on by name.
+    pub fn alert_chains(&self, node: NodeRef) -> Vec<u16> {
+        match node {
+            NodeRef::Item(i) => self.items[i as usize].chains.clone(),
+            NodeRef::Firm(f) => {
+                if self.firms[f as usize].country != self.home {
+                    return Vec::new();
+                }
+                let mut chains: Vec<u16> = self
+                    .lines_of_firm(f)
+                    .iter()
+                    .flat_map(|l| self.items[self.line(*l).item as usize].chains.iter())
+                    .copied()
+                    .collect();
+                chains.sort_unstable();
+                chains.dedup();
+                chains
+            }
+        }
+    }
+
     pub fn lines_of_firm(&self, firm: FirmIx) -> &[LineIx] {
         self.firm_lines.row(firm)
     }

@@ -100,10 +100,7 @@ pub fn compute(monitor: &Monitor, chains: &BTreeSet<u16>, cap: usize, now: DateT
         if in_chains.is_empty() {
             continue;
         }
-        let supply = match node {
-            NodeRef::Item(i) => engine.home_avail()[i as usize],
-            NodeRef::Firm(f) => engine.firm_supply(f),
-        };
+        let supply = engine.supply(node);
         // Risk never exceeds the shortfall, so a node short by less than the
         // watch threshold is `ok` without any tracing; the others need their
         // risk only, not the backup search of a full assessment.
