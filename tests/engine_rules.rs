@@ -302,6 +302,34 @@ fn time_to_impact_counts_from_when_the_shock_began() {
 }
 
 #[test]
+fn a_recovery_past_its_expected_date_is_unknown_again() {
+    use chainwatch::assess::Assessor;
+    use chrono::Duration;
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    // F1 (60% of A) out for an expected 30 days.
+    e.set(fire(&m, "i1", "F1", 1.0, 30.0));
+    let config = CoreConfig::default();
+    let a = m.item("A").unwrap();
+    let at = |days: i64| {
+        Assessor::new(&e, &config, t0() + Duration::days(days)).assess(NodeRef::Item(a))
+    };
+    // Day 25: 5 days left of 30, stock of A (10 days) gone by day 10:
+    // risk = 0.6 × 5 / (5 + 0).
+    let before = at(25);
+    assert_eq!(before.recovery_days, Some(5.0));
+    assert!((before.cutoff_risk - 0.6).abs() < 1e-9);
+    // Day 30 exactly: recovery due today, nothing left at risk.
+    assert_eq!(at(30).recovery_days, Some(0.0));
+    assert_eq!(at(30).cutoff_risk, 0.0);
+    // Day 31 and the fire is still in force: the estimate slipped, so when
+    // it ends is unknown and the whole shortfall is at risk, not none.
+    let overdue = at(31);
+    assert_eq!(overdue.recovery_days, None);
+    assert!((overdue.cutoff_risk - 0.6).abs() < 1e-9);
+}
+
+#[test]
 fn time_to_impact_adds_the_stock_along_the_way() {
     use chainwatch::assess::Assessor;
     let mut e = engine(TIERS);
