@@ -54,7 +54,8 @@ pub struct Monitor {
     latest: Option<DateTime<Utc>>,
     /// Risks judged over the latest events, for previews.
     window: RiskWindow,
-    /// Drivers and day of impact of each open alert's node as last traced.
+    /// Drivers and day of impact of each open alert's node, and of each
+    /// node that can alert, as last traced.
     /// An event that cannot have changed a node's trace (see
     /// [`Influence`]) judges it from these: only the clock moves (time to
     /// impact and recovery age with it).
@@ -62,6 +63,11 @@ pub struct Monitor {
     /// Off: every open alert is traced afresh after every event (tests
     /// compare the two).
     keep_traces: bool,
+    /// Nodes this monitor alerts in that are short by at least the warning
+    /// threshold: the only ones that can alert. They are judged after every
+    /// event, moved or not, since their risk rises as their time to impact
+    /// runs down and a slipped recovery turns unknown.
+    alertable: BTreeSet<NodeRef>,
 }
 
 impl Monitor {
@@ -76,6 +82,7 @@ impl Monitor {
             window: RiskWindow::new(config.preview.window_events),
             kept: HashMap::new(),
             keep_traces: true,
+            alertable: BTreeSet::new(),
             config,
             map,
         }
@@ -105,8 +112,11 @@ impl Monitor {
         &self.config
     }
 
-    /// Applies an event judged at `now`. An event that fails normalisation
-    /// changes nothing and is not remembered, so a corrected map can take it.
+    /// Applies an event judged at `now`, or at the latest time judged at if
+    /// that is later: the clock never runs back (an event older than one
+    /// applied would end alerts before they started). An event that fails
+    /// normalisation changes nothing and is not remembered, so a corrected
+    /// map can take it.
     pub fn apply(&mut self, event: &Event, now: DateTime<Utc>) -> Result<Applied, NormaliseError> {
         if self.seen.contains(event.id()) {
             return Ok(Applied {
@@ -116,7 +126,8 @@ impl Monitor {
         }
         let normalised = self.normaliser.normalise(&self.map, event)?;
         self.seen.insert(event.id().to_string());
-        self.latest = Some(self.latest.map_or(now, |l| l.max(now)));
+        let now = self.latest.map_or(now, |l| l.max(now));
+        self.latest = Some(now);
         let mut moved: BTreeSet<NodeRef> = BTreeSet::new();
         let mut applied = Applied {
             notes: normalised.notes,
@@ -165,6 +176,13 @@ impl Monitor {
         let recording = self.window.capacity() > 0;
         let floor = if recording { MIN_WARNING } else { warning };
         let open = self.book.open_nodes();
+        for n in &moved {
+            if 1.0 - self.supply(*n) >= warning && !self.chains_of(*n).is_empty() {
+                self.alertable.insert(*n);
+            } else {
+                self.alertable.remove(n);
+            }
+        }
         let mut nodes: BTreeSet<NodeRef> = moved
             .iter()
             .copied()
@@ -176,6 +194,7 @@ impl Monitor {
             .filter(|n| !self.chains_of(*n).is_empty())
             .collect();
         nodes.extend(open.iter().copied());
+        nodes.extend(self.alertable.iter().copied());
         // Open alerts and nodes short enough to alert are judged; nodes short
         // enough for a preview's lowest threshold only have their risk
         // recorded; the rest (recorded before, recovered since) record 0.
@@ -231,9 +250,10 @@ impl Monitor {
         }
         self.window.record(judged);
         let open = self.book.open_nodes();
-        self.kept.retain(|n, _| open.contains(n));
+        let keep = |n: &NodeRef| open.contains(n) || self.alertable.contains(n);
+        self.kept.retain(|n, _| keep(n));
         for (n, exposure) in fresh {
-            if open.contains(&n) {
+            if keep(&n) {
                 self.kept.insert(n, exposure);
             }
         }
@@ -291,7 +311,8 @@ impl Monitor {
         let Some(now) = self.latest else {
             return Vec::new();
         };
-        let mut nodes = self.short_nodes(self.config.thresholds.warning);
+        self.alertable = self.short_nodes(self.config.thresholds.warning);
+        let mut nodes = self.alertable.clone();
         nodes.extend(self.book.open_nodes());
         let nodes: Vec<NodeRef> = nodes.into_iter().collect();
         let found = risks(&self.engine, &self.config, now, &nodes);

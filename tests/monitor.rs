@@ -165,3 +165,70 @@ proptest! {
         }
     }
 }
+
+/// A (stock 100 days) made by F1 (40%) and F2; B made at home from A; C
+/// unrelated.
+const AGING: &str = r#"{
+  "version": 1, "home": "CN",
+  "chains": [{"id": "ic", "name": "chips"}],
+  "items": [
+    {"id": "A", "name": "wafer", "inventory_days": 100, "chains": ["ic"]},
+    {"id": "B", "name": "chip", "inventory_days": 0, "chains": ["ic"], "inputs": [{"item": "A"}]},
+    {"id": "C", "name": "gas", "inventory_days": 0, "chains": ["ic"]}
+  ],
+  "firms": [
+    {"id": "F1", "name": "One", "country": "JP", "produces": [{"item": "A", "share": 0.4}]},
+    {"id": "F2", "name": "Two", "country": "KR", "produces": [{"item": "A", "share": 0.6}]},
+    {"id": "H", "name": "Home Fab", "country": "CN", "produces": [{"item": "B", "share": 1.0}]},
+    {"id": "K", "name": "Gas Co", "country": "KR", "produces": [{"item": "C", "share": 1.0}]}
+  ]
+}"#;
+
+#[test]
+fn a_node_whose_risk_rises_with_the_clock_alerts_on_a_later_event() {
+    let mut m = Monitor::new(common::map(AGING), CoreConfig::default());
+    // F1 out for 200 days: A short 0.4, 100 days of stock before it bites.
+    // Day 0: risk = 0.4 × 200 / (200 + 100) = 0.267, watch: no alert.
+    let fire = r#"{"id":"e1","type":"supplier_event","ts":"2024-01-01T00:00:00Z","incident":"i1","firm":"F1","kind":"fire","capacity_loss":1.0,"expected_recovery_days":200}"#;
+    assert!(apply(&mut m, fire).is_empty());
+    // Day 80, an event elsewhere (a small cut at the gas maker) moves
+    // nothing on A's side, but A's stock now lasts 20 days and recovery is
+    // 120 days away: risk = 0.4 × 120 / 140 = 0.343, a warning on A, B and
+    // the home fab H, which read it.
+    let elsewhere = r#"{"id":"e2","type":"supplier_event","ts":"2024-03-21T00:00:00Z","incident":"i2","firm":"K","kind":"strike","capacity_loss":0.01,"expected_recovery_days":5}"#;
+    let changes = apply(&mut m, elsewhere);
+    let mut fired: Vec<(String, String)> = changes
+        .iter()
+        .filter(|c| c.status == Status::Firing)
+        .map(|c| (c.labels["node"].clone(), c.labels["severity"].clone()))
+        .collect();
+    fired.sort();
+    let warning = |n: &str| (n.to_string(), "warning".to_string());
+    assert_eq!(fired, vec![warning("A"), warning("B"), warning("H")]);
+    let a = changes.iter().find(|c| c.labels["node"] == "A").unwrap();
+    assert!((a.assessment.cutoff_risk - 0.4 * 120.0 / 140.0).abs() < 1e-9);
+}
+
+#[test]
+fn an_event_older_than_the_last_does_not_turn_the_clock_back() {
+    let mut m = Monitor::new(common::map(MAP), CoreConfig::default());
+    let first = apply(
+        &mut m,
+        &event("e1", "2024-06-01T00:00:00Z", "F1", "i1", "fire", 0.8),
+    );
+    assert!(!first.is_empty());
+    // A report dated before the fire, applied after it: judged at the
+    // latest time, so whatever it changes starts and ends no earlier.
+    let late = apply(
+        &mut m,
+        &event("e2", "2024-01-01T00:00:00Z", "F2", "i2", "fire", 0.9),
+    );
+    assert!(!late.is_empty());
+    // RFC 3339 in UTC with one format: text order is time order.
+    for c in &late {
+        assert!(c.starts_at >= first[0].starts_at, "{c:?}");
+        if c.status == Status::Resolved {
+            assert!(c.ends_at >= c.starts_at, "{c:?}");
+        }
+    }
+}
