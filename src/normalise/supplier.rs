@@ -1,5 +1,11 @@
 //! Supplier events become capacity-loss shocks keyed by incident; `recovered`
 //! ends them. Which incidents are open is this file's state.
+//!
+//! One incident can hit several firms (an earthquake, a regional power
+//! cut): each firm reported under it is its own part and its own shock, so
+//! a report at a second firm adds to the first instead of replacing it, and
+//! a `recovered` ends the part at its firm. A report at a firm already hit
+//! restates that part.
 
 use std::collections::BTreeMap;
 
@@ -10,10 +16,20 @@ use crate::event::{SupplierEvent, SupplierEventKind};
 use crate::map::{ChainMap, ItemIx};
 use crate::shock::{Effect, Shock, ShockKey};
 
-/// Open incidents: the firm each was reported at, and its first report.
+/// Open incidents: per incident, the firms it was reported at, each with its
+/// shock's key and when the part began.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Incidents {
-    open: BTreeMap<String, (String, DateTime<Utc>)>,
+    open: BTreeMap<String, BTreeMap<String, Part>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Part {
+    /// The incident id for the part reported while no other was open (so a
+    /// one-firm incident's shock is named as reported), "`id` at `firm`"
+    /// for the others.
+    key: String,
+    began: DateTime<Utc>,
 }
 
 impl Incidents {
@@ -23,24 +39,7 @@ impl Incidents {
         e: &SupplierEvent,
     ) -> Result<Normalised, NormaliseError> {
         if e.kind == SupplierEventKind::Recovered {
-            let Some((firm, _)) = self.open.remove(&e.incident) else {
-                return Err(NormaliseError::UnknownIncident {
-                    incident: e.incident.clone(),
-                });
-            };
-            let mut notes = Vec::new();
-            if firm != e.firm {
-                // The incident id is the key; a differing firm is worth a look
-                // but not worth keeping a shock open for.
-                notes.push(format!(
-                    "incident {:?} was reported at firm {firm:?}, recovered at {:?}",
-                    e.incident, e.firm
-                ));
-            }
-            return Ok(Normalised {
-                changes: vec![Change::End(ShockKey::Incident(e.incident.clone()))],
-                notes,
-            });
+            return self.recover(e);
         }
 
         // Checks first: nothing below may fail.
@@ -113,14 +112,33 @@ impl Incidents {
         // `since` is this report's time: a later report restates the expected
         // recovery counted from when it was made. Stock has been drawn down
         // since the first report, whatever later reports say.
-        let began = match self.open.get(&e.incident) {
-            Some((_, first)) => (*first).min(e.ts),
-            None => e.ts,
+        // A part began when its incident was first reported anywhere: the
+        // disaster struck then, whichever firm was named first.
+        let parts = self.open.get(&e.incident);
+        let began = parts
+            .into_iter()
+            .flat_map(|p| p.values().map(|part| part.began))
+            .fold(e.ts, DateTime::min);
+        let key = match parts.and_then(|p| p.get(&e.firm)) {
+            Some(part) => part.key.clone(),
+            None if parts.is_none() => e.incident.clone(),
+            None => format!("{} at {}", e.incident, e.firm),
         };
-        self.open
-            .insert(e.incident.clone(), (e.firm.clone(), began));
+        if self.key_taken(&key, &e.incident, &e.firm) {
+            return Err(NormaliseError::invalid(
+                "incident",
+                format!("{key:?} is already the key of another incident's shock"),
+            ));
+        }
+        self.open.entry(e.incident.clone()).or_default().insert(
+            e.firm.clone(),
+            Part {
+                key: key.clone(),
+                began,
+            },
+        );
         let shock = Shock {
-            key: ShockKey::Incident(e.incident.clone()),
+            key: ShockKey::Incident(key),
             event_id: e.id.clone(),
             since: e.ts,
             began,
@@ -130,6 +148,58 @@ impl Incidents {
         Ok(Normalised {
             changes: vec![Change::Set(shock)],
             notes,
+        })
+    }
+
+    /// Ends the part of an incident at the event's firm. A `recovered` at a
+    /// firm the incident was not reported at ends its only part, with a
+    /// note (a feed that names the site differently); with several parts
+    /// open it cannot tell which and refuses.
+    fn recover(&mut self, e: &SupplierEvent) -> Result<Normalised, NormaliseError> {
+        let Some(parts) = self.open.get_mut(&e.incident) else {
+            return Err(NormaliseError::UnknownIncident {
+                incident: e.incident.clone(),
+            });
+        };
+        let mut notes = Vec::new();
+        let firm = if parts.contains_key(&e.firm) {
+            e.firm.clone()
+        } else if parts.len() == 1 {
+            let firm = parts.keys().next().cloned().unwrap_or_default();
+            notes.push(format!(
+                "incident {:?} was reported at firm {firm:?}, recovered at {:?}",
+                e.incident, e.firm
+            ));
+            firm
+        } else {
+            let at: Vec<&str> = parts.keys().map(String::as_str).collect();
+            return Err(NormaliseError::invalid(
+                "firm",
+                format!(
+                    "incident {:?} is open at firms {}, not at {:?}",
+                    e.incident,
+                    at.join(", "),
+                    e.firm
+                ),
+            ));
+        };
+        let part = parts.remove(&firm);
+        if parts.is_empty() {
+            self.open.remove(&e.incident);
+        }
+        let key = part.map(|p| p.key).unwrap_or_else(|| e.incident.clone());
+        Ok(Normalised {
+            changes: vec![Change::End(ShockKey::Incident(key))],
+            notes,
+        })
+    }
+
+    /// Whether `key` names an open part other than `incident` at `firm`.
+    fn key_taken(&self, key: &str, incident: &str, firm: &str) -> bool {
+        self.open.iter().any(|(i, parts)| {
+            parts
+                .iter()
+                .any(|(f, part)| part.key == key && (i != incident || f != firm))
         })
     }
 }

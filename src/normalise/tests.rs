@@ -346,6 +346,69 @@ fn supplier_incidents_set_replace_and_end() {
     assert_eq!(err.reason(), "unknown_incident");
 }
 
+/// One incident reported at several firms (an earthquake) is a shock per
+/// firm: a second firm adds to the first instead of replacing it, and each
+/// recovers on its own (found by QA: a shared Tohoku incident id cancelled
+/// Shin-Etsu's outage when SUMCO's was reported).
+#[test]
+fn one_incident_at_several_firms_is_a_shock_per_firm() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let report = |id: &str, ts: &str, firm: &str| {
+        ev(
+            json!({"type": "supplier_event", "id": id, "ts": ts, "incident": "quake", "firm": firm,
+            "kind": "earthquake", "capacity_loss": 1.0}),
+        )
+    };
+    let recovered = |firm: &str| {
+        ev(
+            json!({"type": "supplier_event", "incident": "quake", "firm": firm, "kind": "recovered"}),
+        )
+    };
+    let first = one_set(
+        &n.normalise(&map, &report("e1", "2024-01-01T00:00:00Z", "P1"))
+            .unwrap(),
+    )
+    .clone();
+    let second = one_set(
+        &n.normalise(&map, &report("e2", "2024-01-03T00:00:00Z", "P3"))
+            .unwrap(),
+    )
+    .clone();
+    assert_eq!(first.key, ShockKey::Incident("quake".into()));
+    assert_eq!(second.key, ShockKey::Incident("quake at P3".into()));
+    // The quake struck when first reported, whichever firm was named then.
+    assert_eq!(second.began, first.began);
+    // A restatement at P3 restates its own part.
+    let again = one_set(
+        &n.normalise(&map, &report("e3", "2024-01-05T00:00:00Z", "P3"))
+            .unwrap(),
+    )
+    .clone();
+    assert_eq!(again.key, second.key);
+    // Two parts open: a recovery at a third firm cannot say which ends.
+    let before = n.state.clone();
+    let err = n.normalise(&map, &recovered("P2")).unwrap_err();
+    assert_eq!(
+        (err.to_string().as_str(), err.reason()),
+        (
+            "firm: incident \"quake\" is open at firms P1, P3, not at \"P2\"",
+            "invalid"
+        )
+    );
+    assert_eq!(n.state, before);
+    let out = n.normalise(&map, &recovered("P3")).unwrap();
+    assert_eq!(out.changes, vec![Change::End(second.key.clone())]);
+    // One part left: a recovery naming another firm ends it, with a note.
+    let out = n.normalise(&map, &recovered("P2")).unwrap();
+    assert_eq!(out.changes, vec![Change::End(first.key.clone())]);
+    assert_eq!(out.notes.len(), 1, "{:?}", out.notes);
+    assert_eq!(
+        n.normalise(&map, &recovered("P1")).unwrap_err().reason(),
+        "unknown_incident"
+    );
+}
+
 /// Time to impact counts from when a disruption began: a later report or an
 /// amend restates the recovery (`since`) but not the start (`began`).
 #[test]
