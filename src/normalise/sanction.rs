@@ -200,6 +200,13 @@ fn export_control(
     let mut destinations = Vec::new();
     for (k, code) in s.destinations.iter().enumerate() {
         match map.country(code) {
+            // Sales inside the issuer's own country are no exports: a
+            // control naming it would cut the issuer's producers from its
+            // own buyers, which no export control does.
+            Some(c) if c == issuer => notes.push(format!(
+                "destinations[{k}] {code}: the issuer's own country; an export control \
+                 does not govern sales at home; dropped"
+            )),
             Some(c) => destinations.push(c),
             None => notes.push(format!(
                 "destinations[{k}] {code}: no firm of the map is there; dropped"

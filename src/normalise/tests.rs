@@ -204,6 +204,28 @@ fn export_control_drops_unknown_destinations_and_unknown_issuers_bind_nothing() 
     );
     assert!(out.notes.iter().any(|x| x.contains("destinations[0] RU")));
 
+    // The issuer's own country is no export destination (found by QA: a CN
+    // control naming CN cut CN gas makers from CN buyers).
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"measure": "M2", "items": ["N2"], "destinations": ["US", "CN"]})),
+        )
+        .unwrap();
+    match &one_set(&out).effects[..] {
+        [Effect::ExportControl { destinations, .. }] => {
+            assert_eq!(destinations, &vec![map.country("CN").unwrap()])
+        }
+        other => panic!("expected one export control, got {other:?}"),
+    }
+    assert!(
+        out.notes
+            .iter()
+            .any(|x| x.contains("destinations[0] US: the issuer's own country")),
+        "{:?}",
+        out.notes
+    );
+
     // GB binds no firm of the map: the shock is kept (so remove works), empty.
     let out = n
         .normalise(
