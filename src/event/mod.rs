@@ -95,6 +95,9 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
         valid_up_to: e.valid_up_to(),
     })?;
+    // Editors on some systems start a UTF-8 file with a byte-order mark;
+    // it says nothing about the event (QA: it made line 1 "not JSON").
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // serde_json bounds nesting depth (128), so hostile input cannot overflow
     // the stack here.
     let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson {

@@ -53,6 +53,16 @@ fn decodes_a_sanction_with_defaults_and_ignores_unknown_fields() {
 }
 
 #[test]
+fn a_byte_order_mark_before_the_json_is_no_error() {
+    let text = format!("\u{feff}{}", sanction_add());
+    let e = decode(text.as_bytes()).expect("a leading BOM is skipped");
+    assert_eq!(e.id(), "e1");
+    // Anywhere else it is still not JSON.
+    let text = format!("{}\u{feff}", sanction_add());
+    assert_eq!(decode(text.as_bytes()).unwrap_err().reason(), "not_json");
+}
+
+#[test]
 fn a_remove_needs_only_measure_action_authority() {
     let e = dec(
         json!({"id": "e2", "type": "sanction", "ts": "2024-06-01T00:00:00Z",
