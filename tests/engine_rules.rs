@@ -329,6 +329,56 @@ fn a_recovery_past_its_expected_date_is_unknown_again() {
     assert!((overdue.cutoff_risk - 0.6).abs() < 1e-9);
 }
 
+/// P is made at home from X and G, both critical: it takes the least of
+/// them, so only the one that binds passes a shortage on.
+const TWO_CRITICAL: &str = r#"{
+  "version": 1, "home": "CN",
+  "chains": [{"id": "ic", "name": "test"}],
+  "items": [
+    {"id": "X", "name": "tool", "inventory_days": 180, "chains": ["ic"]},
+    {"id": "G", "name": "gas", "inventory_days": 45, "chains": ["ic"]},
+    {"id": "P", "name": "process", "inventory_days": 0, "chains": ["ic"],
+     "inputs": [{"item": "X"}, {"item": "G"}]}
+  ],
+  "firms": [
+    {"id": "FX", "name": "Tool Co", "country": "NL", "produces": [{"item": "X", "share": 1.0}]},
+    {"id": "FG1", "name": "Gas One", "country": "KR", "produces": [{"item": "G", "share": 0.5}]},
+    {"id": "FG2", "name": "Gas Two", "country": "JP", "produces": [{"item": "G", "share": 0.5}]},
+    {"id": "H", "name": "Home Fab", "country": "CN", "produces": [{"item": "P", "share": 1.0}]}
+  ]
+}"#;
+
+#[test]
+fn only_the_critical_input_that_binds_drives_a_node() {
+    use chainwatch::assess::Assessor;
+    let mut e = engine(TWO_CRITICAL);
+    let m = e.map().clone();
+    // X loses half (365 days); a 1% strike at FG1 leaves G at 99.5% (5 days).
+    e.set(fire(&m, "tool-fire", "FX", 0.5, 365.0));
+    e.set(fire(&m, "gas-strike", "FG1", 0.01, 5.0));
+    let config = CoreConfig::default();
+    let p = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("P").unwrap()));
+    // P = min(0.5, 0.995) = 0.5: all of its shortfall is X's, and arrives
+    // when X's 180 days of stock are gone, not G's 45. So the risk is
+    // 0.5 × 365 / (365 + 180) = 0.335, a warning; naming the strike would
+    // have made it 0.5 × 365 / 410 = 0.445 and T 45 days.
+    close(p.shortfall, 0.5);
+    assert_eq!(p.drivers, vec!["tool-fire".to_string()]);
+    assert_eq!(p.time_to_impact_days, Some(180.0));
+    assert_eq!(p.recovery_days, Some(365.0));
+    close(p.cutoff_risk, 0.5 * 365.0 / 545.0);
+    // Once G is the least, it binds and drives P instead.
+    e.set(fire(&m, "gas-strike", "FG1", 1.0, 5.0));
+    e.set(fire(&m, "gas-strike-2", "FG2", 0.2, 5.0));
+    let p = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("P").unwrap()));
+    close(p.shortfall, 0.6);
+    assert_eq!(
+        p.drivers,
+        vec!["gas-strike".to_string(), "gas-strike-2".to_string()]
+    );
+    assert_eq!(p.time_to_impact_days, Some(45.0));
+}
+
 #[test]
 fn time_to_impact_adds_the_stock_along_the_way() {
     use chainwatch::assess::Assessor;
