@@ -16,6 +16,12 @@
 //! rather than buyer profiles, so one search over the item graph serves
 //! every node.
 //!
+//! A trace also turns away a critical input that does not bind (stands above
+//! the least of its reader's critical inputs). Whether one binds changes
+//! only when it or a sibling is touched, and that sibling, binding, lies in
+//! the trace with the reach the bound above already counts; the open-alerts
+//! test (`tests/open_alerts.rs`) checks the two stay in step.
+//!
 //! [`drivers`]: super::drivers
 //! [`Outcome::touched`]: super::Outcome::touched
 
