@@ -313,6 +313,41 @@ fn a_listed_producer_stops_supplying() {
     assert!((n4.supply_ratio - (1.0 - hisilicon_share)).abs() < 1e-9);
 }
 
+/// Entity-list spellings of CSET's short names (QA: "HiSilicon Technologies
+/// Co., Ltd." and "Hi-Silicon" matched nothing): legal names from the
+/// import's aliases, word breaks, and an acronym in parentheses.
+#[test]
+fn entity_list_spellings_match_the_cset_firms() {
+    let (_, map) = cset();
+    for (name, firm) in [
+        ("HiSilicon Technologies Co., Ltd.", "P17"),
+        ("Hi-Silicon", "P17"),
+        (
+            "Semiconductor Manufacturing International Corporation (SMIC)",
+            "P37",
+        ),
+        (
+            "Shanghai Micro Electronics Equipment (Group) Co., Ltd.",
+            "P70",
+        ),
+        ("NAURA Technology Group Co., Ltd.", "P115"),
+    ] {
+        let mut monitor = Monitor::new(map.clone(), CoreConfig::default());
+        let event = serde_json::json!({"id": "e1", "type": "sanction", "ts": "2020-12-18T00:00:00Z",
+            "measure": "us-entity-list", "action": "add", "authority": "US-BIS",
+            "issuer_jurisdiction": "US", "targets": [{"name": name, "country": "CN"}],
+            "items": ["*"], "license_policy": "denial"});
+        let event = decode(event.to_string().as_bytes()).unwrap();
+        let applied = monitor.apply(&event, event.ts()).unwrap();
+        let matched = format!("matched firm \"{firm}\"");
+        assert!(
+            applied.notes.iter().any(|n| n.contains(&matched)),
+            "{name}: {:?}",
+            applied.notes
+        );
+    }
+}
+
 /// Ending a measure resolves its alerts under the same fingerprints, and a
 /// replayed event id changes nothing.
 #[test]

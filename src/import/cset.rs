@@ -1126,12 +1126,13 @@ pub fn import_cset(dir: &Path, overlay: &Overlay) -> Result<Imported, ImportErro
             continue;
         }
         firm_of_provider.insert(ix, firms.len());
-        firms.push(new_firm(
-            p.id.clone(),
-            p.name.clone(),
-            p.alpha2(),
-            p.aliases.clone(),
-        ));
+        let mut aliases = p.aliases.clone();
+        for extra in overlay.aliases_by_firm.get(&p.id).into_iter().flatten() {
+            if *extra != p.name && !aliases.contains(extra) {
+                aliases.push(extra.clone());
+            }
+        }
+        firms.push(new_firm(p.id.clone(), p.name.clone(), p.alpha2(), aliases));
     }
     report.firms = firms.len();
 
@@ -1205,6 +1206,11 @@ pub fn import_cset(dir: &Path, overlay: &Overlay) -> Result<Imported, ImportErro
     for f in overlay.spare_by_firm.keys() {
         if !firms.iter().any(|x| &x.id == f) {
             report.overlay_unused.push(format!("spare_by_firm {f}"));
+        }
+    }
+    for f in overlay.aliases_by_firm.keys() {
+        if !firms.iter().any(|x| &x.id == f) {
+            report.overlay_unused.push(format!("aliases_by_firm {f}"));
         }
     }
     for i in overlay.inventory_days.by_item.keys() {

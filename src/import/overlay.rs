@@ -35,6 +35,10 @@ pub struct Overlay {
     /// Spare capacity by firm id where it is known to differ.
     #[serde(default)]
     pub spare_by_firm: BTreeMap<String, f64>,
+    /// Further names of a firm, by firm id: the legal names sanction lists
+    /// write for firms CSET knows by a short name ("SMIC").
+    #[serde(default)]
+    pub aliases_by_firm: BTreeMap<String, Vec<String>>,
     pub inventory_days: InventoryDays,
     /// Grade orders, one per family.
     #[serde(default)]
@@ -232,6 +236,15 @@ impl Overlay {
                 bad.push(format!(
                     "{at}: spare capacity must be zero or more, got {v}"
                 ));
+            }
+        }
+        for (f, names) in &self.aliases_by_firm {
+            for (k, name) in names.iter().enumerate() {
+                if crate::normalise::normalise_name(name).is_empty() {
+                    bad.push(format!(
+                        "aliases_by_firm.{f}[{k}]: {name:?} has no letters or digits to match on"
+                    ));
+                }
             }
         }
         let mut families = BTreeSet::new();

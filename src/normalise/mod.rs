@@ -25,7 +25,7 @@ mod tests;
 pub use error::NormaliseError;
 pub use ids::check_ids;
 pub use index::MapIndex;
-pub use names::{normalise_name, MatchedBy, NameIndex, TargetMatch};
+pub use names::{name_keys, normalise_name, MatchedBy, NameIndex, TargetMatch};
 pub use ownership::{Controlled, OwnedBy, Spread, CONTROL_SHARE};
 
 use crate::config::{CoreConfig, PriceConfig, SanctionConfig};

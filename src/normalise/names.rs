@@ -4,8 +4,12 @@
 //! Sanction lists and registers write one company many ways ("Semiconductor
 //! Manufacturing International Corp." / "…Corporation" / "ＳＭＩＣ"), so names
 //! are compared after [`normalise_name`]: lowercase, full-width folded,
-//! punctuation dropped, common legal-form suffixes stripped. Diacritics are not
-//! folded (no Unicode decomposition table here): "Société" ≠ "Societe".
+//! punctuation dropped, common legal-form suffixes stripped. A name is compared
+//! under each of its [`name_keys`] (without a parenthesised part, and as the
+//! acronym such a part gives), spaces ignored, so "Hi-Silicon" meets
+//! "HiSilicon" and "Semiconductor Manufacturing International Corporation
+//! (SMIC)" meets "SMIC". Diacritics are not folded (no Unicode decomposition
+//! table here): "Société" ≠ "Societe".
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -90,7 +94,7 @@ pub fn normalise_name(name: &str) -> String {
         }
     }
     while let Some(&last) = words.last() {
-        if words.len() > 1 && LEGAL_SUFFIXES.contains(&last) {
+        if words.len() > 1 && (LEGAL_SUFFIXES.contains(&last) || CJK_SUFFIXES.contains(&last)) {
             words.pop();
         } else if let Some(rest) = CJK_SUFFIXES
             .iter()
@@ -104,6 +108,62 @@ pub fn normalise_name(name: &str) -> String {
         }
     }
     words.join(" ")
+}
+
+/// Words that look like an acronym in parentheses but say where, not who.
+const NOT_ACRONYMS: &[&str] = &["PRC", "USA", "ROC", "HKSAR", "SAR", "EU"];
+
+/// Every key `name` is compared under, folded by [`normalise_name`], first the
+/// whole name. A parenthesised part adds the name without it ("Foo Equipment
+/// (Group) Co." is Foo Equipment) and, when it is an acronym of 3 to 10
+/// capitals or digits, the acronym alone ("… Corporation (SMIC)" is SMIC).
+pub fn name_keys(name: &str) -> Vec<String> {
+    let mut outside = String::with_capacity(name.len());
+    let mut inside: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    for c in name.chars() {
+        match c {
+            '(' | '\u{FF08}' | '[' => {
+                depth += 1;
+                if depth == 1 {
+                    inside.push(String::new());
+                }
+                outside.push(' ');
+            }
+            ')' | '\u{FF09}' | ']' if depth > 0 => depth -= 1,
+            c if depth > 0 => {
+                if let Some(part) = inside.last_mut() {
+                    part.push(c);
+                }
+            }
+            c => outside.push(c),
+        }
+    }
+    let mut keys = vec![normalise_name(name)];
+    if !inside.is_empty() {
+        keys.push(normalise_name(&outside));
+        for part in &inside {
+            let part = part.trim();
+            let acronym = (3..=10).contains(&part.chars().count())
+                && part.chars().any(|c| c.is_ascii_uppercase())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && !NOT_ACRONYMS.contains(&part);
+            if acronym {
+                keys.push(normalise_name(part));
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    keys.retain(|k| !k.is_empty() && seen.insert(compact(k)));
+    keys
+}
+
+/// A key as compared: without its spaces, so that word breaks a list writes
+/// differently ("Hi-Silicon", "Hi Silicon") do not matter.
+fn compact(key: &str) -> String {
+    key.split(' ').collect()
 }
 
 fn hash(s: &str) -> u64 {
@@ -171,9 +231,8 @@ impl NameIndex {
         for (ix, firm) in map.firms.iter().enumerate() {
             let ix = ix as FirmIx;
             for name in std::iter::once(&firm.name).chain(&firm.aliases) {
-                let key = normalise_name(name);
-                if !key.is_empty() {
-                    names.push((hash(&key), ix));
+                for key in name_keys(name) {
+                    names.push((hash(&compact(&key)), ix));
                 }
             }
             for (_, value) in &firm.external_ids {
@@ -238,20 +297,26 @@ impl NameIndex {
             },
             None => None,
         };
-        let mut keys = HashSet::new();
-        for name in target.name.iter().chain(&target.aliases) {
-            let key = normalise_name(name);
-            if key.is_empty() || !keys.insert(key.clone()) {
+        let mut seen = HashSet::new();
+        let keys = target
+            .name
+            .iter()
+            .chain(&target.aliases)
+            .flat_map(|n| name_keys(n));
+        for key in keys {
+            let compacted = compact(&key);
+            if !seen.insert(compacted.clone()) {
                 continue;
             }
-            for firm in Self::candidates(&self.names, &key) {
+            let meets = |name: &String| name_keys(name).iter().any(|k| compact(k) == compacted);
+            for firm in Self::candidates(&self.names, &compacted) {
                 let f = &map.firms[firm as usize];
                 if country.is_some_and(|c| c != f.country) {
                     continue;
                 }
-                let by = if normalise_name(&f.name) == key {
+                let by = if meets(&f.name) {
                     MatchedBy::Name { key: key.clone() }
-                } else if f.aliases.iter().any(|a| normalise_name(a) == key) {
+                } else if f.aliases.iter().any(meets) {
                     MatchedBy::Alias { key: key.clone() }
                 } else {
                     continue; // hash collision
@@ -300,5 +365,37 @@ mod tests {
         // Only a legal form: kept, so that it still matches itself.
         assert_eq!(normalise_name("Holdings Ltd."), "holdings");
         assert_eq!(normalise_name(" ,. "), "");
+    }
+
+    #[test]
+    fn parentheses_give_the_name_without_them_and_an_acronym() {
+        assert_eq!(
+            name_keys("Semiconductor Manufacturing International Corporation (SMIC)"),
+            [
+                "semiconductor manufacturing international corporation smic",
+                "semiconductor manufacturing international",
+                "smic"
+            ]
+        );
+        // A legal form in parentheses folds away either way: one key.
+        assert_eq!(
+            name_keys("Shanghai Micro Electronics Equipment (Group) Co., Ltd."),
+            ["shanghai micro electronics equipment"]
+        );
+        // Where, not who; and too short to be sure of.
+        assert_eq!(name_keys("Foo Tech (PRC)"), ["foo tech prc", "foo tech"]);
+        assert_eq!(name_keys("Foo Tech (HK)"), ["foo tech hk", "foo tech"]);
+        // Full-width parentheses, as Chinese registers write them.
+        assert_eq!(
+            name_keys("中芯国际（北京）有限公司"),
+            ["中芯国际 北京", "中芯国际"]
+        );
+        assert_eq!(name_keys("(  )"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn word_breaks_do_not_matter() {
+        assert_eq!(compact(&normalise_name("Hi-Silicon")), "hisilicon");
+        assert_eq!(compact(&normalise_name("HiSilicon")), "hisilicon");
     }
 }

@@ -123,6 +123,9 @@ fn listing_matches_by_normalised_name_and_alias_and_blocks_through_ownership() {
     // The alias, full-width, matches too; and an id from a register.
     for target in [
         json!({"name": "ＳＭＩＣ"}),
+        // Word breaks, and an acronym in parentheses.
+        json!({"name": "Semi-Conductor Manufacturing International Corp"}),
+        json!({"name": "Some Other Name (SMIC)"}),
         json!({"id": "LEI-SMIC"}),
         json!({"id": "P1"}),
     ] {
