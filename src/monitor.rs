@@ -3,7 +3,7 @@
 //! come out. No I/O and no clock of its own, so replay, simulation and the
 //! service all run the same code.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -44,7 +44,9 @@ pub struct Monitor {
     normaliser: Normaliser,
     engine: Engine,
     book: AlertBook,
-    seen: HashSet<String>,
+    /// Ids applied, each with a digest of what its event said, so that a
+    /// replay is a duplicate and a reused id an error.
+    seen: HashMap<String, u64>,
     /// Chains this monitor alerts in; `None` for all. A worker of the
     /// streaming service owns some chains and must not alert in the others.
     scope: Option<BTreeSet<u16>>,
@@ -76,7 +78,7 @@ impl Monitor {
             engine: Engine::new(Arc::clone(&map), config.propagation.clone()),
             normaliser: Normaliser::new(&config),
             book: AlertBook::default(),
-            seen: HashSet::new(),
+            seen: HashMap::new(),
             scope: None,
             latest: None,
             window: RiskWindow::new(config.preview.window_events),
@@ -118,14 +120,20 @@ impl Monitor {
     /// normalisation changes nothing and is not remembered, so a corrected
     /// map can take it.
     pub fn apply(&mut self, event: &Event, now: DateTime<Utc>) -> Result<Applied, NormaliseError> {
-        if self.seen.contains(event.id()) {
+        let digest = event.digest();
+        if let Some(&before) = self.seen.get(event.id()) {
+            if before != digest {
+                return Err(NormaliseError::ReusedId {
+                    id: event.id().to_string(),
+                });
+            }
             return Ok(Applied {
                 duplicate: true,
                 ..Applied::default()
             });
         }
         let normalised = self.normaliser.normalise(&self.map, event)?;
-        self.seen.insert(event.id().to_string());
+        self.seen.insert(event.id().to_string(), digest);
         let now = self.latest.map_or(now, |l| l.max(now));
         self.latest = Some(now);
         let mut moved: BTreeSet<NodeRef> = BTreeSet::new();

@@ -134,7 +134,14 @@ fn replay_reports_bad_lines_by_number_and_goes_on() {
     body.push_str(r#"{"id":"x","type":"supplier_event","ts":"2024-01-01T00:00:00Z","incident":"i","firm":"P99999","kind":"fire","capacity_loss":0.5}"#);
     body.push('\n');
     body.push_str(&good);
-    std::fs::write(&events, body).unwrap();
+    // The same message twice is a duplicate; its id reused for other content
+    // is refused, not dropped unseen (QA).
+    let fire = r#"{"id":"x2","type":"supplier_event","ts":"2024-01-01T00:00:00Z","incident":"f","firm":"P88","kind":"fire","capacity_loss":0.1}"#;
+    for line in [fire, fire, &fire.replace("0.1}", "0.2}")] {
+        body.push_str(line);
+        body.push('\n');
+    }
+    std::fs::write(&events, &body).unwrap();
     let out = chainwatch(&["replay", "--map", MAP, "--events", events.to_str().unwrap()]);
     assert!(out.status.success());
     let err = text(&out.stderr);
@@ -143,7 +150,14 @@ fn replay_reports_bad_lines_by_number_and_goes_on() {
         err.contains(r#"line 2 (x): rejected: firm: unknown firm "P99999""#),
         "{err}"
     );
-    assert!(err.contains("4 applied, 0 duplicate, 2 rejected"), "{err}");
+    let lines = body.lines().count();
+    assert!(
+        err.contains(&format!(
+            "line {lines} (x2): rejected: id: event id \"x2\" was applied before with different content"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("5 applied, 1 duplicate, 3 rejected"), "{err}");
     assert!(text(&out.stdout).contains("\"N20\""));
     let strict = chainwatch(&[
         "replay",
@@ -177,7 +191,7 @@ fn a_reader_that_stops_early_is_no_error() {
         ));
         body.push('\n');
     }
-    std::fs::write(&events, body).unwrap();
+    std::fs::write(&events, &body).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chainwatch"))
         .args(["replay", "--map", MAP, "--events", events.to_str().unwrap()])
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -1,5 +1,5 @@
 //! The core end to end through events: alert lifecycle, idempotent replays,
-//! and recovery returning the map to its prior state.
+//! reused ids refused, and recovery returning the map to its prior state.
 
 mod common;
 
@@ -115,6 +115,32 @@ fn an_unknown_firm_is_an_error_and_changes_nothing() {
     assert_eq!(err.reason(), "unknown_id");
     assert!(err.to_string().contains("firm"));
     assert!(m.assessments(e.ts()).is_empty());
+}
+
+/// QA: an id seen before was dropped as a duplicate even when the event said
+/// something else, so a feed reusing ids lost events without a word.
+#[test]
+fn an_id_reused_for_other_content_is_refused_and_changes_nothing() {
+    let mut m = Monitor::new(common::map(MAP), CoreConfig::default());
+    let ts = "2024-01-01T00:00:00Z";
+    apply(&mut m, &event("e1", ts, "F1", "i", "fire", 1.0));
+    let before = m.assessments(ts.parse().unwrap());
+    // The same message again, spaced differently: a duplicate.
+    let again = decode(
+        event("e1", ts, "F1", "i", "fire", 1.0)
+            .replace(',', ", ")
+            .as_bytes(),
+    );
+    let again = m.apply(&again.unwrap(), ts.parse().unwrap()).unwrap();
+    assert!(again.duplicate && again.changes.is_empty());
+    // The id reused for another firm: refused, naming the id.
+    let other = decode(event("e1", ts, "F2", "j", "fire", 1.0).as_bytes()).unwrap();
+    let err = m.apply(&other, other.ts()).unwrap_err();
+    assert_eq!((err.reason(), err.path()), ("reused_id", "id"));
+    assert!(err
+        .to_string()
+        .contains(r#"event id "e1" was applied before with different content"#));
+    assert_eq!(m.assessments(ts.parse().unwrap()), before);
 }
 
 fn incident() -> impl Strategy<Value = (usize, f64)> {

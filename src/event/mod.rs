@@ -63,6 +63,27 @@ impl Event {
             Event::SupplierEvent(_) => "supplier_event",
         }
     }
+
+    /// A digest of everything the event says, id and time included: equal for
+    /// a message delivered twice however its JSON was spaced or ordered,
+    /// different when an id is reused for other content. Stable within one
+    /// build only (it hashes the decoded form), which is all a process needs.
+    pub fn digest(&self) -> u64 {
+        use std::fmt::Write;
+        use std::hash::Hasher;
+
+        struct Feed(std::hash::DefaultHasher);
+        impl Write for Feed {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.write(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut feed = Feed(std::hash::DefaultHasher::new());
+        // Writing to a hasher cannot fail.
+        let _ = write!(feed, "{self:?}");
+        feed.0.finish()
+    }
 }
 
 /// Fields every message has besides `type`.

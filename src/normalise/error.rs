@@ -15,6 +15,10 @@ pub enum NormaliseError {
     UnknownMeasure { measure: String },
     #[error("incident: unknown incident {incident:?} (never reported, or already recovered)")]
     UnknownIncident { incident: String },
+    /// An id already applied, now on an event that says something else: a
+    /// feed that reuses ids would otherwise lose the second event unseen.
+    #[error("id: event id {id:?} was applied before with different content; this one is not applied (give it an id of its own)")]
+    ReusedId { id: String },
     /// A value decoding would have refused (events can be built in code too),
     /// or one that contradicts the map (a firm reported on a line it lacks).
     #[error("{path}: {message}")]
@@ -28,6 +32,7 @@ impl NormaliseError {
         "unknown_measure",
         "unknown_incident",
         "invalid",
+        "reused_id",
     ];
 
     pub fn reason(&self) -> &'static str {
@@ -36,6 +41,7 @@ impl NormaliseError {
             NormaliseError::UnknownMeasure { .. } => "unknown_measure",
             NormaliseError::UnknownIncident { .. } => "unknown_incident",
             NormaliseError::Invalid { .. } => "invalid",
+            NormaliseError::ReusedId { .. } => "reused_id",
         }
     }
 
@@ -45,6 +51,7 @@ impl NormaliseError {
             NormaliseError::UnknownId { path, .. } | NormaliseError::Invalid { path, .. } => path,
             NormaliseError::UnknownMeasure { .. } => "measure",
             NormaliseError::UnknownIncident { .. } => "incident",
+            NormaliseError::ReusedId { .. } => "id",
         }
     }
 
