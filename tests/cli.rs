@@ -225,11 +225,35 @@ fn simulate_keeps_no_state_and_shows_what_if() {
         .find(|a| a["node_id"] == "N32")
         .expect("resist processing short without Tokyo Electron");
     assert!(resist["shortfall"].as_f64().unwrap() > 0.9);
-    // With the 2023 controls as the base, the same fire finds more already short.
+    // With the 2023 controls as the base, the same fire finds more already
+    // short. A bad base line is reported by number and skipped, as replay
+    // does (QA: simulate used to stop at it).
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("base.ndjson");
+    let good =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(SCENARIO)).unwrap();
+    std::fs::write(&history, format!("{{not json\n{good}")).unwrap();
     let base = chainwatch(&[
-        "simulate", "--map", MAP, "--base", SCENARIO, "--event", event,
+        "simulate",
+        "--map",
+        MAP,
+        "--base",
+        history.to_str().unwrap(),
+        "--event",
+        event,
     ]);
     assert!(base.status.success(), "{}", text(&base.stderr));
+    let err = text(&base.stderr);
+    assert!(err.contains("base.ndjson line 1: rejected"), "{err}");
+    assert!(err.contains("4 applied, 0 duplicate, 1 rejected"), "{err}");
+    let after: serde_json::Value = serde_json::from_slice(&base.stdout).unwrap();
+    let short = |r: &serde_json::Value| r["assessments"].as_array().unwrap().len();
+    assert!(
+        short(&after) > short(&report),
+        "{} vs {}",
+        short(&after),
+        short(&report)
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Reading what commands share: the chain map, the core config, and events
-//! from NDJSON files with their line numbers.
+//! Reading what commands share: the chain map, the core config, events from
+//! NDJSON files with their line numbers, and applying such a history.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -10,6 +10,7 @@ use chainwatch::config::layers::Layers;
 use chainwatch::config::CoreConfig;
 use chainwatch::event::{decode, Event};
 use chainwatch::map::{load_file, ChainMap};
+use chainwatch::monitor::{Applied, Monitor};
 
 pub fn load_map(path: &Path) -> anyhow::Result<Arc<ChainMap>> {
     let (_, map) = load_file(path)?;
@@ -48,4 +49,60 @@ pub fn read_events(path: &Path) -> anyhow::Result<Vec<Line>> {
         });
     }
     Ok(out)
+}
+
+/// What a history did: events applied, duplicates, and lines rejected.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub applied: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} applied, {} duplicate, {} rejected",
+            self.applied, self.duplicates, self.rejected
+        )
+    }
+}
+
+/// Applies the events of `path` in order, each judged at its own time. A
+/// line that is no event, or that the monitor refuses, is reported on stderr
+/// with its number and skipped; `each` sees every event applied.
+pub fn apply_history(
+    monitor: &mut Monitor,
+    path: &Path,
+    mut each: impl FnMut(&Line, &Event, Applied) -> anyhow::Result<()>,
+) -> anyhow::Result<Tally> {
+    let origin = path.display();
+    let mut tally = Tally::default();
+    for line in read_events(path)? {
+        let event = match &line.event {
+            Ok(e) => e,
+            Err(why) => {
+                tally.rejected += 1;
+                eprintln!("{origin} line {}: rejected: {why}", line.number);
+                continue;
+            }
+        };
+        match monitor.apply(event, event.ts()) {
+            Ok(done) if done.duplicate => tally.duplicates += 1,
+            Ok(done) => {
+                tally.applied += 1;
+                each(&line, event, done)?;
+            }
+            Err(e) => {
+                tally.rejected += 1;
+                eprintln!(
+                    "{origin} line {} ({}): rejected: {e}",
+                    line.number,
+                    event.id()
+                );
+            }
+        }
+    }
+    Ok(tally)
 }

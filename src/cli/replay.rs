@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chainwatch::monitor::Monitor;
 
-use super::input::{load_config, load_map, read_events};
+use super::input::{apply_history, load_config, load_map};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,60 +41,36 @@ pub enum Format {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let map = load_map(&args.map)?;
     let config = load_config(args.config.as_deref())?;
-    let lines = read_events(&args.events)?;
     let mut monitor = Monitor::new(map, config);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let (mut applied, mut duplicates, mut rejected) = (0usize, 0usize, 0usize);
     let mut last = None;
     let origin = args.events.display();
-    for line in lines {
-        let event = match line.event {
-            Ok(e) => e,
-            Err(why) => {
-                rejected += 1;
-                eprintln!("{origin} line {}: rejected: {why}", line.number);
-                continue;
-            }
-        };
-        let now = event.ts();
-        match monitor.apply(&event, now) {
-            Ok(done) if done.duplicate => duplicates += 1,
-            Ok(done) => {
-                applied += 1;
-                last = Some(now);
-                for note in &done.notes {
-                    eprintln!(
-                        "{origin} line {} ({}): note: {note}",
-                        line.number,
-                        event.id()
-                    );
-                }
-                for change in &done.changes {
-                    match args.format {
-                        Format::Json => serde_json::to_writer(&mut out, change)?,
-                        Format::Text => write!(
-                            out,
-                            "{}",
-                            super::text::change(&serde_json::to_value(change)?)
-                        )?,
-                    }
-                    out.write_all(b"\n")?;
-                }
-            }
-            Err(e) => {
-                rejected += 1;
-                eprintln!(
-                    "{origin} line {} ({}): rejected: {e}",
-                    line.number,
-                    event.id()
-                );
-            }
+    let tally = apply_history(&mut monitor, &args.events, |line, event, done| {
+        last = Some(event.ts());
+        for note in &done.notes {
+            eprintln!(
+                "{origin} line {} ({}): note: {note}",
+                line.number,
+                event.id()
+            );
         }
-    }
+        for change in &done.changes {
+            match args.format {
+                Format::Json => serde_json::to_writer(&mut out, change)?,
+                Format::Text => write!(
+                    out,
+                    "{}",
+                    super::text::change(&serde_json::to_value(change)?)
+                )?,
+            }
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
     out.flush()?;
     eprintln!(
-        "replayed {origin}: {applied} applied, {duplicates} duplicate, {rejected} rejected; {} alert(s) open",
+        "replayed {origin}: {tally}; {} alert(s) open",
         monitor.open_alerts()
     );
     if let Some(path) = &args.assessments {
@@ -104,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(std::io::BufWriter::new(file), &monitor.assessments(now))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(if args.strict && rejected > 0 {
+    Ok(if args.strict && tally.rejected > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

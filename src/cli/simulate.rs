@@ -5,12 +5,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use chainwatch::event::decode;
 use chainwatch::monitor::Monitor;
 use serde::Serialize;
 
-use super::input::{load_config, load_map, read_events};
+use super::input::{apply_history, load_config, load_map};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,15 +49,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let event = decode(text.as_bytes()).map_err(|e| anyhow::anyhow!("the event: {e}"))?;
     let mut monitor = Monitor::new(map, config);
     if let Some(base) = &args.base {
-        for line in read_events(base)? {
-            let Ok(e) = line.event else {
-                bail!("{} line {}: not a valid event", base.display(), line.number);
-            };
-            let ts = e.ts();
-            monitor
-                .apply(&e, ts)
-                .with_context(|| format!("{} line {}", base.display(), line.number))?;
-        }
+        // Bad base lines are reported and skipped, as `replay` does: the
+        // what-if then starts from the same state a replay would reach.
+        let tally = apply_history(&mut monitor, base, |_, _, _| Ok(()))?;
+        eprintln!("base {}: {tally}", base.display());
     }
     let now = event.ts();
     let applied = monitor.apply(&event, now)?;
