@@ -83,8 +83,10 @@ impl Measures {
         }
         let since = s.effective.unwrap_or(s.ts);
         // An amend restates the measure; what it already cut has been short
-        // since it first took effect.
+        // since it first took effect. One made before that, with a date of
+        // its own, moves the start: nothing was cut yet (a postponement).
         let began = match self.active.get(&s.measure) {
+            Some(first) if *first > s.ts && s.effective.is_some() => since,
             Some(first) => (*first).min(since),
             None => since,
         };

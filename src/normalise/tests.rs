@@ -467,6 +467,38 @@ fn restated_incidents_and_amended_measures_keep_when_they_began() {
     let shock = one_set(&n.normalise(&map, &amend).unwrap()).clone();
     assert_eq!(shock.since.to_rfc3339(), "2024-07-01T00:00:00+00:00");
     assert_eq!(shock.began.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+    // QA: amended before it took effect, to a later date, it begins on that
+    // date; amended once in force, it keeps its start whatever date is given.
+    let m2 = |id: &str, action: &str, ts: &str, effective: &str| {
+        sanction(
+            json!({"measure": "M2", "action": action, "id": id, "items": ["N2"],
+            "destinations": ["CN"], "ts": ts, "effective": effective}),
+        )
+    };
+    let began = |n: &mut Normaliser, e: &Event| one_set(&n.normalise(&map, e).unwrap()).began;
+    let notice = m2("m2a", "add", "2024-05-01T00:00:00Z", "2024-06-01T00:00:00Z");
+    began(&mut n, &notice);
+    let postponed = m2(
+        "m2b",
+        "amend",
+        "2024-05-15T00:00:00Z",
+        "2024-08-01T00:00:00Z",
+    );
+    assert_eq!(
+        began(&mut n, &postponed).to_rfc3339(),
+        "2024-08-01T00:00:00+00:00"
+    );
+    let late = m2(
+        "m2c",
+        "amend",
+        "2024-09-01T00:00:00Z",
+        "2024-10-01T00:00:00Z",
+    );
+    assert_eq!(
+        began(&mut n, &late).to_rfc3339(),
+        "2024-08-01T00:00:00+00:00"
+    );
+
     // Removed and added again, it begins afresh.
     n.normalise(&map, &sanction(json!({"action": "remove"})))
         .unwrap();
