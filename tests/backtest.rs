@@ -214,6 +214,22 @@ fn total_outage_at_the_dominant_tool_maker() {
             .unwrap_or_else(|| panic!("{grade} should be rejected"));
         assert!(r.reason.contains("incident asml-outage"), "{}", r.reason);
     }
+    // QA: the rejection names the item as hit, with how much of it is left,
+    // not only its leading producer (Canon, untouched) beside the shock.
+    let krf_rejected = euv
+        .assessment
+        .rejected_backups
+        .iter()
+        .find(|r| r.node == "N105")
+        .unwrap();
+    let left = (share_outside(&doc, "N105", "NL") * 100.0).round();
+    assert!(
+        krf_rejected
+            .reason
+            .contains(&format!("N105 is at {left:.0}% of supply to these buyers")),
+        "{}",
+        krf_rejected.reason
+    );
     // KrF: Canon (31%) and Nikon (3%) are unaffected and have spare capacity.
     let krf = find(&changes, "N105", Status::Firing);
     let firms: Vec<&str> = krf

@@ -125,20 +125,25 @@ impl Assessor<'_> {
                 .filter(|s| drivers.contains(s))
                 .collect();
             let firm = self.leading_producer(sub.to, r);
+            let available = engine.availability(r, sub.to);
             if !shared.is_empty() {
+                // The item is named as hit, not `firm`: its leading producer
+                // may well be untouched while others of its makers are down.
                 rejected.push(RejectedBackup {
                     grade: sub.grade,
                     node: to.id.clone(),
                     node_name: to.name.clone(),
                     firm,
                     reason: format!(
-                        "shares a shocked upstream node: hit by {}",
+                        "shares a shocked upstream node: {} is at {:.0}% of supply to these \
+                         buyers, hit by {}",
+                        to.id,
+                        available.min(1.0) * 100.0,
                         self.describe(shared.into_iter())
                     ),
                 });
                 continue;
             }
-            let available = engine.availability(r, sub.to);
             if available <= engine.error_bound() {
                 rejected.push(RejectedBackup {
                     grade: sub.grade,
