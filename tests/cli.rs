@@ -292,3 +292,41 @@ fn demo_on_the_mock_cluster_publishes_what_replay_prints() {
     assert_eq!(got.len(), 11);
     assert_eq!(got, want);
 }
+
+/// QA follow-up: `--assessments` is judged when the alerts last were, the
+/// latest event's time, even when the file's last line is an older event.
+#[test]
+fn final_assessments_are_judged_at_the_latest_time_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("e.ndjson");
+    let fire = r#"{"id":"f","type":"supplier_event","ts":"2024-06-01T00:00:00Z","incident":"f","firm":"P88","kind":"fire","capacity_loss":1.0,"expected_recovery_days":365}"#;
+    let older = r#"{"id":"o","type":"supplier_event","ts":"2024-01-01T00:00:00Z","incident":"o","firm":"P105","kind":"strike","capacity_loss":0.01,"expected_recovery_days":5}"#;
+    std::fs::write(&events, format!("{fire}\n{older}\n")).unwrap();
+    let assessments = dir.path().join("a.json");
+    let out = chainwatch(&[
+        "replay",
+        "--map",
+        MAP,
+        "--events",
+        events.to_str().unwrap(),
+        "--assessments",
+        assessments.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let alerts: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let alert = alerts
+        .iter()
+        .find(|a| a["labels"]["node"] == "N20" && a["status"] == "firing")
+        .expect("EUV tools alert on the fire");
+    let last: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&assessments).unwrap()).unwrap();
+    let n20 = last.iter().find(|a| a["node_id"] == "N20").unwrap();
+    // No time passed after the fire: time to impact and recovery are as the
+    // alert said (judged at the older event's time, both were 152 days more).
+    for key in ["time_to_impact_days", "recovery_days"] {
+        assert_eq!(n20[key], alert["assessment"][key], "{key}");
+    }
+}

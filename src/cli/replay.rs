@@ -44,10 +44,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut monitor = Monitor::new(map, config);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut last = None;
     let origin = args.events.display();
     let tally = apply_history(&mut monitor, &args.events, |line, event, done| {
-        last = Some(event.ts());
         for note in &done.notes {
             eprintln!(
                 "{origin} line {} ({}): note: {note}",
@@ -74,7 +72,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         monitor.open_alerts()
     );
     if let Some(path) = &args.assessments {
-        let now = last.unwrap_or_default();
+        // The time the alerts were last judged at: an event older than one
+        // before it does not turn the clock back.
+        let now = monitor.latest().unwrap_or_default();
         let file = std::fs::File::create(path)
             .with_context(|| format!("cannot create {}", path.display()))?;
         serde_json::to_writer_pretty(std::io::BufWriter::new(file), &monitor.assessments(now))

@@ -54,8 +54,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let tally = apply_history(&mut monitor, base, |_, _, _| Ok(()))?;
         eprintln!("base {}: {tally}", base.display());
     }
-    let now = event.ts();
-    let applied = monitor.apply(&event, now)?;
+    let applied = monitor.apply(&event, event.ts())?;
+    // As the alerts were judged: at the base's latest time if that is later.
+    let now = monitor.latest().unwrap_or(event.ts());
     let report = Report {
         event: event.id(),
         alerts: applied.changes,
