@@ -258,11 +258,26 @@ impl NameIndex {
             .map(|(_, f)| *f)
     }
 
+    /// Whether the target gives no name, or one of its names is one of the
+    /// firm's.
+    pub fn names_fit(map: &ChainMap, target: &Target, firm: FirmIx) -> bool {
+        let f = &map.firms[firm as usize];
+        let firm_keys: HashSet<String> = std::iter::once(&f.name)
+            .chain(&f.aliases)
+            .flat_map(|n| name_keys(n))
+            .map(|k| compact(&k))
+            .collect();
+        let mut named = target.name.iter().chain(&target.aliases).peekable();
+        named.peek().is_none()
+            || named.any(|n| name_keys(n).iter().any(|k| firm_keys.contains(&compact(k))))
+    }
+
     /// Firms the target names, sorted by firm: by id when its id is known (a
     /// firm id or a register id), otherwise by any of its names against any of
     /// a firm's, within the target's country when it gives one. A name shared
     /// by several firms matches them all: a list that names an entity
-    /// ambiguously is read broadly, and the notes say so.
+    /// ambiguously is read broadly, and the notes say so. An id whose firm
+    /// has none of the target's names is kept, and the names matched too.
     pub fn lookup(&self, map: &ChainMap, target: &Target) -> Vec<TargetMatch> {
         let mut out: Vec<TargetMatch> = Vec::new();
         if let Some(id) = &target.id {
@@ -285,7 +300,9 @@ impl NameIndex {
                     });
                 }
             }
-            if !out.is_empty() {
+            // An id whose firm the target's names contradict is a data error
+            // in the list or the map: read broadly, the names are matched too.
+            if !out.is_empty() && out.iter().all(|m| Self::names_fit(map, target, m.firm)) {
                 return dedup(out);
             }
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::index::{index_for, MapIndex};
-use super::{Change, NormaliseError, Normalised};
+use super::{Change, MatchedBy, NameIndex, NormaliseError, Normalised};
 use crate::config::SanctionConfig;
 use crate::event::{LicensePolicy, Sanction, SanctionAction, Target, ALL_ITEMS};
 use crate::map::{is_country_code, ChainMap, CountryIx, FirmIx, ItemIx};
@@ -267,8 +267,15 @@ fn listing(
             ));
         }
         for m in matches {
+            let by_id = matches!(m.by, MatchedBy::Id | MatchedBy::ExternalId { .. });
+            let contradicted = if by_id && !NameIndex::names_fit(map, t, m.firm) {
+                " (none of the target's names is one of this firm's: check the list and \
+                 the map; firms its names match are listed too)"
+            } else {
+                ""
+            };
             notes.push(format!(
-                "targets[{i}] {} matched firm {} {}",
+                "targets[{i}] {} matched firm {} {}{contradicted}",
                 target_label(t),
                 firm_label(map, m.firm),
                 m.by

@@ -139,6 +139,42 @@ fn listing_matches_by_normalised_name_and_alias_and_blocks_through_ownership() {
     }
 }
 
+/// QA: a target's id won over its name even when they named different
+/// firms, with nothing said. Now both are listed and the note says why.
+#[test]
+fn an_id_its_names_contradict_is_read_broadly() {
+    let map = map();
+    let listed = |target: serde_json::Value| {
+        let mut n = Normaliser::new(&CoreConfig::default());
+        let out = n
+            .normalise(&map, &sanction(json!({"targets": [target]})))
+            .unwrap();
+        let blocked = match &one_set(&out).effects[0] {
+            Effect::Listing { blocked, .. } => ids(&map, blocked),
+            other => panic!("{other:?}"),
+        };
+        (blocked, out.notes.join("\n"))
+    };
+    let (blocked, notes) =
+        listed(json!({"id": "P4", "name": "Semiconductor Manufacturing International Corp."}));
+    assert_eq!(blocked, ["P1", "P3", "P4"]);
+    assert!(
+        notes.contains(
+            "matched firm \"P4\" (\"Acme Litho B.V.\") by id (none of the target's names"
+        ),
+        "{notes}"
+    );
+    // An id with a name of its own firm, or with no name: that firm alone.
+    for target in [
+        json!({"id": "P4", "name": "Acme Litho"}),
+        json!({"id": "P4"}),
+    ] {
+        let (blocked, notes) = listed(target);
+        assert_eq!(blocked, ["P4"]);
+        assert!(!notes.contains("none of the target's names"), "{notes}");
+    }
+}
+
 #[test]
 fn a_name_match_must_agree_with_the_target_country() {
     let map = map();
