@@ -2,7 +2,7 @@
 //! incremental equals a full recomputation, ratios stay in 0..1, ending every
 //! shock restores full supply, and a larger shock never raises supply.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

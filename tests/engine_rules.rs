@@ -1,6 +1,6 @@
 //! Propagation rules of DESIGN.md on maps small enough to check by hand.
 
-mod common;
+use crate::common;
 
 use chainwatch::config::{CoreConfig, PropagationConfig};
 use chainwatch::engine::{Engine, Node};

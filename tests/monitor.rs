@@ -1,7 +1,7 @@
 //! The core end to end through events: alert lifecycle, idempotent replays,
 //! reused ids refused, and recovery returning the map to its prior state.
 
-mod common;
+use crate::common;
 
 use chainwatch::alert::{fingerprint_hex, labels, Status};
 use chainwatch::assess::Severity;

@@ -10,8 +10,7 @@
 //! panel's query results over the run to DIR (scripts/dashboard-pictures
 //! draws the README's pictures from them).
 
-#[path = "streaming/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -22,8 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use harness::{eventually, free_port, topic_of, Broker, Service, ServiceSpec};
 
-#[path = "streaming/receiver.rs"]
-mod receiver;
+use crate::receiver;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const TOKEN: &str = "monitoring-admin-token";

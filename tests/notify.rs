@@ -3,10 +3,8 @@
 //! prometheus-alertmanager), and webhook receivers over real HTTP that
 //! verify every signature.
 
-#[path = "streaming/harness.rs"]
-mod harness;
-#[path = "streaming/receiver.rs"]
-mod receiver;
+use crate::harness;
+use crate::receiver;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -2,8 +2,7 @@
 //! loopback: alerts equal to `replay`, dead letters, SIGKILL and restart,
 //! scale-out over a consumer group, and a broker that appears late.
 
-#[path = "streaming/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -4,8 +4,7 @@
 //! alerts reach the alerts topic at once; the admin API's tokens, preview
 //! and audit records.
 
-#[path = "streaming/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
