@@ -319,14 +319,59 @@ fn a_recovery_past_its_expected_date_is_unknown_again() {
     let before = at(25);
     assert_eq!(before.recovery_days, Some(5.0));
     assert!((before.cutoff_risk - 0.6).abs() < 1e-9);
-    // Day 30 exactly: recovery due today, nothing left at risk.
-    assert_eq!(at(30).recovery_days, Some(0.0));
-    assert_eq!(at(30).cutoff_risk, 0.0);
-    // Day 31 and the fire is still in force: the estimate slipped, so when
-    // it ends is unknown and the whole shortfall is at risk, not none.
-    let overdue = at(31);
-    assert_eq!(overdue.recovery_days, None);
-    assert!((overdue.cutoff_risk - 0.6).abs() < 1e-9);
+    // Day 30 exactly, or day 31, and the fire is still in force: the
+    // estimate slipped, so when it ends is unknown and the whole shortfall
+    // is at risk, not none (QA: at the due instant risk read 0).
+    for day in [30, 31] {
+        let overdue = at(day);
+        assert_eq!(overdue.recovery_days, None, "day {day}");
+        assert!((overdue.cutoff_risk - 0.6).abs() < 1e-9, "day {day}");
+    }
+    // Expected back in 0 days, and still out: the same (QA: risk was 0 for
+    // a firm 100% out with no stock left).
+    let mut e = engine(TIERS);
+    e.set(fire(&m, "i0", "F1", 1.0, 0.0));
+    let now = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(a));
+    assert_eq!(now.recovery_days, None);
+    assert!((now.cutoff_risk - 0.6).abs() < 1e-9);
+}
+
+/// QA: a measure announced before it takes effect lasts its expected days
+/// from its `effective` date, so the wait counts towards its recovery too.
+/// Here X's only producer (NL) is cut from home buyers from day 10, for an
+/// expected 30 days: on day 0, R = 10 + 30 = 40 and T = 10 + 180 (X's
+/// stock), risk = 1 × 40 / 230; on day 20, R = 20 and T = 170.
+#[test]
+fn a_measure_not_yet_in_effect_recovers_after_its_wait_and_its_duration() {
+    use chainwatch::assess::Assessor;
+    use chainwatch::shock::{Effect, ItemScope, Shock, ShockKey};
+    use chrono::Duration;
+    let mut e = engine(TWO_CRITICAL);
+    let m = e.map().clone();
+    let effective = t0() + Duration::days(10);
+    e.set(Shock {
+        key: ShockKey::Measure("m".into()),
+        event_id: "e".into(),
+        since: effective,
+        began: effective,
+        recovery_days: Some(30.0),
+        effects: vec![Effect::ExportControl {
+            issuer: m.country("NL").unwrap(),
+            items: ItemScope::Only(vec![m.item("X").unwrap()]),
+            destinations: vec![m.home],
+            cut: 1.0,
+        }],
+    });
+    let config = CoreConfig::default();
+    let x = NodeRef::Item(m.item("X").unwrap());
+    let at = |days: i64| Assessor::new(&e, &config, t0() + Duration::days(days)).assess(x);
+    let announced = at(0);
+    assert_eq!(announced.recovery_days, Some(40.0));
+    assert_eq!(announced.time_to_impact_days, Some(190.0));
+    assert!((announced.cutoff_risk - 40.0 / 230.0).abs() < 1e-9);
+    let in_force = at(20);
+    assert_eq!(in_force.recovery_days, Some(20.0));
+    assert_eq!(in_force.time_to_impact_days, Some(170.0));
 }
 
 /// P is made at home from X and G, both critical: it takes the least of

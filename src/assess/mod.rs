@@ -332,19 +332,22 @@ impl<'a> Assessor<'a> {
     }
 
     /// The longest remaining expected duration among the drivers; unknown if
-    /// any driver has no expected end, or is past it and still in force.
+    /// any driver has no expected end, or has reached it and is still in
+    /// force. A measure not yet in effect has its wait still to come as well
+    /// (its duration counts from its `effective` date).
     fn recovery(&self, drivers: &[u32]) -> Option<f64> {
         let mut longest: f64 = 0.0;
         for s in drivers {
             let active = self.engine.shock(*s)?;
             let days = active.shock.recovery_days?;
             let elapsed = (self.now - active.shock.since).num_seconds() as f64 / 86_400.0;
-            // A shock still in force past its expected recovery has slipped:
-            // when it will end is unknown again, not 0 days away.
-            if elapsed > days {
+            // A shock still in force at or past its expected recovery has
+            // slipped: when it will end is unknown again, not 0 days away
+            // (which would make its risk 0; so does an expected 0 days).
+            if elapsed >= days {
                 return None;
             }
-            longest = longest.max(days - elapsed.max(0.0));
+            longest = longest.max(days - elapsed);
         }
         Some(longest)
     }

@@ -152,45 +152,34 @@ impl Incidents {
     }
 
     /// Ends the part of an incident at the event's firm. A `recovered` at a
-    /// firm the incident was not reported at ends its only part, with a
-    /// note (a feed that names the site differently); with several parts
-    /// open it cannot tell which and refuses.
+    /// firm the incident is not open at is refused, naming where it is
+    /// open: ending another firm's outage on it would clear a live
+    /// shortage unseen (QA), while refused it is dead-lettered and counted.
     fn recover(&mut self, e: &SupplierEvent) -> Result<Normalised, NormaliseError> {
         let Some(parts) = self.open.get_mut(&e.incident) else {
             return Err(NormaliseError::UnknownIncident {
                 incident: e.incident.clone(),
             });
         };
-        let mut notes = Vec::new();
-        let firm = if parts.contains_key(&e.firm) {
-            e.firm.clone()
-        } else if parts.len() == 1 {
-            let firm = parts.keys().next().cloned().unwrap_or_default();
-            notes.push(format!(
-                "incident {:?} was reported at firm {firm:?}, recovered at {:?}",
-                e.incident, e.firm
-            ));
-            firm
-        } else {
+        let Some(part) = parts.remove(&e.firm) else {
             let at: Vec<&str> = parts.keys().map(String::as_str).collect();
             return Err(NormaliseError::invalid(
                 "firm",
                 format!(
-                    "incident {:?} is open at firms {}, not at {:?}",
+                    "incident {:?} is open at {} {}, not at {:?}",
                     e.incident,
+                    if at.len() == 1 { "firm" } else { "firms" },
                     at.join(", "),
                     e.firm
                 ),
             ));
         };
-        let part = parts.remove(&firm);
         if parts.is_empty() {
             self.open.remove(&e.incident);
         }
-        let key = part.map(|p| p.key).unwrap_or_else(|| e.incident.clone());
         Ok(Normalised {
-            changes: vec![Change::End(ShockKey::Incident(key))],
-            notes,
+            changes: vec![Change::End(ShockKey::Incident(part.key))],
+            notes: Vec::new(),
         })
     }
 

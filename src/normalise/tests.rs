@@ -460,10 +460,18 @@ fn one_incident_at_several_firms_is_a_shock_per_firm() {
     assert_eq!(n.state, before);
     let out = n.normalise(&map, &recovered("P3")).unwrap();
     assert_eq!(out.changes, vec![Change::End(second.key.clone())]);
-    // One part left: a recovery naming another firm ends it, with a note.
-    let out = n.normalise(&map, &recovered("P2")).unwrap();
+    // One part left: a recovery naming another firm is refused too, and
+    // changes nothing (QA: it ended P1's outage, and P1's own recovery was
+    // then refused as an unknown incident).
+    let before = n.state.clone();
+    let err = n.normalise(&map, &recovered("P2")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "firm: incident \"quake\" is open at firm P1, not at \"P2\""
+    );
+    assert_eq!(n.state, before);
+    let out = n.normalise(&map, &recovered("P1")).unwrap();
     assert_eq!(out.changes, vec![Change::End(first.key.clone())]);
-    assert_eq!(out.notes.len(), 1, "{:?}", out.notes);
     assert_eq!(
         n.normalise(&map, &recovered("P1")).unwrap_err().reason(),
         "unknown_incident"
