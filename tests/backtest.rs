@@ -523,6 +523,26 @@ fn electronic_gas_price_spike_of_2022() {
     assert!((gases.assessment.cutoff_risk - risk).abs() < 1e-9);
     assert_eq!(gases.labels["severity"], "warning");
     assert_eq!(gases.assessment.drivers, ["gas-spike"]);
+    // The spike is scarcity at every gas maker: none of them is a backup
+    // (QA: five were offered, each covering under 1%).
+    assert!(
+        gases.assessment.backups.iter().all(|b| b.node != "N91"),
+        "{:?}",
+        gases.assessment.backups
+    );
+    let gas_maker = gases
+        .assessment
+        .rejected_backups
+        .iter()
+        .find(|r| r.node == "N91")
+        .expect("the gas makers rejected");
+    assert!(
+        gas_maker
+            .reason
+            .contains("price spike of N91 (event gas-spike), which is item-wide"),
+        "{}",
+        gas_maker.reason
+    );
     // Every fab step needs fabrication materials, which need the gases.
     for node in ["N117", "N35", "N46", "N99"] {
         let c = find(&spike, node, Status::Firing);

@@ -469,6 +469,38 @@ fn backups_prefer_unaffected_suppliers_and_reject_shocked_ones() {
     assert!(a.rejected_backups[0].reason.contains("incident i1"));
 }
 
+/// A is made by BIG (share 0.998, out) and TINY (0.002, 10% spare): TINY
+/// could add 0.002 × 0.1 = 0.02% of demand, under the 0.1% worth a switch,
+/// so it is listed as rejected, not as a backup (QA).
+#[test]
+fn a_backup_covering_almost_nothing_is_not_offered() {
+    use chainwatch::assess::Assessor;
+    let json = r#"{
+      "version": 1, "home": "CN",
+      "chains": [{"id": "ic", "name": "test"}],
+      "items": [{"id": "A", "name": "gas", "inventory_days": 0, "chains": ["ic"]}],
+      "firms": [
+        {"id": "BIG", "name": "Big", "country": "JP", "produces": [{"item": "A", "share": 0.998}]},
+        {"id": "TINY", "name": "Tiny", "country": "KR", "produces": [{"item": "A", "share": 0.002, "spare": 0.1}]}
+      ]
+    }"#;
+    let mut e = engine(json);
+    let m = e.map().clone();
+    e.set(fire(&m, "i1", "BIG", 1.0, 30.0));
+    let config = CoreConfig::default();
+    let a = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("A").unwrap()));
+    assert!(a.backups.is_empty(), "{:?}", a.backups);
+    let tiny = a
+        .rejected_backups
+        .iter()
+        .find(|r| r.firm.as_deref() == Some("TINY"))
+        .expect("TINY rejected");
+    assert_eq!(
+        tiny.reason,
+        "would cover 0.020% of demand, under the 0.1% worth a switch"
+    );
+}
+
 /// X is made by BIG (share 0.5), SMALL (0.005) and REST (0.495); Y is made in
 /// place from X, non-critical with weight 0.01. Fires take all of BIG and
 /// SMALL: X = 1 − 0.5 − 0.005 = 0.495, Y = 1 − 0.01 × 0.505 = 0.99495.

@@ -1,7 +1,9 @@
 //! Backups for a short item: other producers with spare capacity and
 //! same-grade substitutes first, then downgraded substitutes. A candidate
 //! that is traced to a shock driving the shortfall shares a shocked upstream
-//! node with what it would replace, so it is rejected, with the reason.
+//! node with what it would replace (a price spike on the item itself is at
+//! every producer), so it is rejected, with the reason; so is one that would
+//! cover under 0.1% of demand.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +19,9 @@ use super::{round6, Assessor};
 const UNATTRIBUTED: &str = "XX";
 /// Rejections listed at most, so one item with thousands of producers stays readable.
 const MAX_REJECTED: usize = 20;
+/// Share of demand under which a backup is not worth a call (QA: backups
+/// covering 0.01% were listed beside real ones).
+const MIN_COVERAGE: f64 = 1e-3;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Backup {
@@ -56,7 +61,17 @@ impl Assessor<'_> {
         let mut rejected = Vec::new();
         let item_ref = &map.items[item as usize];
 
-        // Other suppliers of the same item.
+        // Other suppliers of the same item. A price spike on the item itself
+        // is scarcity at every producer: none of them is a way around it.
+        let item_wide: Vec<u32> = drivers
+            .iter()
+            .copied()
+            .filter(|s| {
+                engine
+                    .shock(*s)
+                    .is_some_and(|a| a.shock.key == ShockKey::Price(item))
+            })
+            .collect();
         let cut: Vec<(u32, Vec<u32>)> = engine.cut_lines(r, item);
         let off = map.lines_offset(item);
         for (k, line) in map.producers(item).iter().enumerate() {
@@ -65,7 +80,13 @@ impl Assessor<'_> {
                 continue;
             }
             let l = off + k as u32;
-            let reason = if let Some((_, by)) = cut.iter().find(|(cl, _)| *cl == l) {
+            let coverage = (engine.producer_weight(item, line.share) * line.spare).min(1.0);
+            let reason = if !item_wide.is_empty() {
+                Some(format!(
+                    "shares a shocked upstream node: hit by {}, which is item-wide",
+                    self.describe(item_wide.iter().copied())
+                ))
+            } else if let Some((_, by)) = cut.iter().find(|(cl, _)| *cl == l) {
                 Some(format!(
                     "its deliveries to these buyers are stopped by {}",
                     self.describe(by.iter().copied())
@@ -92,6 +113,8 @@ impl Assessor<'_> {
                         self.describe(own.into_iter())
                     )
                 })
+            } else if coverage < MIN_COVERAGE {
+                Some(too_little(coverage))
             } else {
                 None
             };
@@ -108,7 +131,7 @@ impl Assessor<'_> {
                     node: item_ref.id.clone(),
                     node_name: item_ref.name.clone(),
                     firm: Some(firm.id.clone()),
-                    coverage: (engine.producer_weight(item, line.share) * line.spare).min(1.0),
+                    coverage,
                     switch_days: self.config.backups.supplier_switch_days,
                 }),
             }
@@ -154,12 +177,23 @@ impl Assessor<'_> {
                 });
                 continue;
             }
+            let coverage = sub.coverage * available.min(1.0);
+            if coverage < MIN_COVERAGE {
+                rejected.push(RejectedBackup {
+                    grade: sub.grade,
+                    node: to.id.clone(),
+                    node_name: to.name.clone(),
+                    firm,
+                    reason: too_little(coverage),
+                });
+                continue;
+            }
             backups.push(Backup {
                 grade: sub.grade,
                 node: to.id.clone(),
                 node_name: to.name.clone(),
                 firm,
-                coverage: sub.coverage * available.min(1.0),
+                coverage,
                 switch_days: sub.switch_days,
             });
         }
@@ -224,6 +258,14 @@ impl Assessor<'_> {
         parts.dedup();
         parts.join(", ")
     }
+}
+
+fn too_little(coverage: f64) -> String {
+    format!(
+        "would cover {:.3}% of demand, under the {:.1}% worth a switch",
+        coverage * 100.0,
+        MIN_COVERAGE * 100.0
+    )
 }
 
 fn grade_rank(g: SubstituteGrade) -> u8 {
