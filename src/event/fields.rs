@@ -132,16 +132,25 @@ impl<'de> Deserialize<'de> for Fraction {
 #[derive(Debug)]
 pub(crate) struct Days(pub f64);
 
+/// Longest expected duration accepted, in days.
+pub(crate) const MAX_DAYS: f64 = 36_525.0;
+
 impl<'de> Deserialize<'de> for Days {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(d)?;
         let v = number(&value)?;
-        if v >= 0.0 {
-            Ok(Days(v))
-        } else {
+        if v < 0.0 {
             Err(de::Error::custom(format_args!(
                 "days must be zero or more, got {v}"
             )))
+        } else if v > MAX_DAYS {
+            // A number that large is a unit mistake or "never"; never is
+            // said by leaving the duration out.
+            Err(de::Error::custom(format_args!(
+                "days must be at most {MAX_DAYS} (100 years; leave it out or null when unknown), got {v}"
+            )))
+        } else {
+            Ok(Days(v))
         }
     }
 }

@@ -267,6 +267,12 @@ fn supplier_event_rules() {
         err(v).0,
         "expected_recovery_days: days must be zero or more, got -1"
     );
+    // QA: 1e308 days was taken, and shown as "unknown".
+    let mut v = ok.clone();
+    v["expected_recovery_days"] = json!(1e308);
+    assert!(err(v).0.starts_with(
+        "expected_recovery_days: days must be at most 36525 (100 years; leave it out or null when unknown), got 1"
+    ));
     let mut v = ok.clone();
     v.as_object_mut().unwrap().remove("capacity_loss");
     assert_eq!(
