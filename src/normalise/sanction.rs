@@ -20,8 +20,18 @@ const MAX_OWNERSHIP_NOTES: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Measures {
-    /// Active measures and when each first took effect.
-    active: BTreeMap<String, DateTime<Utc>>,
+    /// Active measures by id.
+    active: BTreeMap<String, InForce>,
+}
+
+/// What is known of a measure in force.
+#[derive(Debug, Clone, PartialEq)]
+struct InForce {
+    /// When it first took effect.
+    began: DateTime<Utc>,
+    /// The notice its current form is from: its time and event id.
+    stated: DateTime<Utc>,
+    event_id: String,
 }
 
 /// What a validated add/amend asks for, in the map's indices.
@@ -52,6 +62,23 @@ impl Measures {
                 changes: vec![Change::End(ShockKey::Measure(s.measure.clone()))],
                 notes: Vec::new(),
             });
+        }
+        if let Some(current) = self.active.get(&s.measure) {
+            // A late copy of an earlier notice must not undo a later one
+            // (QA: an add arriving after its amend replaced it).
+            if s.ts < current.stated {
+                return Err(NormaliseError::invalid(
+                    "ts",
+                    format!(
+                        "{} is older than the form of measure {:?} in force (event {:?} of {}); \
+                         not applied",
+                        s.ts.to_rfc3339(),
+                        s.measure,
+                        current.event_id,
+                        current.stated.to_rfc3339()
+                    ),
+                ));
+            }
         }
         let checked = check(config, map, s)?;
         // Nothing below may fail.
@@ -85,12 +112,19 @@ impl Measures {
         // An amend restates the measure; what it already cut has been short
         // since it first took effect. One made before that, with a date of
         // its own, moves the start: nothing was cut yet (a postponement).
-        let began = match self.active.get(&s.measure) {
-            Some(first) if *first > s.ts && s.effective.is_some() => since,
-            Some(first) => (*first).min(since),
+        let began = match self.active.get(&s.measure).map(|m| m.began) {
+            Some(first) if first > s.ts && s.effective.is_some() => since,
+            Some(first) => first.min(since),
             None => since,
         };
-        self.active.insert(s.measure.clone(), began);
+        self.active.insert(
+            s.measure.clone(),
+            InForce {
+                began,
+                stated: s.ts,
+                event_id: s.id.clone(),
+            },
+        );
         let shock = Shock {
             key: ShockKey::Measure(s.measure.clone()),
             event_id: s.id.clone(),

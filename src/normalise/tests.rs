@@ -552,6 +552,49 @@ fn restated_incidents_and_amended_measures_keep_when_they_began() {
     assert_eq!(shock.began.to_rfc3339(), "2024-09-01T00:00:00+00:00");
 }
 
+/// QA: the same history in reverse order ended under the older add's
+/// terms: a notice older than the form of a measure in force is refused.
+#[test]
+fn a_late_copy_of_an_earlier_notice_does_not_undo_a_later_one() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let notice = |id: &str, action: &str, ts: &str, policy: &str| {
+        sanction(
+            json!({"id": id, "action": action, "ts": ts, "items": ["N2"],
+            "destinations": ["CN"], "license_policy": policy}),
+        )
+    };
+    n.normalise(&map, &notice("e1", "add", "2024-05-01T00:00:00Z", "denial"))
+        .unwrap();
+    n.normalise(
+        &map,
+        &notice("e2", "amend", "2024-06-01T00:00:00Z", "case_by_case"),
+    )
+    .unwrap();
+    let before = n.state.clone();
+    let err = n
+        .normalise(
+            &map,
+            &notice("e1b", "add", "2024-05-01T00:00:00Z", "denial"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (err.path(), err.to_string().as_str()),
+        (
+            "ts",
+            "ts: 2024-05-01T00:00:00+00:00 is older than the form of measure \"M1\" in force \
+             (event \"e2\" of 2024-06-01T00:00:00+00:00); not applied"
+        )
+    );
+    assert_eq!(n.state, before);
+    // The same time, or later, is taken.
+    n.normalise(
+        &map,
+        &notice("e3", "amend", "2024-06-01T00:00:00Z", "denial"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn the_index_follows_the_map() {
     let map = map();
