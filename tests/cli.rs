@@ -141,6 +141,13 @@ fn replay_reports_bad_lines_by_number_and_goes_on() {
         body.push_str(line);
         body.push('\n');
     }
+    // A line that does not decode but has a readable id is named by it.
+    body.push_str(
+        &fire
+            .replace(r#""id":"x2""#, r#""id":"x3""#)
+            .replace("2024-01-01T00:00:00Z", "yesterday"),
+    );
+    body.push('\n');
     std::fs::write(&events, &body).unwrap();
     let out = chainwatch(&["replay", "--map", MAP, "--events", events.to_str().unwrap()]);
     assert!(out.status.success());
@@ -153,11 +160,18 @@ fn replay_reports_bad_lines_by_number_and_goes_on() {
     let lines = body.lines().count();
     assert!(
         err.contains(&format!(
-            "line {lines} (x2): rejected: id: event id \"x2\" was applied before with different content"
+            "line {} (x2): rejected: id: event id \"x2\" was applied before with different content",
+            lines - 1
         )),
         "{err}"
     );
-    assert!(err.contains("5 applied, 1 duplicate, 3 rejected"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "line {lines} (x3): rejected: ts: \"yesterday\" is not an RFC 3339 time"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("5 applied, 1 duplicate, 4 rejected"), "{err}");
     assert!(text(&out.stdout).contains("\"N20\""));
     let strict = chainwatch(&[
         "replay",

@@ -30,7 +30,13 @@ pub fn layers(path: Option<&Path>) -> Layers {
 /// One line of an NDJSON event file: the event, or why it is not one.
 pub struct Line {
     pub number: usize,
-    pub event: Result<Event, String>,
+    pub event: Result<Event, Refused>,
+}
+
+/// A line that is no event: why, and its `id` if one can be read.
+pub struct Refused {
+    pub id: Option<String>,
+    pub why: String,
 }
 
 /// Events of an NDJSON file in order; blank lines are skipped.
@@ -45,10 +51,19 @@ pub fn read_events(path: &Path) -> anyhow::Result<Vec<Line>> {
         }
         out.push(Line {
             number: k + 1,
-            event: decode(&bytes).map_err(|e| e.to_string()),
+            event: decode(&bytes).map_err(|e| Refused {
+                id: readable_id(&bytes),
+                why: e.to_string(),
+            }),
         });
     }
     Ok(out)
+}
+
+/// The `id` of a message that did not decode, if it has a readable one.
+fn readable_id(bytes: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    Some(value.get("id")?.as_str()?.to_string())
 }
 
 /// What a history did: events applied, duplicates, and lines rejected.
@@ -82,9 +97,11 @@ pub fn apply_history(
     for line in read_events(path)? {
         let event = match &line.event {
             Ok(e) => e,
-            Err(why) => {
+            Err(Refused { id, why }) => {
                 tally.rejected += 1;
-                eprintln!("{origin} line {}: rejected: {why}", line.number);
+                // The id, where it can be read, finds the message upstream.
+                let id = id.as_ref().map(|i| format!(" ({i})")).unwrap_or_default();
+                eprintln!("{origin} line {}{id}: rejected: {why}", line.number);
                 continue;
             }
         };
