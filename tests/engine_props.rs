@@ -1,6 +1,7 @@
 //! Properties of propagation on random maps and random shock sequences:
 //! incremental equals a full recomputation, ratios stay in 0..1, ending every
-//! shock restores full supply, and a larger shock never raises supply.
+//! shock restores full supply, and a larger shock never raises supply nor
+//! lowers any node's cut-off risk.
 
 use crate::common;
 
@@ -389,6 +390,46 @@ proptest! {
         e_large.set(to_shock(&map, 0, &RawEffect::Loss(firm, large)));
         for (s, l) in e_small.home_avail().iter().zip(e_large.home_avail()) {
             prop_assert!(*l <= *s + 1e-9, "larger loss gave {l} > {s}");
+        }
+    }
+
+    /// The same shock, larger, never lowers any node's cut-off risk: its
+    /// shortfall only grows, and its time to impact only shrinks (more of
+    /// the map is short enough to carry it, by the same or shorter paths).
+    #[test]
+    fn a_larger_shock_never_lowers_risk(
+        raw in raw_map(),
+        effect in 0usize..2,
+        target in 0usize..16,
+        a in 0.0f64..=1.0,
+        b in 0.0f64..=1.0,
+        days in 0i64..400,
+    ) {
+        use chainwatch::assess::Assessor;
+        use chainwatch::config::CoreConfig;
+        use chainwatch::map::NodeRef;
+        let map = build(&raw);
+        let (small, large) = if a <= b { (a, b) } else { (b, a) };
+        let shocked = |loss: f64| {
+            let raw = match effect {
+                0 => RawEffect::Loss(target, loss),
+                _ => RawEffect::Scarcity(target, loss),
+            };
+            let mut e = Engine::new(Arc::clone(&map), exact());
+            e.set(to_shock(&map, 0, &raw));
+            e
+        };
+        let (e_small, e_large) = (shocked(small), shocked(large));
+        let config = CoreConfig::default();
+        let now = common::t0() + chrono::Duration::days(days);
+        let (judge_small, judge_large) =
+            (Assessor::new(&e_small, &config, now), Assessor::new(&e_large, &config, now));
+        let nodes = (0..map.items.len() as u32)
+            .map(NodeRef::Item)
+            .chain((0..map.firms.len() as u32).map(NodeRef::Firm));
+        for node in nodes {
+            let (rs, rl) = (judge_small.risk(node), judge_large.risk(node));
+            prop_assert!(rl >= rs - 1e-9, "{node:?}: risk {rl} under loss {large} < {rs} under {small}");
         }
     }
 }
