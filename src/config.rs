@@ -35,6 +35,11 @@ pub struct Thresholds {
     pub watch: f64,
     pub warning: f64,
     pub critical: f64,
+    /// How far under its threshold an open alert's risk must fall before the
+    /// alert resolves or steps down (hysteresis, so that a risk hovering at
+    /// a threshold does not fire and resolve by turns). A higher severity is
+    /// taken at once.
+    pub resolve_margin: f64,
 }
 
 impl Default for Thresholds {
@@ -43,9 +48,14 @@ impl Default for Thresholds {
             watch: 0.1,
             warning: 0.3,
             critical: 0.6,
+            resolve_margin: RESOLVE_MARGIN,
         }
     }
 }
+
+/// Default of [`Thresholds::resolve_margin`]: two points of risk, about the
+/// day-to-day drift of a risk whose stock and recovery age together.
+pub const RESOLVE_MARGIN: f64 = 0.02;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -237,6 +247,16 @@ impl CoreConfig {
                 message: format!(
                     "must be above thresholds.watch ({} ≤ {})",
                     t.warning, t.watch
+                ),
+            });
+        }
+        if !(0.0..t.watch).contains(&t.resolve_margin) {
+            return Some(Broken {
+                key: "thresholds.resolve_margin",
+                related: vec!["thresholds.watch"],
+                message: format!(
+                    "must be at least 0 and below thresholds.watch ({}), got {}",
+                    t.watch, t.resolve_margin
                 ),
             });
         }

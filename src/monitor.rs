@@ -310,8 +310,12 @@ impl Monitor {
     /// Takes new live settings and re-judges at once, at the latest event's
     /// time: every open alert, and every node short enough to alert under
     /// the new warning threshold (a lower one finds nodes no event moved
-    /// since). Returns the alert state changes, as an event would.
+    /// since). Returns the alert state changes, as an event would. New
+    /// thresholds judge without the resolve margin: it keeps a hovering risk
+    /// from flapping, not an alert the operator has just put under its
+    /// threshold.
     pub fn retune(&mut self, tunables: &Tunables) -> Vec<AlertChange> {
+        let moved_thresholds = tunables.thresholds != self.config.thresholds;
         self.config = tunables.apply_to(&self.config);
         // New settings may change what a trace finds; trace afresh.
         self.kept.clear();
@@ -326,7 +330,8 @@ impl Monitor {
         let found = risks(&self.engine, &self.config, now, &nodes);
         let assessor = Assessor::new(&self.engine, &self.config, now);
         let mut changes = Vec::new();
-        let judging = Judging::new(&self.map, &self.config.thresholds, &assessor, now);
+        let thresholds = judged_under(&self.config.thresholds, moved_thresholds);
+        let judging = Judging::new(&self.map, &thresholds, &assessor, now);
         for (node, risk) in nodes.into_iter().zip(found) {
             let chains = self.chains_of(node);
             judging.node(&mut self.book, node, &chains, risk, &mut changes);
@@ -357,10 +362,12 @@ impl Monitor {
         nodes.extend(self.book.open_nodes());
         let nodes: Vec<NodeRef> = nodes.into_iter().collect();
         let found = risks(&self.engine, &self.config, now, &nodes);
+        // As `retune` would judge them.
+        let judged = judged_under(proposed, *proposed != self.config.thresholds);
         for (node, risk) in nodes.into_iter().zip(found) {
-            let to = Severity::of(risk, proposed);
             for chain in self.chains_of(node) {
                 let from = self.book.severity(chain, node);
+                let to = Severity::held(from, risk, &judged);
                 let change = |from: Severity| NodeChange {
                     chain: self.map.chains[chain as usize].id.clone(),
                     node: self.map.node_id(node).to_string(),
@@ -447,6 +454,15 @@ impl Monitor {
     }
 }
 
+/// The thresholds a re-judging under `t` goes by: without the resolve
+/// margin when they are new.
+fn judged_under(t: &Thresholds, new: bool) -> Thresholds {
+    Thresholds {
+        resolve_margin: if new { 0.0 } else { t.resolve_margin },
+        ..t.clone()
+    }
+}
+
 /// What judging a node needs besides the alert book.
 struct Judging<'a> {
     map: &'a ChainMap,
@@ -483,14 +499,17 @@ impl<'a> Judging<'a> {
         risk: f64,
         out: &mut Vec<AlertChange>,
     ) {
-        let severity = Severity::of(risk, self.thresholds);
-        let changes = chains.iter().any(|c| match book.severity(*c, node) {
-            Some(open) => open != severity,
-            None => severity.alerts(),
+        let changes = chains.iter().any(|c| {
+            let open = book.severity(*c, node);
+            let held = Severity::held(open, risk, self.thresholds);
+            match open {
+                Some(open) => open != held,
+                None => held.alerts(),
+            }
         });
         if changes {
             let assessment = self.assessor.assess(node);
-            out.extend(book.update(self.map, chains, &assessment, self.now));
+            out.extend(book.update(self.map, chains, &assessment, self.thresholds, self.now));
         }
     }
 }

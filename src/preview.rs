@@ -103,8 +103,9 @@ impl RiskWindow {
         let mut changes = 0;
         for event in &self.events {
             for j in event {
-                let new = Severity::of(j.risk, t);
-                let old = state.insert(j.node, new).unwrap_or(Severity::Ok);
+                let old = state.get(&j.node).copied().unwrap_or(Severity::Ok);
+                let new = Severity::held(Some(old), j.risk, t);
+                state.insert(j.node, new);
                 changes += transitions(old, new) * u64::from(j.chains);
             }
         }
@@ -185,6 +186,7 @@ mod tests {
             watch,
             warning,
             critical,
+            resolve_margin: 0.0,
         }
     }
 
@@ -209,6 +211,31 @@ mod tests {
         assert_eq!(w.changes_under(&t(0.1, 0.2, 0.6)), 4);
         // Critical 0.8: fire at 0.5 (1), 0.7 still warning (0), resolve (1).
         assert_eq!(w.changes_under(&t(0.1, 0.3, 0.8)), 2);
+    }
+
+    /// With a resolve margin an open alert holds while its risk is within
+    /// the margin under its threshold, as the monitor judges it.
+    #[test]
+    fn counts_transitions_with_the_resolve_margin() {
+        let mut w = RiskWindow::new(10);
+        // Fires at 0.31, holds at 0.29 and 0.31, resolves at 0.27 (under
+        // 0.3 − 0.02); fires again at 0.3.
+        for r in [0.31, 0.29, 0.31, 0.27, 0.3] {
+            w.record(vec![j(1, r)]);
+        }
+        let held = Thresholds {
+            resolve_margin: 0.02,
+            ..t(0.1, 0.3, 0.6)
+        };
+        assert_eq!(w.changes_under(&held), 3);
+        // Without it: fire, resolve, fire, resolve, fire.
+        assert_eq!(w.changes_under(&t(0.1, 0.3, 0.6)), 5);
+        // A margin of 0.03 also holds through 0.27: one fire.
+        let wide = Thresholds {
+            resolve_margin: 0.03,
+            ..t(0.1, 0.3, 0.6)
+        };
+        assert_eq!(w.changes_under(&wide), 1);
     }
 
     #[test]

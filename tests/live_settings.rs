@@ -87,7 +87,7 @@ fn the_shipped_settings_are_the_defaults() {
 fn every_error_names_the_key_and_the_layer() {
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str)] = &[
-        ("[thresholds]\nwarnin = 0.2\n", "thresholds.warnin: unknown key (known in [thresholds]: critical, warning, watch)"),
+        ("[thresholds]\nwarnin = 0.2\n", "thresholds.warnin: unknown key (known in [thresholds]: critical, resolve_margin, warning, watch)"),
         ("[threshold]\nwarning = 0.2\n", "threshold.warning: unknown key (sections: backups, preview, price, propagation, sanctions, thresholds)"),
         ("[thresholds]\nwarning = \"high\"\n", "thresholds.warning: string \"high\" is not a floating point"),
         ("[thresholds]\nwatch = -0.1\n", "thresholds.watch: -0.1 is outside 0..1"),
@@ -95,6 +95,7 @@ fn every_error_names_the_key_and_the_layer() {
         ("[thresholds]\nwatch = 0.01\nwarning = 0.04\n", "thresholds.warning: must be at least 0.05, got 0.04"),
         ("[thresholds]\nwatch = 0.35\n", "thresholds.warning: must be above thresholds.watch (0.3 ≤ 0.35)"),
         ("[thresholds]\nwarning = 0.7\n", "thresholds.critical: must be above thresholds.warning (0.6 ≤ 0.7)"),
+        ("[thresholds]\nresolve_margin = 0.1\n", "thresholds.resolve_margin: must be at least 0 and below thresholds.watch (0.1), got 0.1"),
         ("[sanctions]\ncase_by_case = 2\n", "sanctions.case_by_case: 2 is outside 0..1"),
         ("[price]\nspike = 0\n", "price.spike: must be above 0, got 0"),
         ("[price]\nbaseline_window = 0\nmin_samples = 0\n", "price.baseline_window: must be at least 1"),
@@ -193,6 +194,7 @@ fn with(t: (f64, f64, f64)) -> CoreConfig {
             watch: t.0,
             warning: t.1,
             critical: t.2,
+            ..Thresholds::default()
         },
         ..CoreConfig::default()
     }

@@ -117,6 +117,44 @@ fn an_unknown_firm_is_an_error_and_changes_nothing() {
     assert!(m.assessments(e.ts()).is_empty());
 }
 
+/// QA: an alert fired at risk 0.300 resolved two days later at 0.298. With
+/// the default resolve margin (0.02) it holds until its risk is under 0.28.
+/// F1 makes half of A, which no one stocks and whose loss has no expected
+/// end: risk = shortfall = loss / 2, for A, B and B's maker H.
+#[test]
+fn an_alert_holds_within_the_resolve_margin_and_resolves_under_it() {
+    let run = |margin: f64| {
+        let mut config = CoreConfig::default();
+        config.thresholds.resolve_margin = margin;
+        let mut m = Monitor::new(common::map(MAP), config);
+        [0.62, 0.58, 0.54]
+            .iter()
+            .enumerate()
+            .map(|(k, loss)| {
+                let ts = format!("2024-01-0{}T00:00:00Z", k + 1);
+                let changes = apply(
+                    &mut m,
+                    &event(&format!("e{k}"), &ts, "F1", "i", "fire", *loss),
+                );
+                changes
+                    .iter()
+                    .map(|c| format!("{:?} {}", c.status, c.labels["severity"]))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    // A in ic and nev, B and its home maker H in ic.
+    let fired = vec!["Firing warning".to_string(); 4];
+    let resolved = vec!["Resolved warning".to_string(); 4];
+    // Risk 0.31, 0.29, 0.27: fired, held, resolved.
+    assert_eq!(
+        run(CoreConfig::default().thresholds.resolve_margin),
+        [fired.clone(), vec![], resolved.clone()]
+    );
+    // Without the margin it resolves at 0.29.
+    assert_eq!(run(0.0), [fired, resolved, vec![]]);
+}
+
 /// QA: an id seen before was dropped as a duplicate even when the event said
 /// something else, so a feed reusing ids lost events without a word.
 #[test]

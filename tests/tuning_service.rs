@@ -133,6 +133,7 @@ fn thresholds_reload_three_ways_refuse_bad_files_preview_and_audit() {
             watch: 0.1,
             warning: 0.3,
             critical: 0.45,
+            ..Thresholds::default()
         },
         ..Tunables::of(&CoreConfig::default())
     };

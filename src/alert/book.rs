@@ -10,6 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::assess::{Assessment, Severity};
+use crate::config::Thresholds;
 use crate::map::{ChainMap, NodeRef};
 
 use super::fingerprint::fingerprint_hex;
@@ -76,19 +77,26 @@ impl AlertBook {
         self.open.get(&(chain, node)).map(|o| o.severity)
     }
 
-    /// Applies a fresh assessment of a node in each of its chains.
+    /// Applies a fresh assessment of a node in each of its chains, judged
+    /// under `thresholds` with the open alert's hysteresis
+    /// ([`Severity::held`]).
     pub fn update(
         &mut self,
         map: &ChainMap,
         chains: &[u16],
         assessment: &Assessment,
+        thresholds: &Thresholds,
         now: DateTime<Utc>,
     ) -> Vec<AlertChange> {
         let mut out = Vec::new();
-        let wanted = assessment.severity;
         for &chain in chains {
             let key = (chain, assessment.node);
             let current = self.open.get(&key).cloned();
+            let wanted = Severity::held(
+                current.as_ref().map(|o| o.severity),
+                assessment.cutoff_risk,
+                thresholds,
+            );
             match current {
                 Some(open) if wanted == open.severity => {}
                 Some(open) => {
@@ -103,10 +111,10 @@ impl AlertBook {
                     ));
                     self.open.remove(&key);
                     if wanted.alerts() {
-                        self.fire(map, chain, assessment, now, &mut out);
+                        self.fire(map, chain, assessment, wanted, now, &mut out);
                     }
                 }
-                None if wanted.alerts() => self.fire(map, chain, assessment, now, &mut out),
+                None if wanted.alerts() => self.fire(map, chain, assessment, wanted, now, &mut out),
                 None => {}
             }
         }
@@ -118,13 +126,14 @@ impl AlertBook {
         map: &ChainMap,
         chain: u16,
         assessment: &Assessment,
+        severity: Severity,
         now: DateTime<Utc>,
         out: &mut Vec<AlertChange>,
     ) {
         self.open.insert(
             (chain, assessment.node),
             Open {
-                severity: assessment.severity,
+                severity,
                 starts_at: now,
             },
         );
@@ -133,7 +142,7 @@ impl AlertBook {
             chain,
             assessment,
             Status::Firing,
-            assessment.severity,
+            severity,
             now,
             None,
         ));

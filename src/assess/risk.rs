@@ -31,6 +31,33 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The severity of an alert open at `open` (none if none is) judged at
+    /// `risk`: a higher one at once, a lower one only once the risk is
+    /// `resolve_margin` under the open one's threshold, so that a risk
+    /// hovering at a threshold does not flap. The monitor, the alert book and
+    /// previews all judge by this one rule.
+    pub fn held(open: Option<Severity>, risk: f64, t: &Thresholds) -> Severity {
+        let raw = Severity::of(risk, t);
+        match open {
+            Some(open)
+                if open.alerts() && raw < open && risk >= open.threshold(t) - t.resolve_margin =>
+            {
+                open
+            }
+            _ => raw,
+        }
+    }
+
+    /// The risk at which a node reaches this severity.
+    fn threshold(self, t: &Thresholds) -> f64 {
+        match self {
+            Severity::Ok => 0.0,
+            Severity::Watch => t.watch,
+            Severity::Warning => t.warning,
+            Severity::Critical => t.critical,
+        }
+    }
+
     pub fn of(risk: f64, t: &Thresholds) -> Severity {
         if risk >= t.critical {
             Severity::Critical

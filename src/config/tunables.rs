@@ -21,6 +21,7 @@ pub const LIVE_KEYS: &[&str] = &[
     "thresholds.watch",
     "thresholds.warning",
     "thresholds.critical",
+    "thresholds.resolve_margin",
     "price.spike",
     "price.baseline_window",
     "price.min_samples",

@@ -42,6 +42,7 @@ impl ThresholdsPatch {
             watch: self.watch.unwrap_or(t.watch),
             warning: self.warning.unwrap_or(t.warning),
             critical: self.critical.unwrap_or(t.critical),
+            resolve_margin: t.resolve_margin,
         }
     }
 }
