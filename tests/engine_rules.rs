@@ -469,6 +469,42 @@ fn backups_prefer_unaffected_suppliers_and_reject_shocked_ones() {
     assert!(a.rejected_backups[0].reason.contains("incident i1"));
 }
 
+/// QA: E and C need each other, both critically, so no certificate bounds
+/// them; X has nothing to do with them. A fire at X's only maker used to
+/// raise nothing: the map-wide error bound reached 1 and every shortfall
+/// counted as none. The bound now leaves out what the cycle feeds.
+#[test]
+fn an_uncertified_cycle_does_not_blind_the_rest_of_the_map() {
+    use chainwatch::assess::Assessor;
+    let json = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c", "name": "C"}],
+      "items": [
+        {"id": "E", "name": "Equipment", "inventory_days": 0, "chains": ["c"], "inputs": [{"item": "C"}]},
+        {"id": "C", "name": "Chip", "inventory_days": 0, "chains": ["c"], "inputs": [{"item": "E"}]},
+        {"id": "X", "name": "Unrelated", "inventory_days": 0, "chains": ["c"]}
+      ],
+      "firms": [
+        {"id": "E1", "name": "E CN", "country": "CN", "produces": [{"item": "E", "share": 1.0}]},
+        {"id": "C1", "name": "C CN", "country": "CN", "produces": [{"item": "C", "share": 1.0}]},
+        {"id": "PX", "name": "X maker", "country": "JP", "produces": [{"item": "X", "share": 1.0}]}
+      ]}"#;
+    let mut e = engine(json);
+    let m = e.map().clone();
+    assert!(e.deadband_gain().is_infinite());
+    let cycle: Vec<&str> = e
+        .uncertified_items()
+        .iter()
+        .map(|i| m.items[*i as usize].id.as_str())
+        .collect();
+    assert_eq!(cycle, ["E", "C"]);
+    assert!(e.error_bound() < 1e-3, "{}", e.error_bound());
+    e.set(fire(&m, "x", "PX", 1.0, 30.0));
+    let config = CoreConfig::default();
+    let x = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("X").unwrap()));
+    assert_eq!(x.shortfall, 1.0);
+    assert_eq!(x.severity, chainwatch::assess::Severity::Critical);
+}
+
 /// A is made by BIG (share 0.998, out) and TINY (0.002, 10% spare): TINY
 /// could add 0.002 × 0.1 = 0.02% of demand, under the 0.1% worth a switch,
 /// so it is listed as rejected, not as a backup (QA).

@@ -66,6 +66,42 @@ fn readable_id(bytes: &[u8]) -> Option<String> {
     Some(value.get("id")?.as_str()?.to_string())
 }
 
+/// Warns on stderr when the map has a cycle that cannot be certified to
+/// contract: the items it feeds are reported, but only known to lie in 0..1.
+pub fn warn_uncertified(monitor: &Monitor, map: &Path) {
+    let items = monitor.engine().uncertified_items();
+    if items.is_empty() {
+        return;
+    }
+    eprintln!(
+        "{}: warning: {}",
+        map.display(),
+        uncertified_note(monitor.map(), items)
+    );
+}
+
+/// "3 items (E, C, X) are fed by a cycle …": what `map check` and the
+/// commands that load a map say of an uncertified cycle.
+pub fn uncertified_note(map: &ChainMap, items: &[chainwatch::map::ItemIx]) -> String {
+    const SHOWN: usize = 10;
+    let mut ids: Vec<&str> = items
+        .iter()
+        .take(SHOWN)
+        .map(|i| map.items[*i as usize].id.as_str())
+        .collect();
+    if items.len() > SHOWN {
+        ids.push("…");
+    }
+    format!(
+        "{} item(s) ({}) are fed by a cycle that cannot be certified to contract \
+         (critical inputs only, or a firm that needs its own product): their \
+         values are only known to lie in 0..1; make an input of the cycle \
+         non-critical",
+        items.len(),
+        ids.join(", ")
+    )
+}
+
 /// What a history did: events applied, duplicates, and lines rejected.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Tally {

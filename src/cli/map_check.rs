@@ -22,7 +22,13 @@ pub fn run(file: &Path) -> anyhow::Result<ExitCode> {
                 );
             } else {
                 println!(
-                    "dead-band gain: unbounded (a cycle that cannot be certified to contract, e.g. one of critical inputs only; values it feeds are only known to lie in 0..1)"
+                    "dead-band gain: unbounded outside a bound of {:.1} (every other value within {:.1e} at the default epsilon)",
+                    engine.error_bound() / engine.epsilon(),
+                    engine.error_bound()
+                );
+                println!(
+                    "warning: {}",
+                    super::input::uncertified_note(engine.map(), engine.uncertified_items())
                 );
             }
             Ok(ExitCode::SUCCESS)

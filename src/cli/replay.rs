@@ -42,6 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let map = load_map(&args.map)?;
     let config = load_config(args.config.as_deref())?;
     let mut monitor = Monitor::new(map, config);
+    super::input::warn_uncertified(&monitor, &args.map);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let origin = args.events.display();

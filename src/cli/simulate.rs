@@ -48,6 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let event = decode(text.as_bytes()).map_err(|e| anyhow::anyhow!("the event: {e}"))?;
     let mut monitor = Monitor::new(map, config);
+    super::input::warn_uncertified(&monitor, &args.map);
     if let Some(base) = &args.base {
         // Bad base lines are reported and skipped, as `replay` does: the
         // what-if then starts from the same state a replay would reach.

@@ -41,7 +41,7 @@ pub struct Gains {
     /// Per item: gain of its availability (infinite when its group or one
     /// upstream of it is uncertified).
     pub item: Vec<f64>,
-    /// Largest gain of any production line.
+    /// Largest gain of any production line no uncertified cycle feeds.
     pub line_max: f64,
     /// Per group: acyclic, or cyclic and certified to contract.
     pub certified: Vec<bool>,
@@ -51,6 +51,24 @@ impl Gains {
     /// The largest gain of any value the engine keeps.
     pub fn max(&self) -> f64 {
         self.item.iter().copied().fold(self.line_max, f64::max)
+    }
+
+    /// The largest finite gain: the bound on every value that no
+    /// uncertified cycle feeds. (QA: with one such cycle anywhere, the
+    /// map-wide bound reached 1 and every shortfall anywhere counted as none.)
+    pub fn max_certified(&self) -> f64 {
+        self.item
+            .iter()
+            .copied()
+            .filter(|g| g.is_finite())
+            .fold(self.line_max, f64::max)
+    }
+
+    /// Items whose availability an uncertified cycle feeds.
+    pub fn uncertified(&self) -> Vec<ItemIx> {
+        (0..self.item.len() as ItemIx)
+            .filter(|i| !self.item[*i as usize].is_finite())
+            .collect()
     }
 }
 
@@ -68,7 +86,11 @@ pub fn gains(map: &ChainMap, order: &Order, weight: &impl Fn(ItemIx, f64) -> f64
             for &i in members {
                 let (v, line) = item_gain(map, i, |j| gains.item[j as usize], weight);
                 gains.item[i as usize] = v;
-                gains.line_max = gains.line_max.max(line);
+                // A line an uncertified cycle feeds has no bound; its item
+                // says so, and the bound of the others stays finite.
+                if line.is_finite() {
+                    gains.line_max = gains.line_max.max(line);
+                }
             }
             continue;
         }
@@ -86,7 +108,6 @@ pub fn gains(map: &ChainMap, order: &Order, weight: &impl Fn(ItemIx, f64) -> f64
                 for &i in members {
                     gains.item[i as usize] = f64::INFINITY;
                 }
-                gains.line_max = f64::INFINITY;
             }
         }
     }

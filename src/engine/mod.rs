@@ -85,6 +85,9 @@ pub struct Engine {
     order: rank::Order,
     /// Largest dead-band gain of the map (see [`gain`]).
     gain: f64,
+    /// Largest finite one, and the items past any certificate.
+    certified_gain: f64,
+    uncertified: Vec<ItemIx>,
     share_total: Vec<f64>,
     /// Every line's weight in its item's availability, divided out once.
     line_weight: Vec<f64>,
@@ -147,6 +150,8 @@ impl Engine {
             work,
             order,
             gain: gains.max(),
+            certified_gain: gains.max_certified(),
+            uncertified: gains.uncertified(),
             share_total,
             line_weight,
             heaviest_first,
@@ -405,10 +410,18 @@ impl Engine {
 
     /// How far any kept value can stand from the exact fixed point of the
     /// shocks in force: epsilon times the map's largest dead-band gain (see
-    /// [`gain`]), and never more than 1. A map with a cycle that cannot be
-    /// certified to contract has no bound below 1.
+    /// [`gain`]), and never more than 1. Values an uncertified cycle feeds
+    /// ([`Engine::uncertified_items`]) have no bound below 1; they are left
+    /// out, so that such a cycle does not blind the rest of the map.
     pub fn error_bound(&self) -> f64 {
-        (self.cfg.epsilon * self.gain).min(1.0)
+        (self.cfg.epsilon * self.certified_gain).min(1.0)
+    }
+
+    /// Items whose availability a cycle that cannot be certified to contract
+    /// feeds (a cycle of critical inputs only, a firm that needs its own
+    /// product): their values are only known to lie in 0..1.
+    pub fn uncertified_items(&self) -> &[ItemIx] {
+        &self.uncertified
     }
 
     /// The map's largest dead-band gain: the error bound per unit of epsilon.
