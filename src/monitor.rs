@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::alert::{rfc3339, AlertBook, AlertChange};
-use crate::assess::{exposures, risks, Assessment, Assessor, Exposure, Severity};
+use crate::assess::{exposures, risks, Assessment, Assessor, Exposure, Severity, AT_THRESHOLD};
 use crate::config::tunables::Tunables;
 use crate::config::{CoreConfig, Thresholds, MIN_WARNING};
 use crate::engine::{Engine, Influence, Outcome};
@@ -185,7 +185,7 @@ impl Monitor {
         let floor = if recording { MIN_WARNING } else { warning };
         let open = self.book.open_nodes();
         for n in &moved {
-            if 1.0 - self.supply(*n) >= warning && !self.chains_of(*n).is_empty() {
+            if 1.0 - self.supply(*n) + AT_THRESHOLD >= warning && !self.chains_of(*n).is_empty() {
                 self.alertable.insert(*n);
             } else {
                 self.alertable.remove(n);
@@ -197,7 +197,7 @@ impl Monitor {
             .filter(|n| {
                 let short = 1.0 - self.supply(*n);
                 // A node recorded at risk that recovers is recorded at 0.
-                short >= floor || (recording && self.window.latest(*n) > 0.0)
+                short + AT_THRESHOLD >= floor || (recording && self.window.latest(*n) > 0.0)
             })
             .filter(|n| !self.chains_of(*n).is_empty())
             .collect();
@@ -210,8 +210,11 @@ impl Monitor {
             .into_iter()
             .map(|n| {
                 let short = 1.0 - self.supply(n);
-                let judge = open.contains(&n) || short >= warning;
-                (n, (judge || short >= MIN_WARNING).then_some(judge))
+                let judge = open.contains(&n) || short + AT_THRESHOLD >= warning;
+                (
+                    n,
+                    (judge || short + AT_THRESHOLD >= MIN_WARNING).then_some(judge),
+                )
             })
             .collect();
         let assessor = Assessor::new(&self.engine, &self.config, now);
@@ -302,7 +305,7 @@ impl Monitor {
             .map(NodeRef::Firm);
         items
             .chain(firms)
-            .filter(|n| 1.0 - self.supply(*n) >= floor)
+            .filter(|n| 1.0 - self.supply(*n) + AT_THRESHOLD >= floor)
             .filter(|n| !self.chains_of(*n).is_empty())
             .collect()
     }

@@ -155,6 +155,30 @@ fn an_alert_holds_within_the_resolve_margin_and_resolves_under_it() {
     assert_eq!(run(0.0), [fired, resolved, vec![]]);
 }
 
+/// QA: a 20% shortfall against a warning threshold of 0.2 did not warn, as
+/// 1 − 0.8 is 0.19999999999999996. F1 loses 40% of its half of A: A is at
+/// 0.5 × 0.6 + 0.5 = 0.8, with and without the preview window (which
+/// changes which nodes are looked at).
+#[test]
+fn a_shortfall_exactly_at_the_warning_threshold_warns() {
+    for window in [0, 1000] {
+        let mut config = CoreConfig::default();
+        config.thresholds.warning = 0.2;
+        config.preview.window_events = window;
+        let mut m = Monitor::new(common::map(MAP), config);
+        let changes = apply(
+            &mut m,
+            &event("e1", "2024-01-01T00:00:00Z", "F1", "i", "fire", 0.4),
+        );
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.labels["node"] == "A" && c.labels["severity"] == "warning"),
+            "window {window}: {changes:?}"
+        );
+    }
+}
+
 /// QA: an id seen before was dropped as a duplicate even when the event said
 /// something else, so a feed reusing ids lost events without a word.
 #[test]

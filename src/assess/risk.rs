@@ -30,6 +30,10 @@ pub enum Severity {
     Critical,
 }
 
+/// How far under a threshold a risk still counts as at it: far below the
+/// 1e-6 risks are printed to, far above floating-point noise.
+pub const AT_THRESHOLD: f64 = 1e-9;
+
 impl Severity {
     /// The severity of an alert open at `open` (none if none is) judged at
     /// `risk`: a higher one at once, a lower one only once the risk is
@@ -40,7 +44,9 @@ impl Severity {
         let raw = Severity::of(risk, t);
         match open {
             Some(open)
-                if open.alerts() && raw < open && risk >= open.threshold(t) - t.resolve_margin =>
+                if open.alerts()
+                    && raw < open
+                    && risk + AT_THRESHOLD >= open.threshold(t) - t.resolve_margin =>
             {
                 open
             }
@@ -58,7 +64,11 @@ impl Severity {
         }
     }
 
+    /// The severity `risk` reaches. A risk within [`AT_THRESHOLD`] under a
+    /// threshold reaches it: 1 − (1 − 0.2) is 0.19999999999999996, printed
+    /// as 0.2, and a 20% loss against a warning of 0.2 must warn (QA).
     pub fn of(risk: f64, t: &Thresholds) -> Severity {
+        let risk = risk + AT_THRESHOLD;
         if risk >= t.critical {
             Severity::Critical
         } else if risk >= t.warning {
@@ -88,6 +98,20 @@ impl Severity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_risk_at_a_threshold_reaches_it_despite_rounding() {
+        let t = Thresholds {
+            warning: 0.2,
+            ..Thresholds::default()
+        };
+        let risk = cutoff_risk(1.0 - (1.0 - 0.2), 0.0, None);
+        assert!(risk < 0.2, "the noise this is about: {risk}");
+        assert_eq!(Severity::of(risk, &t), Severity::Warning);
+        let watch = cutoff_risk(1.0 - (1.0 - 0.1), 0.0, None);
+        assert_eq!(Severity::of(watch, &Thresholds::default()), Severity::Watch);
+        assert_eq!(Severity::of(0.2 - 1e-6, &t), Severity::Watch);
+    }
 
     #[test]
     fn unknown_recovery_keeps_the_whole_shortfall() {
