@@ -223,6 +223,33 @@ fn a_reader_that_stops_early_is_no_error() {
     let err = text(&out.stderr);
     assert!(out.status.success(), "{:?}: {err}", out.status);
     assert!(!err.contains("error") && !err.contains("panicked"), "{err}");
+
+    // QA: `map check` and `import cset` panicked on it. Their reader is gone
+    // before they write a line.
+    let out_map = dir.path().join("x.json");
+    for args in [
+        vec!["map", "check", MAP],
+        vec![
+            "import",
+            "cset",
+            "tests/data/cset-excerpt",
+            "--out",
+            out_map.to_str().unwrap(),
+        ],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?}: {err}", out.status);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
 }
 
 #[test]

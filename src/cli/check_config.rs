@@ -4,6 +4,7 @@
 //! settings file (with `[service]`, `[kafka]` or `[topics]`) is checked,
 //! and so is the core file it names. Exit 0 when valid, 1 with the reason.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -28,12 +29,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .and_then(|raw| raw.validate(Overrides::default(), &file.display().to_string()));
         match checked {
             Ok(c) => {
-                println!(
+                writeln!(
+                    std::io::stdout().lock(),
                     "{}: service settings valid (brokers {}, admin {}; these take a restart)",
                     file.display(),
                     c.kafka.brokers,
                     c.admin_addr
-                );
+                )?;
                 core_file = c.core_config;
             }
             Err(e) => {
@@ -47,7 +49,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(core) => {
             let read: Vec<String> = l.files().iter().map(|p| p.display().to_string()).collect();
             let t = &core.thresholds;
-            println!(
+            writeln!(
+                std::io::stdout().lock(),
                 "core settings valid (read: {}; hash {})\n  thresholds: watch {} warning {} critical {}\n  live without restart: {}",
                 if read.is_empty() { "defaults only".to_string() } else { read.join(", ") },
                 config_hash(&core),
@@ -55,7 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 t.warning,
                 t.critical,
                 LIVE_KEYS.join(", ")
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

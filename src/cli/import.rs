@@ -1,5 +1,6 @@
 //! `chainwatch import cset DIR --out FILE`: CSET CSVs to a chain map.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,7 +29,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     serde_json::to_writer_pretty(std::io::BufWriter::new(file), &imported.doc)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    eprintln!("{}", imported.report);
-    eprintln!("wrote {}", args.out.display());
+    // The report is the command's output; written, so that a reader that
+    // stops early (`| head`) is an error main forgives, not a panic.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", imported.report)?;
+    writeln!(out, "wrote {}", args.out.display())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 //! from `--token-file` (its first `name:secret` or bare secret) or
 //! `CHAINWATCH_ADMIN_TOKEN`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -156,10 +157,11 @@ fn call(c: &Common, method: &str, path: &str, body: Option<Value>) -> anyhow::Re
 }
 
 fn print(c: &Common, v: &Value, table: fn(&Value) -> String) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
     if c.json {
-        println!("{}", serde_json::to_string_pretty(v)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(v)?)?;
     } else {
-        print!("{}", table(v));
+        write!(out, "{}", table(v))?;
     }
     Ok(ExitCode::SUCCESS)
 }
