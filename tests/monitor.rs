@@ -155,6 +155,30 @@ fn an_alert_holds_within_the_resolve_margin_and_resolves_under_it() {
     assert_eq!(run(0.0), [fired, resolved, vec![]]);
 }
 
+/// QA: a home firm that only buys (D, a device maker buying chips B) was
+/// assessed at warning and never alerted: it was in no chain. It is now in
+/// the chains of what it buys.
+#[test]
+fn a_home_firm_that_only_buys_alerts_in_the_chains_of_what_it_buys() {
+    let map = MAP.replace(
+        r#"{"id": "H", "name": "Home Fab""#,
+        r#"{"id": "D", "name": "Device Maker", "country": "CN", "consumes": [{"item": "B"}]},
+    {"id": "H", "name": "Home Fab""#,
+    );
+    let mut m = Monitor::new(common::map(&map), CoreConfig::default());
+    let changes = apply(
+        &mut m,
+        &event("e1", "2024-01-01T00:00:00Z", "F1", "i", "fire", 1.0),
+    );
+    let d: Vec<(&str, &str)> = changes
+        .iter()
+        .filter(|c| c.labels["node"] == "D")
+        .map(|c| (c.labels["chain"].as_str(), c.labels["severity"].as_str()))
+        .collect();
+    // B is in chain ic only; D is half short, with no end expected: 0.5.
+    assert_eq!(d, [("ic", "warning")]);
+}
+
 /// QA: a 20% shortfall against a warning threshold of 0.2 did not warn, as
 /// 1 − 0.8 is 0.19999999999999996. F1 loses 40% of its half of A: A is at
 /// 0.5 × 0.6 + 0.5 = 0.8, with and without the preview window (which

@@ -366,10 +366,18 @@ impl ChainMap {
                 if self.firms[f as usize].country != self.home {
                     return Vec::new();
                 }
-                let mut chains: Vec<u16> = self
-                    .lines_of_firm(f)
+                // A firm is in the chains of what it makes; one that makes
+                // nothing in the map (a device maker that only buys chips) in
+                // those of what it buys, or it could be short and never alert.
+                let lines = self.lines_of_firm(f);
+                let items: Vec<ItemIx> = if lines.is_empty() {
+                    self.consumes(f).iter().map(|u| u.item).collect()
+                } else {
+                    lines.iter().map(|l| self.line(*l).item).collect()
+                };
+                let mut chains: Vec<u16> = items
                     .iter()
-                    .flat_map(|l| self.items[self.line(*l).item as usize].chains.iter())
+                    .flat_map(|i| self.items[*i as usize].chains.iter())
                     .copied()
                     .collect();
                 chains.sort_unstable();
