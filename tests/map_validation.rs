@@ -60,6 +60,10 @@ fn each_rule_names_its_place() {
             "items[0].inventory_days: days must be zero or more, got -1",
         ),
         (
+            with(r#""inventory_days": 10"#, r#""inventory_days": 40000"#),
+            "items[0].inventory_days: days must be at most 36525 (100 years), got 40000",
+        ),
+        (
             with(
                 r#"{"item": "A", "share": 0.6}"#,
                 r#"{"item": "N999", "share": 0.6}"#,

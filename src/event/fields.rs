@@ -16,7 +16,7 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::map::is_country_code;
+use crate::map::{is_country_code, MAX_DAYS};
 
 /// Longest part of an unexpected string quoted back in an error; a 1 MiB
 /// string must not become a 1 MiB dead-letter header.
@@ -131,9 +131,6 @@ impl<'de> Deserialize<'de> for Fraction {
 /// A number of days, zero or more.
 #[derive(Debug)]
 pub(crate) struct Days(pub f64);
-
-/// Longest expected duration accepted, in days.
-pub(crate) const MAX_DAYS: f64 = 36_525.0;
 
 impl<'de> Deserialize<'de> for Days {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

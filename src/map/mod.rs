@@ -18,4 +18,4 @@ pub use doc::*;
 pub use load::{load_file, parse_str};
 pub use problem::{list as list_problems, MapError, Problem};
 pub use summary::Summary;
-pub use validate::{is_country_code, validate, SHARE_SUM_TOLERANCE};
+pub use validate::{is_country_code, validate, MAX_DAYS, SHARE_SUM_TOLERANCE};

@@ -3,6 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+/// Longest span of days a map or an event may give (stock, switching,
+/// expected durations): more is a unit mistake, not a duration.
+pub const MAX_DAYS: f64 = 36_525.0;
+
 use super::doc::{ChainMapDoc, SCHEMA_VERSION};
 use super::problem::Problem;
 
@@ -31,6 +35,12 @@ impl Check {
     fn days(&mut self, path: String, value: f64) {
         if !value.is_finite() || value < 0.0 {
             self.fail(path, format!("days must be zero or more, got {value}"));
+        } else if value > MAX_DAYS {
+            // QA: 1e300 days of stock passed, and hid every shortage behind it.
+            self.fail(
+                path,
+                format!("days must be at most {MAX_DAYS} (100 years), got {value}"),
+            );
         }
     }
 
