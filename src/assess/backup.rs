@@ -108,9 +108,12 @@ impl Assessor<'_> {
                         engine.line_output(l) * 100.0
                     )
                 } else {
+                    // The shocked node itself (QA: it read as if it only
+                    // shared one).
                     format!(
-                        "shares a shocked upstream node: hit by {}",
-                        self.describe(own.into_iter())
+                        "is itself hit by {}: producing at {:.0}% of capacity",
+                        self.describe(own.into_iter()),
+                        engine.line_output(l) * 100.0
                     )
                 })
             } else if coverage < MIN_COVERAGE {

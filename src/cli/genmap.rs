@@ -8,8 +8,8 @@ use chainwatch::genmap::{generate, GenSpec};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Number of firms.
-    #[arg(long)]
+    /// Number of firms, at least 1.
+    #[arg(long, value_parser = at_least_one)]
     firms: usize,
     /// Seed: the same seed gives the same map.
     #[arg(long, default_value_t = 1)]
@@ -31,4 +31,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         doc.firms.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A map of no firms has nothing to measure.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("a map needs at least 1 firm".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
