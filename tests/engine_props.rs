@@ -19,11 +19,14 @@ use proptest::prelude::*;
 const COUNTRIES: [&str; 4] = ["CN", "NL", "JP", "US"];
 
 /// Exactness is claimed of the algorithm, so it is checked with a tiny
-/// epsilon; the shipped default is checked against it separately.
+/// epsilon; the shipped default is checked against it separately. At 1e-10
+/// a slowly contracting cycle (one with a dead-band gain of 21.6)
+/// lifted by an amended shock needs over 10 000 visits a node to settle, so
+/// the cap on visits, a safety bound, is raised here (found at 3 000 cases).
 fn exact() -> PropagationConfig {
     PropagationConfig {
         epsilon: 1e-10,
-        ..PropagationConfig::default()
+        max_visits: 1_000_000,
     }
 }
 
