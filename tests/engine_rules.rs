@@ -508,6 +508,52 @@ fn an_uncertified_cycle_does_not_blind_the_rest_of_the_map() {
     assert_eq!(x.severity, chainwatch::assess::Severity::Critical);
 }
 
+/// QA: W's only maker is short of the tool T, which a US control cuts (the
+/// US maker's 30% and the CN site under US rules' 40%); W said "backups:
+/// none found" while T has one: KR's maker, 0.3 × 0.5 spare = 15%. W now
+/// offers the backups of the input that binds it.
+#[test]
+fn a_made_item_short_through_an_input_offers_that_inputs_backups() {
+    use chainwatch::assess::Assessor;
+    use chainwatch::shock::{Effect, ItemScope, ShockKey};
+    let json = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c", "name": "C"}],
+      "items": [
+        {"id": "T", "name": "Tool", "inventory_days": 0, "chains": ["c"]},
+        {"id": "W", "name": "Widget", "inventory_days": 0, "chains": ["c"]}
+      ],
+      "firms": [
+        {"id": "TCNUS", "name": "CN site", "country": "CN", "jurisdictions": ["US"], "produces": [{"item": "T", "share": 0.4}]},
+        {"id": "TUS", "name": "US Tool", "country": "US", "produces": [{"item": "T", "share": 0.3, "spare": 0.5}]},
+        {"id": "TKR", "name": "KR Tool", "country": "KR", "produces": [{"item": "T", "share": 0.3, "spare": 0.5}]},
+        {"id": "WCN", "name": "CN Widget", "country": "CN", "produces": [{"item": "W", "share": 1.0}],
+         "consumes": [{"item": "T", "inventory_days": 20}]}
+      ]}"#;
+    let mut e = engine(json);
+    let m = e.map().clone();
+    e.set(common::shock(
+        ShockKey::Measure("m".into()),
+        "u1",
+        None,
+        vec![Effect::ExportControl {
+            issuer: m.country("US").unwrap(),
+            items: ItemScope::Only(vec![m.item("T").unwrap()]),
+            destinations: vec![m.home],
+            cut: 1.0,
+        }],
+    ));
+    let config = CoreConfig::default();
+    let w = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("W").unwrap()));
+    assert!((w.shortfall - 0.7).abs() < 1e-9);
+    let offered: Vec<(&str, Option<&str>)> = w
+        .backups
+        .iter()
+        .map(|b| (b.node.as_str(), b.firm.as_deref()))
+        .collect();
+    assert_eq!(offered, [("T", Some("TKR"))]);
+    assert!((w.backups[0].coverage - 0.15).abs() < 1e-9);
+}
+
 /// A is made by BIG (share 0.998, out) and TINY (0.002, 10% spare): TINY
 /// could add 0.002 × 0.1 = 0.02% of demand, under the 0.1% worth a switch,
 /// so it is listed as rejected, not as a backup (QA).

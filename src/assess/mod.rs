@@ -198,7 +198,7 @@ impl<'a> Assessor<'a> {
     fn assess_item(&self, item: ItemIx) -> Assessment {
         let home = self.engine.home_profile();
         let (supply, shortfall, drivers, impact_day) = self.exposure(NodeRef::Item(item));
-        let (backups, rejected) = if shortfall > 0.0 {
+        let (mut backups, rejected) = if shortfall > 0.0 {
             let source = self.backup_source(item, home);
             let source_drivers = if source == item {
                 drivers.clone()
@@ -209,6 +209,24 @@ impl<'a> Assessor<'a> {
         } else {
             (Vec::new(), Vec::new())
         };
+        // Every way around the item itself is hit, but it is short through
+        // an input: backing that input up is what helps (QA: an item cut
+        // through its input said "none found" while the input had one).
+        // Its own rejections stay, saying why its makers cannot help.
+        let map = self.engine.map();
+        if shortfall > 0.0 && backups.is_empty() && !map.is_assembled(item) {
+            // Its recipe, and what its makers buy besides.
+            let inputs = map.recipe(item).iter().chain(
+                map.producers(item)
+                    .iter()
+                    .flat_map(|line| map.consumes(line.firm).iter()),
+            );
+            if let Some(input) = self.most_short(home, inputs) {
+                let source = self.backup_source(input, home);
+                let source_drivers = self.drivers(Node::Avail(home, source));
+                backups = self.item_backups(source, home, &numbers(&source_drivers)).0;
+            }
+        }
         self.finish(
             NodeRef::Item(item),
             supply,
