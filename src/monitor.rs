@@ -318,7 +318,7 @@ impl Monitor {
     /// from flapping, not an alert the operator has just put under its
     /// threshold.
     pub fn retune(&mut self, tunables: &Tunables) -> Vec<AlertChange> {
-        let moved_thresholds = tunables.thresholds != self.config.thresholds;
+        let moved_thresholds = moved_levels(&self.config.thresholds, &tunables.thresholds);
         self.config = tunables.apply_to(&self.config);
         // New settings may change what a trace finds; trace afresh.
         self.kept.clear();
@@ -366,7 +366,7 @@ impl Monitor {
         let nodes: Vec<NodeRef> = nodes.into_iter().collect();
         let found = risks(&self.engine, &self.config, now, &nodes);
         // As `retune` would judge them.
-        let judged = judged_under(proposed, *proposed != self.config.thresholds);
+        let judged = judged_under(proposed, moved_levels(&self.config.thresholds, proposed));
         for (node, risk) in nodes.into_iter().zip(found) {
             for chain in self.chains_of(node) {
                 let from = self.book.severity(chain, node);
@@ -458,7 +458,13 @@ impl Monitor {
 }
 
 /// The thresholds a re-judging under `t` goes by: without the resolve
-/// margin when they are new.
+/// margin when its levels are new.
+/// Whether a severity level moved (a new margin alone keeps holding: a wider
+/// one must not resolve what it now holds).
+fn moved_levels(old: &Thresholds, new: &Thresholds) -> bool {
+    (old.watch, old.warning, old.critical) != (new.watch, new.warning, new.critical)
+}
+
 fn judged_under(t: &Thresholds, new: bool) -> Thresholds {
     Thresholds {
         resolve_margin: if new { 0.0 } else { t.resolve_margin },

@@ -155,6 +155,34 @@ fn an_alert_holds_within_the_resolve_margin_and_resolves_under_it() {
     assert_eq!(run(0.0), [fired, resolved, vec![]]);
 }
 
+/// A new margin alone re-judges with it: a wider one keeps holding what the
+/// old one held, a narrower one resolves what it no longer covers. (New
+/// levels re-judge without any margin: see `Monitor::retune`.)
+#[test]
+fn a_new_resolve_margin_alone_holds_or_releases_by_itself() {
+    use chainwatch::config::tunables::Tunables;
+    let mut m = Monitor::new(common::map(MAP), CoreConfig::default());
+    apply(
+        &mut m,
+        &event("e1", "2024-01-01T00:00:00Z", "F1", "i", "fire", 0.62),
+    );
+    // Risk 0.29: held under the default 0.02.
+    assert!(apply(
+        &mut m,
+        &event("e2", "2024-01-02T00:00:00Z", "F1", "i", "fire", 0.58)
+    )
+    .is_empty());
+    let with_margin = |margin: f64| {
+        let mut c = CoreConfig::default();
+        c.thresholds.resolve_margin = margin;
+        Tunables::of(&c)
+    };
+    assert!(m.retune(&with_margin(0.05)).is_empty());
+    let released = m.retune(&with_margin(0.0));
+    assert_eq!(released.len(), 4);
+    assert!(released.iter().all(|c| c.status == Status::Resolved));
+}
+
 /// QA: a home firm that only buys (D, a device maker buying chips B) was
 /// assessed at warning and never alerted: it was in no chain. It is now in
 /// the chains of what it buys.

@@ -323,16 +323,17 @@ fn thresholds_reload_three_ways_refuse_bad_files_preview_and_audit() {
         "PUT",
         "/api/v1/thresholds",
         Some(TOKEN),
-        Some(json!({"critical": 0.45, "reason": "EUV controls expected"})),
+        Some(json!({"critical": 0.45, "resolve_margin": 0.05, "reason": "EUV controls expected"})),
     );
     assert_eq!(status, 200, "{v}");
     assert_eq!(
         (
             v["who"].as_str(),
             v["old"]["critical"].as_f64(),
-            v["new"]["critical"].as_f64()
+            v["new"]["critical"].as_f64(),
+            v["new"]["resolve_margin"].as_f64()
         ),
-        (Some("alice"), Some(0.6), Some(0.45))
+        (Some("alice"), Some(0.6), Some(0.45), Some(0.05))
     );
     let audit = broker.wait_for(AUDIT, 4, Duration::from_secs(20));
     let records: Vec<Value> = audit.iter().map(|r| r.json()).collect();
@@ -363,6 +364,7 @@ fn thresholds_reload_three_ways_refuse_bad_files_preview_and_audit() {
     );
     assert_eq!(status, 200);
     assert_eq!(thresholds(&service)["critical"], 0.6);
+    assert_eq!(thresholds(&service)["resolve_margin"], 0.02);
     let status = service.terminate(Duration::from_secs(15));
     assert!(status.success());
 

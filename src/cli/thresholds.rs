@@ -31,6 +31,9 @@ pub struct Values {
     warning: Option<f64>,
     #[arg(long)]
     critical: Option<f64>,
+    /// How far under its threshold an open alert's risk must fall to resolve.
+    #[arg(long)]
+    resolve_margin: Option<f64>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -98,6 +101,7 @@ fn patch(v: &Values) -> Value {
         ("watch", v.watch),
         ("warning", v.warning),
         ("critical", v.critical),
+        ("resolve_margin", v.resolve_margin),
     ] {
         if let Some(x) = x {
             out[k] = json!(x);
@@ -166,6 +170,9 @@ fn print(c: &Common, v: &Value, table: fn(&Value) -> String) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+/// The thresholds shown, in the order people read them.
+const LEVELS: [&str; 4] = ["watch", "warning", "critical", "resolve_margin"];
+
 fn num(v: &Value) -> String {
     v.as_f64().map_or_else(|| "-".into(), |x| format!("{x}"))
 }
@@ -173,12 +180,12 @@ fn num(v: &Value) -> String {
 fn get_table(v: &Value) -> String {
     let mut out = format!("settings hash {}\n", v["hash"].as_str().unwrap_or(""));
     out += &format!(
-        "{:<10} {:>9} {:>11}\n",
+        "{:<14} {:>9} {:>11}\n",
         "threshold", "in force", "from files"
     );
-    for k in ["watch", "warning", "critical"] {
+    for k in LEVELS {
         out += &format!(
-            "{:<10} {:>9} {:>11}\n",
+            "{:<14} {:>9} {:>11}\n",
             k,
             num(&v["thresholds"][k]),
             num(&v["from_files"][k])
@@ -196,10 +203,10 @@ fn set_table(v: &Value) -> String {
         v["who"].as_str().unwrap_or(""),
         v["hash"].as_str().unwrap_or("")
     );
-    out += &format!("{:<10} {:>6} {:>6}\n", "threshold", "old", "new");
-    for k in ["watch", "warning", "critical"] {
+    out += &format!("{:<14} {:>6} {:>6}\n", "threshold", "old", "new");
+    for k in LEVELS {
         out += &format!(
-            "{:<10} {:>6} {:>6}\n",
+            "{:<14} {:>6} {:>6}\n",
             k,
             num(&v["old"][k]),
             num(&v["new"][k])
@@ -209,10 +216,10 @@ fn set_table(v: &Value) -> String {
 }
 
 fn preview_table(v: &Value) -> String {
-    let mut out = String::from("threshold   current  proposed\n");
-    for k in ["watch", "warning", "critical"] {
+    let mut out = String::from("threshold       current  proposed\n");
+    for k in LEVELS {
         out += &format!(
-            "{:<10} {:>8} {:>9}\n",
+            "{:<14} {:>8} {:>9}\n",
             k,
             num(&v["current"][k]),
             num(&v["proposed"][k])

@@ -34,6 +34,7 @@ pub struct ThresholdsPatch {
     pub watch: Option<f64>,
     pub warning: Option<f64>,
     pub critical: Option<f64>,
+    pub resolve_margin: Option<f64>,
 }
 
 impl ThresholdsPatch {
@@ -42,7 +43,7 @@ impl ThresholdsPatch {
             watch: self.watch.unwrap_or(t.watch),
             warning: self.warning.unwrap_or(t.warning),
             critical: self.critical.unwrap_or(t.critical),
-            resolve_margin: t.resolve_margin,
+            resolve_margin: self.resolve_margin.unwrap_or(t.resolve_margin),
         }
     }
 }
@@ -53,6 +54,7 @@ struct PutBody {
     watch: Option<f64>,
     warning: Option<f64>,
     critical: Option<f64>,
+    resolve_margin: Option<f64>,
     reason: Option<String>,
     /// Drop the thresholds set through the API: the files' apply again.
     #[serde(default)]
@@ -135,6 +137,7 @@ async fn put_thresholds(
         watch: body.watch,
         warning: body.warning,
         critical: body.critical,
+        resolve_margin: body.resolve_margin,
     };
     let wanted = if body.reset {
         None
