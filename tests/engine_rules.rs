@@ -554,6 +554,37 @@ fn a_made_item_short_through_an_input_offers_that_inputs_backups() {
     assert!((w.backups[0].coverage - 0.15).abs() < 1e-9);
 }
 
+/// QA: X and Y need each other critically and Z needs X. A 50% cut at X's
+/// maker collapses the cycle, and Z with it; once it recovers, the cycle is
+/// lifted back to full supply, and Z, outside it, must hear of that too (it
+/// stayed at 0.0001).
+#[test]
+fn what_an_uncertified_cycle_feeds_recovers_with_it() {
+    let json = r#"{"version": 1, "home": "CN", "chains": [{"id": "c", "name": "C"}],
+      "items": [
+        {"id": "X", "name": "Ex", "chains": ["c"], "inputs": [{"item": "Y"}]},
+        {"id": "Y", "name": "Why", "chains": ["c"], "inputs": [{"item": "X"}]},
+        {"id": "Z", "name": "Zed", "chains": ["c"], "inputs": [{"item": "X"}]}
+      ],
+      "firms": [
+        {"id": "FX", "name": "Fx", "country": "US", "produces": [{"item": "X", "share": 1}]},
+        {"id": "FY", "name": "Fy", "country": "US", "produces": [{"item": "Y", "share": 1}]},
+        {"id": "FZ", "name": "Fz", "country": "CN", "produces": [{"item": "Z", "share": 1}]}
+      ]}"#;
+    let mut e = engine(json);
+    let m = e.map().clone();
+    e.set(fire(&m, "cut", "FX", 0.5, 30.0));
+    let z = m.item("Z").unwrap() as usize;
+    assert!(e.home_avail()[z] < 0.01, "collapsed: {}", e.home_avail()[z]);
+    e.end(&chainwatch::shock::ShockKey::Incident("cut".into()));
+    for (i, a) in e.home_avail().iter().enumerate() {
+        assert_eq!(*a, 1.0, "{} at {a}", m.items[i].id);
+    }
+    for l in 0..m.line_count() as u32 {
+        assert_eq!(e.line_output(l), 1.0, "line {l}");
+    }
+}
+
 /// A is made by BIG (share 0.998, out) and TINY (0.002, 10% spare): TINY
 /// could add 0.002 × 0.1 = 0.02% of demand, under the 0.1% worth a switch,
 /// so it is listed as rejected, not as a backup (QA).

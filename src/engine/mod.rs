@@ -579,6 +579,17 @@ impl Engine {
             work.push(work.index(*node), self.rank(*node));
         }
         let mut dependents = Vec::new();
+        // Readers outside the cone must hear of the lift: a lifted node that
+        // settles back at 1 moves no further, so nothing else would tell them
+        // (QA: what an uncertified cycle fed stayed collapsed after it
+        // recovered).
+        for node in &cone {
+            dependents.clear();
+            self.dependents(*node, &mut dependents, &mut touched_firms);
+            for &(dep, rank) in &dependents {
+                work.push(work.index(dep), rank);
+            }
+        }
         while let Some(ix) = work.pop() {
             if outcome.evaluations > budget {
                 // Undo the partial update so the sweep reports moves against
