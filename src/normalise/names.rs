@@ -5,8 +5,8 @@
 //! Manufacturing International Corp." / "…Corporation" / "ＳＭＩＣ"), so names
 //! are compared after [`normalise_name`]: lowercase, full-width folded,
 //! punctuation dropped, common legal-form suffixes stripped. A name is compared
-//! under each of its [`name_keys`] (without a parenthesised part, and as the
-//! acronym such a part gives), spaces ignored, so "Hi-Silicon" meets
+//! under each of its [`name_keys`] (with a parenthesised acronym of its own
+//! initials also alone and left out), spaces ignored, so "Hi-Silicon" meets
 //! "HiSilicon" and "Semiconductor Manufacturing International Corporation
 //! (SMIC)" meets "SMIC". Diacritics are not folded (no Unicode decomposition
 //! table here): "Société" ≠ "Societe".
@@ -110,13 +110,12 @@ pub fn normalise_name(name: &str) -> String {
     words.join(" ")
 }
 
-/// Words that look like an acronym in parentheses but say where, not who.
-const NOT_ACRONYMS: &[&str] = &["PRC", "USA", "ROC", "HKSAR", "SAR", "EU"];
-
 /// Every key `name` is compared under, folded by [`normalise_name`], first the
-/// whole name. A parenthesised part adds the name without it ("Foo Equipment
-/// (Group) Co." is Foo Equipment) and, when it is an acronym of 3 to 10
-/// capitals or digits, the acronym alone ("… Corporation (SMIC)" is SMIC).
+/// whole name. A parenthesised acronym of the name's own initials adds the
+/// acronym alone and the name without it ("Semiconductor Manufacturing
+/// International Corporation (SMIC)" is SMIC). Any other parenthesised part
+/// stays: "… International (Beijing) Corporation" is a subsidiary, not SMIC
+/// (QA), and "(WUXI)" is a place, not an abbreviation of the name.
 pub fn name_keys(name: &str) -> Vec<String> {
     let mut outside = String::with_capacity(name.len());
     let mut inside: Vec<String> = Vec::new();
@@ -140,24 +139,42 @@ pub fn name_keys(name: &str) -> Vec<String> {
         }
     }
     let mut keys = vec![normalise_name(name)];
-    if !inside.is_empty() {
-        keys.push(normalise_name(&outside));
-        for part in &inside {
-            let part = part.trim();
-            let acronym = (3..=10).contains(&part.chars().count())
-                && part.chars().any(|c| c.is_ascii_uppercase())
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-                && !NOT_ACRONYMS.contains(&part);
-            if acronym {
-                keys.push(normalise_name(part));
-            }
+    if let [part] = &inside[..] {
+        let part = part.trim();
+        if abbreviates(part, &outside) {
+            keys.push(normalise_name(part));
+            keys.push(normalise_name(&outside));
         }
     }
     let mut seen = HashSet::new();
     keys.retain(|k| !k.is_empty() && seen.insert(compact(k)));
     keys
+}
+
+/// Whether `part` is an acronym of `name`'s own words: 2 to 8 capitals, each
+/// the initial of a word in order (legal forms counted or not: SMIC is
+/// Semiconductor Manufacturing International Corporation).
+fn abbreviates(part: &str, name: &str) -> bool {
+    let letters = part.chars().count();
+    if !(2..=8).contains(&letters) || !part.chars().all(|c| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let part = part.to_lowercase();
+    let initials = |words: &str| -> String {
+        words
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .collect()
+    };
+    let mut folded = String::new();
+    for c in name.chars() {
+        match c {
+            '.' | '\'' => {}
+            c if c.is_alphanumeric() => folded.extend(c.to_lowercase()),
+            _ => folded.push(' '),
+        }
+    }
+    initials(&folded) == part || initials(&normalise_name(name)) == part
 }
 
 /// A key as compared: without its spaces, so that word breaks a list writes
@@ -385,28 +402,37 @@ mod tests {
     }
 
     #[test]
-    fn parentheses_give_the_name_without_them_and_an_acronym() {
+    fn a_parenthesised_acronym_of_the_name_gives_it_and_the_name_without_it() {
         assert_eq!(
             name_keys("Semiconductor Manufacturing International Corporation (SMIC)"),
             [
                 "semiconductor manufacturing international corporation smic",
+                "smic",
                 "semiconductor manufacturing international",
-                "smic"
             ]
         );
-        // A legal form in parentheses folds away either way: one key.
+        // A legal form in parentheses folds away: one key.
         assert_eq!(
             name_keys("Shanghai Micro Electronics Equipment (Group) Co., Ltd."),
             ["shanghai micro electronics equipment"]
         );
-        // Where, not who; and too short to be sure of.
-        assert_eq!(name_keys("Foo Tech (PRC)"), ["foo tech prc", "foo tech"]);
-        assert_eq!(name_keys("Foo Tech (HK)"), ["foo tech hk", "foo tech"]);
-        // Full-width parentheses, as Chinese registers write them.
+        // A place, or anything not the name's initials, stays (QA: a
+        // subsidiary matched its parent).
         assert_eq!(
-            name_keys("中芯国际（北京）有限公司"),
-            ["中芯国际 北京", "中芯国际"]
+            name_keys("Semiconductor Manufacturing International (Beijing) Corporation"),
+            ["semiconductor manufacturing international beijing"]
         );
+        assert_eq!(
+            name_keys("Hua Hong Semiconductor (WUXI) Limited"),
+            ["hua hong semiconductor wuxi"]
+        );
+        assert_eq!(name_keys("Foo Tech (PRC)"), ["foo tech prc"]);
+        assert_eq!(
+            name_keys("Some Other Name (SMIC)"),
+            ["some other name smic"]
+        );
+        // Full-width parentheses, as Chinese registers write them.
+        assert_eq!(name_keys("中芯国际（北京）有限公司"), ["中芯国际 北京"]);
         assert_eq!(name_keys("(  )"), Vec::<String>::new());
     }
 

@@ -125,7 +125,7 @@ fn listing_matches_by_normalised_name_and_alias_and_blocks_through_ownership() {
         json!({"name": "ＳＭＩＣ"}),
         // Word breaks, and an acronym in parentheses.
         json!({"name": "Semi-Conductor Manufacturing International Corp"}),
-        json!({"name": "Some Other Name (SMIC)"}),
+        json!({"name": "Semi Mfg Intl Corp (SMIC)"}),
         json!({"id": "LEI-SMIC"}),
         json!({"id": "P1"}),
     ] {
