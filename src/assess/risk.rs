@@ -40,18 +40,21 @@ impl Severity {
     /// `resolve_margin` under the open one's threshold, so that a risk
     /// hovering at a threshold does not flap. The monitor, the alert book and
     /// previews all judge by this one rule.
+    ///
+    /// Stepping down, it lands on the highest alerting level at or under
+    /// the open one whose band the risk is still in: a critical alert whose
+    /// risk falls to 0.29 (warning 0.3, margin 0.02) becomes a warning, as
+    /// it would through 0.5 on the way (QA: the two paths differed).
     pub fn held(open: Option<Severity>, risk: f64, t: &Thresholds) -> Severity {
         let raw = Severity::of(risk, t);
-        match open {
-            Some(open)
-                if open.alerts()
-                    && raw < open
-                    && risk + AT_THRESHOLD >= open.threshold(t) - t.resolve_margin =>
-            {
-                open
-            }
-            _ => raw,
-        }
+        let Some(open) = open.filter(|o| o.alerts() && raw < *o) else {
+            return raw;
+        };
+        [Severity::Critical, Severity::Warning]
+            .into_iter()
+            .filter(|s| *s <= open && *s > raw)
+            .find(|s| risk + AT_THRESHOLD >= s.threshold(t) - t.resolve_margin)
+            .unwrap_or(raw)
     }
 
     /// The risk at which a node reaches this severity.
@@ -111,6 +114,19 @@ mod tests {
         let watch = cutoff_risk(1.0 - (1.0 - 0.1), 0.0, None);
         assert_eq!(Severity::of(watch, &Thresholds::default()), Severity::Watch);
         assert_eq!(Severity::of(0.2 - 1e-6, &t), Severity::Watch);
+    }
+
+    #[test]
+    fn stepping_down_lands_on_the_band_the_risk_is_still_in() {
+        let t = Thresholds::default(); // 0.1 / 0.3 / 0.6, margin 0.02
+        use Severity::*;
+        assert_eq!(Severity::held(Some(Critical), 0.59, &t), Critical);
+        assert_eq!(Severity::held(Some(Critical), 0.5, &t), Warning);
+        assert_eq!(Severity::held(Some(Critical), 0.29, &t), Warning);
+        assert_eq!(Severity::held(Some(Warning), 0.29, &t), Warning);
+        assert_eq!(Severity::held(Some(Critical), 0.27, &t), Watch);
+        assert_eq!(Severity::held(Some(Warning), 0.7, &t), Critical);
+        assert_eq!(Severity::held(None, 0.29, &t), Watch);
     }
 
     #[test]
