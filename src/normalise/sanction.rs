@@ -29,6 +29,9 @@ pub(crate) struct Measures {
 struct InForce {
     /// When it first took effect.
     began: DateTime<Utc>,
+    /// When its current form takes effect: its `effective`, or its notice's
+    /// time.
+    since: DateTime<Utc>,
     /// The notice its current form is from: its time and event id.
     stated: DateTime<Utc>,
     event_id: String,
@@ -108,11 +111,18 @@ impl Measures {
                 s.measure
             ));
         }
-        let since = s.effective.unwrap_or(s.ts);
+        // An amend that gives no `effective` keeps the one in force (QA: one
+        // made before that date moved the start to the amend's own time).
+        let in_force = self.active.get(&s.measure);
+        let since = match (s.effective, in_force) {
+            (Some(effective), _) => effective,
+            (None, Some(current)) if s.action == SanctionAction::Amend => current.since,
+            (None, _) => s.ts,
+        };
         // An amend restates the measure; what it already cut has been short
         // since it first took effect. One made before that, with a date of
         // its own, moves the start: nothing was cut yet (a postponement).
-        let began = match self.active.get(&s.measure).map(|m| m.began) {
+        let began = match in_force.map(|m| m.began) {
             Some(first) if first > s.ts && s.effective.is_some() => since,
             Some(first) => first.min(since),
             None => since,
@@ -121,6 +131,7 @@ impl Measures {
             s.measure.clone(),
             InForce {
                 began,
+                since,
                 stated: s.ts,
                 event_id: s.id.clone(),
             },

@@ -506,10 +506,12 @@ fn restated_incidents_and_amended_measures_keep_when_they_began() {
         "ts": "2024-05-01T00:00:00Z", "effective": "2024-06-01T00:00:00Z"}));
     let shock = one_set(&n.normalise(&map, &add).unwrap()).clone();
     assert_eq!(shock.began.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+    // An amend without an `effective` keeps the one in force: its expected
+    // duration still counts from 1 June.
     let amend = sanction(json!({"action": "amend", "id": "e2", "items": ["N2", "N1"],
         "destinations": ["CN"], "ts": "2024-07-01T00:00:00Z"}));
     let shock = one_set(&n.normalise(&map, &amend).unwrap()).clone();
-    assert_eq!(shock.since.to_rfc3339(), "2024-07-01T00:00:00+00:00");
+    assert_eq!(shock.since.to_rfc3339(), "2024-06-01T00:00:00+00:00");
     assert_eq!(shock.began.to_rfc3339(), "2024-06-01T00:00:00+00:00");
     // QA: amended before it took effect, to a later date, it begins on that
     // date; amended once in force, it keeps its start whatever date is given.
@@ -541,6 +543,22 @@ fn restated_incidents_and_amended_measures_keep_when_they_began() {
     assert_eq!(
         began(&mut n, &late).to_rfc3339(),
         "2024-08-01T00:00:00+00:00"
+    );
+    // QA: amended before it took effect with no date of its own, it keeps
+    // its date (it used to start at the amend's own time).
+    let m3 = |id: &str, action: &str, ts: &str| {
+        let mut v = json!({"measure": "M3", "action": action, "id": id, "items": ["N2"],
+            "destinations": ["CN"], "ts": ts});
+        if action == "add" {
+            v["effective"] = json!("2024-06-01T00:00:00Z");
+        }
+        sanction(v)
+    };
+    began(&mut n, &m3("m3a", "add", "2024-05-01T00:00:00Z"));
+    let undated = m3("m3b", "amend", "2024-05-10T00:00:00Z");
+    assert_eq!(
+        began(&mut n, &undated).to_rfc3339(),
+        "2024-06-01T00:00:00+00:00"
     );
 
     // Removed and added again, it begins afresh.
