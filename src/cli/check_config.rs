@@ -51,12 +51,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let t = &core.thresholds;
             writeln!(
                 std::io::stdout().lock(),
-                "core settings valid (read: {}; hash {})\n  thresholds: watch {} warning {} critical {}\n  live without restart: {}",
+                "core settings valid (read: {}; hash {})\n  thresholds: watch {} warning {} critical {} (resolve margin {})\n  live without restart: {}",
                 if read.is_empty() { "defaults only".to_string() } else { read.join(", ") },
                 config_hash(&core),
                 t.watch,
                 t.warning,
                 t.critical,
+                t.resolve_margin,
                 LIVE_KEYS.join(", ")
             )?;
             Ok(ExitCode::SUCCESS)
