@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::alert::{rfc3339, AlertBook, AlertChange};
-use crate::assess::{exposures, risks, Assessment, Assessor, Exposure, Severity, AT_THRESHOLD};
+use crate::assess::{exposures, reaches, risks, Assessment, Assessor, Exposure, Severity};
 use crate::config::tunables::Tunables;
 use crate::config::{CoreConfig, Thresholds, MIN_WARNING};
 use crate::engine::{Engine, Influence, Outcome};
@@ -185,7 +185,7 @@ impl Monitor {
         let floor = if recording { MIN_WARNING } else { warning };
         let open = self.book.open_nodes();
         for n in &moved {
-            if 1.0 - self.supply(*n) + AT_THRESHOLD >= warning && !self.chains_of(*n).is_empty() {
+            if reaches(1.0 - self.supply(*n), warning) && !self.chains_of(*n).is_empty() {
                 self.alertable.insert(*n);
             } else {
                 self.alertable.remove(n);
@@ -197,7 +197,7 @@ impl Monitor {
             .filter(|n| {
                 let short = 1.0 - self.supply(*n);
                 // A node recorded at risk that recovers is recorded at 0.
-                short + AT_THRESHOLD >= floor || (recording && self.window.latest(*n) > 0.0)
+                reaches(short, floor) || (recording && self.window.latest(*n) > 0.0)
             })
             .filter(|n| !self.chains_of(*n).is_empty())
             .collect();
@@ -210,11 +210,8 @@ impl Monitor {
             .into_iter()
             .map(|n| {
                 let short = 1.0 - self.supply(n);
-                let judge = open.contains(&n) || short + AT_THRESHOLD >= warning;
-                (
-                    n,
-                    (judge || short + AT_THRESHOLD >= MIN_WARNING).then_some(judge),
-                )
+                let judge = open.contains(&n) || reaches(short, warning);
+                (n, (judge || reaches(short, MIN_WARNING)).then_some(judge))
             })
             .collect();
         let assessor = Assessor::new(&self.engine, &self.config, now);
@@ -305,7 +302,7 @@ impl Monitor {
             .map(NodeRef::Firm);
         items
             .chain(firms)
-            .filter(|n| 1.0 - self.supply(*n) + AT_THRESHOLD >= floor)
+            .filter(|n| reaches(1.0 - self.supply(*n), floor))
             .filter(|n| !self.chains_of(*n).is_empty())
             .collect()
     }
@@ -457,14 +454,14 @@ impl Monitor {
     }
 }
 
-/// The thresholds a re-judging under `t` goes by: without the resolve
-/// margin when its levels are new.
 /// Whether a severity level moved (a new margin alone keeps holding: a wider
 /// one must not resolve what it now holds).
 fn moved_levels(old: &Thresholds, new: &Thresholds) -> bool {
     (old.watch, old.warning, old.critical) != (new.watch, new.warning, new.critical)
 }
 
+/// The thresholds a re-judging under `t` goes by: without the resolve
+/// margin when its levels are new.
 fn judged_under(t: &Thresholds, new: bool) -> Thresholds {
     Thresholds {
         resolve_margin: if new { 0.0 } else { t.resolve_margin },

@@ -29,7 +29,7 @@ pub struct Exposure {
     pub impact_day: Option<f64>,
 }
 pub use many::{exposures, risks, risks_on};
-pub use risk::{cutoff_risk, Severity, AT_THRESHOLD};
+pub use risk::{cutoff_risk, reaches, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assessment {

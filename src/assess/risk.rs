@@ -32,7 +32,15 @@ pub enum Severity {
 
 /// How far under a threshold a risk still counts as at it: far below the
 /// 1e-6 risks are printed to, far above floating-point noise.
-pub const AT_THRESHOLD: f64 = 1e-9;
+const AT_THRESHOLD: f64 = 1e-9;
+
+/// Whether `value` (a risk, or a shortfall, which bounds it) reaches
+/// `level`: within [`AT_THRESHOLD`] under it counts, since 1 − (1 − 0.2) is
+/// 0.19999999999999996, printed as 0.2, and a 20% loss against a warning of
+/// 0.2 must warn (QA). Every comparison with a threshold goes through here.
+pub fn reaches(value: f64, level: f64) -> bool {
+    value + AT_THRESHOLD >= level
+}
 
 impl Severity {
     /// The severity of an alert open at `open` (none if none is) judged at
@@ -53,7 +61,7 @@ impl Severity {
         [Severity::Critical, Severity::Warning]
             .into_iter()
             .filter(|s| *s <= open && *s > raw)
-            .find(|s| risk + AT_THRESHOLD >= s.threshold(t) - t.resolve_margin)
+            .find(|s| reaches(risk, s.threshold(t) - t.resolve_margin))
             .unwrap_or(raw)
     }
 
@@ -67,16 +75,13 @@ impl Severity {
         }
     }
 
-    /// The severity `risk` reaches. A risk within [`AT_THRESHOLD`] under a
-    /// threshold reaches it: 1 − (1 − 0.2) is 0.19999999999999996, printed
-    /// as 0.2, and a 20% loss against a warning of 0.2 must warn (QA).
+    /// The severity `risk` [`reaches`].
     pub fn of(risk: f64, t: &Thresholds) -> Severity {
-        let risk = risk + AT_THRESHOLD;
-        if risk >= t.critical {
+        if reaches(risk, t.critical) {
             Severity::Critical
-        } else if risk >= t.warning {
+        } else if reaches(risk, t.warning) {
             Severity::Warning
-        } else if risk >= t.watch {
+        } else if reaches(risk, t.watch) {
             Severity::Watch
         } else {
             Severity::Ok

@@ -40,7 +40,7 @@ pub struct Refused {
 }
 
 /// Events of an NDJSON file in order; blank lines are skipped.
-pub fn read_events(path: &Path) -> anyhow::Result<Vec<Line>> {
+fn read_events(path: &Path) -> anyhow::Result<Vec<Line>> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("cannot open events file {}", path.display()))?;
     let mut out = Vec::new();

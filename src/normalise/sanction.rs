@@ -66,7 +66,8 @@ impl Measures {
                 notes: Vec::new(),
             });
         }
-        if let Some(current) = self.active.get(&s.measure) {
+        let in_force = self.active.get(&s.measure);
+        if let Some(current) = in_force {
             // A late copy of an earlier notice must not undo a later one
             // (QA: an add arriving after its amend replaced it).
             if s.ts < current.stated {
@@ -86,7 +87,7 @@ impl Measures {
         let checked = check(config, map, s)?;
         // Nothing below may fail.
         let mut notes = Vec::new();
-        if s.action == SanctionAction::Amend && !self.active.contains_key(&s.measure) {
+        if s.action == SanctionAction::Amend && in_force.is_none() {
             // Lists are often first seen through an amendment (the feed
             // started late, or the add was lost upstream): taking it as the
             // measure's full current form beats dropping it.
@@ -113,7 +114,6 @@ impl Measures {
         }
         // An amend that gives no `effective` keeps the one in force (QA: one
         // made before that date moved the start to the amend's own time).
-        let in_force = self.active.get(&s.measure);
         let since = match (s.effective, in_force) {
             (Some(effective), _) => effective,
             (None, Some(current)) if s.action == SanctionAction::Amend => current.since,
