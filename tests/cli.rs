@@ -154,20 +154,20 @@ fn replay_reports_bad_lines_by_number_and_goes_on() {
     let err = text(&out.stderr);
     assert!(err.contains("line 1: rejected"), "{err}");
     assert!(
-        err.contains(r#"line 2 (x): rejected: firm: unknown firm "P99999""#),
+        err.contains(r#"line 2 (x): rejected (unknown_id): firm: unknown firm "P99999""#),
         "{err}"
     );
     let lines = body.lines().count();
     assert!(
         err.contains(&format!(
-            "line {} (x2): rejected: id: event id \"x2\" was applied before with different content",
+            "line {} (x2): rejected (reused_id): id: event id \"x2\" was applied before with different content",
             lines - 1
         )),
         "{err}"
     );
     assert!(
         err.contains(&format!(
-            "line {lines} (x3): rejected: ts: \"yesterday\" is not an RFC 3339 time"
+            "line {lines} (x3): rejected (bad_field): ts: \"yesterday\" is not an RFC 3339 time"
         )),
         "{err}"
     );

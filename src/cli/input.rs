@@ -36,6 +36,8 @@ pub struct Line {
 /// A line that is no event: why, and its `id` if one can be read.
 pub struct Refused {
     pub id: Option<String>,
+    /// The label the service counts and dead-letters it under.
+    pub reason: &'static str,
     pub why: String,
 }
 
@@ -53,6 +55,7 @@ fn read_events(path: &Path) -> anyhow::Result<Vec<Line>> {
             number: k + 1,
             event: decode(&bytes).map_err(|e| Refused {
                 id: readable_id(&bytes),
+                reason: e.reason(),
                 why: e.to_string(),
             }),
         });
@@ -133,11 +136,14 @@ pub fn apply_history(
     for line in read_events(path)? {
         let event = match &line.event {
             Ok(e) => e,
-            Err(Refused { id, why }) => {
+            Err(Refused { id, reason, why }) => {
                 tally.rejected += 1;
                 // The id, where it can be read, finds the message upstream.
                 let id = id.as_ref().map(|i| format!(" ({i})")).unwrap_or_default();
-                eprintln!("{origin} line {}{id}: rejected: {why}", line.number);
+                eprintln!(
+                    "{origin} line {}{id}: rejected ({reason}): {why}",
+                    line.number
+                );
                 continue;
             }
         };
@@ -149,10 +155,13 @@ pub fn apply_history(
             }
             Err(e) => {
                 tally.rejected += 1;
+                // The label is the service's, so a replay reads like its
+                // metrics and dead letters.
                 eprintln!(
-                    "{origin} line {} ({}): rejected: {e}",
+                    "{origin} line {} ({}): rejected ({}): {e}",
                     line.number,
-                    event.id()
+                    event.id(),
+                    e.reason()
                 );
             }
         }
