@@ -11,7 +11,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -65,21 +65,38 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
-/// An RFC 3339 time in any offset, kept in UTC.
+/// A time, kept in UTC: RFC 3339 in any offset, or, as notices and
+/// spreadsheets write them, a date alone (its midnight) or a date and time
+/// without an offset, both read as UTC. Refusing those would lose a whole
+/// history over a convention the docs can state.
 #[derive(Debug)]
 pub(crate) struct Time(pub DateTime<Utc>);
 
 impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Value::deserialize(d)? {
-            Value::String(s) => DateTime::parse_from_rfc3339(&s)
-                .map(|t| Time(t.with_timezone(&Utc)))
-                .map_err(|_| {
-                    de::Error::custom(format_args!("{} is not an RFC 3339 time", quote(&s)))
-                }),
+            Value::String(s) => parse_time(&s).map(Time).ok_or_else(|| {
+                de::Error::custom(format_args!(
+                    "{} is not a time (RFC 3339 such as 2023-06-30T00:00:00Z, or a date such as 2023-06-30, read as UTC)",
+                    quote(&s)
+                ))
+            }),
             other => Err(expected("an RFC 3339 time string", &other)),
         }
     }
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(day.and_time(NaiveTime::MIN).and_utc());
+    }
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .map(|t| t.and_utc())
 }
 
 /// An ISO 3166-1 alpha-2 code, as the chain map writes them (two capitals).

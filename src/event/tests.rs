@@ -135,7 +135,7 @@ fn bad_times() {
     assert_eq!(
         err(v),
         (
-            "ts: \"yesterday\" is not an RFC 3339 time".into(),
+            "ts: \"yesterday\" is not a time (RFC 3339 such as 2023-06-30T00:00:00Z, or a date such as 2023-06-30, read as UTC)".into(),
             "bad_field"
         )
     );
@@ -145,6 +145,28 @@ fn bad_times() {
         err(v).0,
         "effective: expected an RFC 3339 time string, got 20240501"
     );
+    let mut v = sanction_add();
+    v["ts"] = json!("2023-02-30");
+    assert_eq!(err(v).1, "bad_field", "no 30 February");
+}
+
+/// Historical notices carry a date, and feeds often drop the offset: both
+/// are read as UTC rather than losing the event.
+#[test]
+fn dates_and_times_without_offset_are_utc() {
+    for (written, meant) in [
+        ("2023-06-30", "2023-06-30T00:00:00Z"),
+        ("2023-06-30T08:15:00", "2023-06-30T08:15:00Z"),
+        ("2023-06-30 08:15:00.5", "2023-06-30T08:15:00.500Z"),
+        ("2023-06-30T08:15:00+08:00", "2023-06-30T00:15:00Z"),
+    ] {
+        let mut v = sanction_add();
+        v["ts"] = json!(written);
+        v["effective"] = json!(written);
+        let e = dec(v).unwrap();
+        let want: chrono::DateTime<chrono::Utc> = meant.parse().unwrap();
+        assert_eq!(e.ts(), want, "{written}");
+    }
 }
 
 #[test]
