@@ -77,7 +77,7 @@ impl<'de> Deserialize<'de> for Time {
         match Value::deserialize(d)? {
             Value::String(s) => parse_time(&s).map(Time).ok_or_else(|| {
                 de::Error::custom(format_args!(
-                    "{} is not a time (RFC 3339 such as 2023-06-30T00:00:00Z, or a date such as 2023-06-30, read as UTC)",
+                    "{} is not a time (RFC 3339, or a UTC date such as 2023-06-30)",
                     quote(&s)
                 ))
             }),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use super::error::DecodeError;
 use super::fields::{choice, Country, Days, List, Obj, Text, Time};
 use super::Header;
+use crate::map::is_country_code;
 
 /// What a notice does to its measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,8 +94,11 @@ pub struct Sanction {
     /// Stable id of the measure; later notices amend or remove it by this id.
     pub measure: String,
     pub action: SanctionAction,
-    pub authority: String,
-    /// Always present for `add`/`amend` (decoding refuses them without it).
+    /// Who issued it, as written (`US-BIS`); optional, for people.
+    pub authority: Option<String>,
+    /// Always present for `add`/`amend`: given, or read off an authority
+    /// that starts with a country code (`US-BIS`); decoding refuses them
+    /// otherwise.
     pub issuer_jurisdiction: Option<String>,
     pub targets: Vec<Target>,
     /// Item ids, or exactly `["*"]` for every item; empty when not given.
@@ -110,7 +114,7 @@ pub struct Sanction {
 struct Wire {
     measure: Text,
     action: SanctionAction,
-    authority: Text,
+    authority: Option<Text>,
     issuer_jurisdiction: Option<Country>,
     targets: Option<List<Obj<TargetWire>>>,
     items: Option<List<Text>>,
@@ -131,6 +135,14 @@ struct TargetWire {
 fn texts(list: Option<List<Text>>) -> Vec<String> {
     list.map(|l| l.0.into_iter().map(|t| t.0).collect())
         .unwrap_or_default()
+}
+
+/// The country an authority's name starts with: `US` of `US-BIS`, `EU`.
+/// Names that do not start so (`BIS`, `MOFCOM`) give none rather than a
+/// guess.
+fn jurisdiction_of(authority: &str) -> Option<String> {
+    let head = authority.split(['-', ' ', '/']).next()?;
+    is_country_code(head).then(|| head.to_string())
 }
 
 pub(super) fn read(value: &serde_json::Value, header: Header) -> Result<Sanction, DecodeError> {
@@ -171,12 +183,20 @@ pub(super) fn read(value: &serde_json::Value, header: Header) -> Result<Sanction
         .map(|l| l.0.into_iter().map(|c| c.0).collect())
         .unwrap_or_default();
     let action = wire.action;
+    let authority = wire.authority.map(|a| a.0);
+    let issuer_jurisdiction = wire
+        .issuer_jurisdiction
+        .map(|c| c.0)
+        .or_else(|| authority.as_deref().and_then(jurisdiction_of));
     if action != SanctionAction::Remove {
-        if wire.issuer_jurisdiction.is_none() {
+        if issuer_jurisdiction.is_none() {
             return Err(DecodeError::MissingField {
                 parent: String::new(),
                 field: "issuer_jurisdiction".to_string(),
-                note: Some("required to add or amend a measure"),
+                note: Some(
+                    "required to add or amend a measure, unless \"authority\" starts with \
+                     a country code, as in \"US-BIS\"",
+                ),
             });
         }
         if targets.is_empty() && (items.is_empty() || destinations.is_empty()) {
@@ -195,8 +215,8 @@ pub(super) fn read(value: &serde_json::Value, header: Header) -> Result<Sanction
         ts: header.ts,
         measure: wire.measure.0,
         action,
-        authority: wire.authority.0,
-        issuer_jurisdiction: wire.issuer_jurisdiction.map(|c| c.0),
+        authority,
+        issuer_jurisdiction,
         targets,
         items,
         destinations,

@@ -63,14 +63,54 @@ fn a_byte_order_mark_before_the_json_is_no_error() {
 }
 
 #[test]
-fn a_remove_needs_only_measure_action_authority() {
+fn a_remove_needs_only_measure_and_action() {
     let e = dec(
         json!({"id": "e2", "type": "sanction", "ts": "2024-06-01T00:00:00Z",
-        "measure": "M1", "action": "remove", "authority": "BIS"}),
+        "measure": "M1", "action": "remove"}),
     )
     .unwrap();
     assert_eq!(e.kind(), "sanction");
     assert_eq!(e.id(), "e2");
+}
+
+/// `authority` is for people; where it starts with a country code it also
+/// says whose jurisdiction the measure binds, so it may stand for
+/// `issuer_jurisdiction`, which wins when both are given.
+#[test]
+fn the_issuer_can_be_read_off_the_authority() {
+    let issuer = |authority: Option<&str>, given: Option<&str>| {
+        let mut v = sanction_add();
+        let o = v.as_object_mut().unwrap();
+        o.remove("issuer_jurisdiction");
+        o.remove("authority");
+        if let Some(a) = authority {
+            o.insert("authority".into(), json!(a));
+        }
+        if let Some(g) = given {
+            o.insert("issuer_jurisdiction".into(), json!(g));
+        }
+        match dec(v) {
+            Ok(Event::Sanction(s)) => Ok(s.issuer_jurisdiction.unwrap()),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    assert_eq!(issuer(Some("US-BIS"), None), Ok("US".into()));
+    assert_eq!(issuer(Some("EU"), None), Ok("EU".into()));
+    assert_eq!(issuer(Some("JP METI"), None), Ok("JP".into()));
+    assert_eq!(issuer(Some("NL-MFA"), Some("US")), Ok("US".into()));
+    assert_eq!(issuer(None, Some("NL")), Ok("NL".into()));
+    for unreadable in [Some("BIS"), Some("Us-BIS"), None] {
+        assert_eq!(
+            issuer(unreadable, None),
+            Err(
+                "missing field \"issuer_jurisdiction\" (required to add or amend a measure, \
+                 unless \"authority\" starts with a country code, as in \"US-BIS\")"
+                    .into()
+            ),
+            "{unreadable:?}"
+        );
+    }
 }
 
 #[test]
@@ -135,7 +175,7 @@ fn bad_times() {
     assert_eq!(
         err(v),
         (
-            "ts: \"yesterday\" is not a time (RFC 3339 such as 2023-06-30T00:00:00Z, or a date such as 2023-06-30, read as UTC)".into(),
+            "ts: \"yesterday\" is not a time (RFC 3339, or a UTC date such as 2023-06-30)".into(),
             "bad_field"
         )
     );
@@ -233,7 +273,8 @@ fn a_sanction_that_would_do_nothing_is_refused() {
     v.as_object_mut().unwrap().remove("issuer_jurisdiction");
     assert_eq!(
         err(v).0,
-        "missing field \"issuer_jurisdiction\" (required to add or amend a measure)"
+        "missing field \"issuer_jurisdiction\" (required to add or amend a measure, \
+         unless \"authority\" starts with a country code, as in \"US-BIS\")"
     );
 }
 
