@@ -57,7 +57,9 @@ pub struct SupplierEvent {
     pub ts: DateTime<Utc>,
     /// Stable id of the incident; a later event with the same id replaces it.
     pub incident: String,
-    pub firm: String,
+    /// Always present unless `kind` is `recovered`, where none means every
+    /// firm the incident is open at.
+    pub firm: Option<String>,
     pub kind: SupplierEventKind,
     /// 0..=1; always present unless `kind` is `recovered` (then ignored).
     pub capacity_loss: Option<f64>,
@@ -71,7 +73,7 @@ pub struct SupplierEvent {
 #[derive(Deserialize)]
 struct Wire {
     incident: Text,
-    firm: Text,
+    firm: Option<Text>,
     kind: SupplierEventKind,
     capacity_loss: Option<Fraction>,
     expected_recovery_days: Option<Days>,
@@ -83,12 +85,19 @@ pub(super) fn read(
     header: Header,
 ) -> Result<SupplierEvent, DecodeError> {
     let wire: Wire = super::read_as(value)?;
-    if wire.kind != SupplierEventKind::Recovered && wire.capacity_loss.is_none() {
-        return Err(DecodeError::MissingField {
-            parent: String::new(),
-            field: "capacity_loss".to_string(),
-            note: Some("required unless kind is \"recovered\""),
-        });
+    if wire.kind != SupplierEventKind::Recovered {
+        for (field, given) in [
+            ("firm", wire.firm.is_some()),
+            ("capacity_loss", wire.capacity_loss.is_some()),
+        ] {
+            if !given {
+                return Err(DecodeError::MissingField {
+                    parent: String::new(),
+                    field: field.to_string(),
+                    note: Some("required unless kind is \"recovered\""),
+                });
+            }
+        }
     }
     let items = wire
         .items
@@ -98,7 +107,7 @@ pub(super) fn read(
         id: header.id,
         ts: header.ts,
         incident: wire.incident.0,
-        firm: wire.firm.0,
+        firm: wire.firm.map(|f| f.0),
         kind: wire.kind,
         capacity_loss: wire.capacity_loss.map(|f| f.0),
         expected_recovery_days: wire.expected_recovery_days.map(|d| d.0),

@@ -31,8 +31,8 @@ pub fn check_ids(map: &ChainMap, event: &Event) -> Result<(), NormaliseError> {
         // A recovery is matched by incident id; its firm is only cross-checked.
         Event::SupplierEvent(e) if e.kind == SupplierEventKind::Recovered => {}
         Event::SupplierEvent(e) => {
-            if map.firm(&e.firm).is_none() {
-                return Err(unknown("firm".into(), "firm", &e.firm));
+            if let Some(firm) = e.firm.as_deref().filter(|f| map.firm(f).is_none()) {
+                return Err(unknown("firm".into(), "firm", firm));
             }
             for (k, id) in e.items.iter().flatten().enumerate() {
                 if map.item(id).is_none() {

@@ -43,10 +43,13 @@ impl Incidents {
         }
 
         // Checks first: nothing below may fail.
-        let firm = map.firm(&e.firm).ok_or_else(|| NormaliseError::UnknownId {
+        let firm_id = e.firm.as_deref().ok_or_else(|| {
+            NormaliseError::invalid("firm", "required unless kind is \"recovered\"")
+        })?;
+        let firm = map.firm(firm_id).ok_or_else(|| NormaliseError::UnknownId {
             path: "firm".into(),
             what: "firm",
-            id: e.firm.clone(),
+            id: firm_id.to_string(),
         })?;
         let loss = match e.capacity_loss {
             Some(l) if (0.0..=1.0).contains(&l) => l,
@@ -90,7 +93,7 @@ impl Incidents {
                     if !produced.contains(&item) {
                         return Err(NormaliseError::invalid(
                             path,
-                            format!("firm {:?} does not produce {id:?}", e.firm),
+                            format!("firm {firm_id:?} does not produce {id:?}"),
                         ));
                     }
                     items.push(item);
@@ -104,8 +107,7 @@ impl Incidents {
         let mut notes = Vec::new();
         if produced.is_empty() {
             notes.push(format!(
-                "firm {:?} produces nothing in the map: the {} changes no supply",
-                e.firm,
+                "firm {firm_id:?} produces nothing in the map: the {} changes no supply",
                 e.kind.as_str()
             ));
         }
@@ -119,19 +121,19 @@ impl Incidents {
             .into_iter()
             .flat_map(|p| p.values().map(|part| part.began))
             .fold(e.ts, DateTime::min);
-        let key = match parts.and_then(|p| p.get(&e.firm)) {
+        let key = match parts.and_then(|p| p.get(firm_id)) {
             Some(part) => part.key.clone(),
             None if parts.is_none() => e.incident.clone(),
-            None => format!("{} at {}", e.incident, e.firm),
+            None => format!("{} at {firm_id}", e.incident),
         };
-        if self.key_taken(&key, &e.incident, &e.firm) {
+        if self.key_taken(&key, &e.incident, firm_id) {
             return Err(NormaliseError::invalid(
                 "incident",
                 format!("{key:?} is already the key of another incident's shock"),
             ));
         }
         self.open.entry(e.incident.clone()).or_default().insert(
-            e.firm.clone(),
+            firm_id.to_string(),
             Part {
                 key: key.clone(),
                 began,
@@ -151,17 +153,28 @@ impl Incidents {
         })
     }
 
-    /// Ends the part of an incident at the event's firm. A `recovered` at a
-    /// firm the incident is not open at is refused, naming where it is
-    /// open: ending another firm's outage on it would clear a live
-    /// shortage unseen (QA), while refused it is dead-lettered and counted.
+    /// Ends the part of an incident at the event's firm, or, naming none,
+    /// the whole incident. A `recovered` at a firm the incident is not open
+    /// at is refused, naming where it is open: ending another firm's outage
+    /// on it would clear a live shortage unseen (QA), while refused it is
+    /// dead-lettered and counted.
     fn recover(&mut self, e: &SupplierEvent) -> Result<Normalised, NormaliseError> {
         let Some(parts) = self.open.get_mut(&e.incident) else {
             return Err(NormaliseError::UnknownIncident {
                 incident: e.incident.clone(),
             });
         };
-        let Some(part) = parts.remove(&e.firm) else {
+        let Some(firm) = e.firm.as_deref() else {
+            let ended = self.open.remove(&e.incident).unwrap_or_default();
+            return Ok(Normalised {
+                changes: ended
+                    .into_values()
+                    .map(|part| Change::End(ShockKey::Incident(part.key)))
+                    .collect(),
+                notes: Vec::new(),
+            });
+        };
+        let Some(part) = parts.remove(firm) else {
             let at: Vec<&str> = parts.keys().map(String::as_str).collect();
             return Err(NormaliseError::invalid(
                 "firm",
@@ -170,7 +183,7 @@ impl Incidents {
                     e.incident,
                     if at.len() == 1 { "firm" } else { "firms" },
                     at.join(", "),
-                    e.firm
+                    firm
                 ),
             ));
         };

@@ -478,6 +478,48 @@ fn one_incident_at_several_firms_is_a_shock_per_firm() {
     );
 }
 
+/// A `recovered` that names no firm ends the incident wherever it is open:
+/// the incident id alone identifies it, as the message contract says.
+#[test]
+fn a_recovery_naming_no_firm_ends_the_whole_incident() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    for (id, firm) in [("e1", "P1"), ("e2", "P3")] {
+        n.normalise(
+            &map,
+            &ev(
+                json!({"type": "supplier_event", "id": id, "incident": "quake", "firm": firm,
+                "kind": "earthquake", "capacity_loss": 1.0}),
+            ),
+        )
+        .unwrap();
+    }
+    let recovered = ev(
+        json!({"type": "supplier_event", "id": "e3", "incident": "quake",
+        "kind": "recovered"}),
+    );
+    let out = n.normalise(&map, &recovered).unwrap();
+    assert_eq!(
+        out.changes,
+        vec![
+            Change::End(ShockKey::Incident("quake".into())),
+            Change::End(ShockKey::Incident("quake at P3".into())),
+        ]
+    );
+    assert_eq!(
+        n.normalise(&map, &recovered).unwrap_err().reason(),
+        "unknown_incident"
+    );
+    // Any other kind still needs its firm.
+    let fire = json!({"type": "supplier_event", "id": "e4", "ts": "2024-01-01T00:00:00Z",
+        "incident": "i", "kind": "fire", "capacity_loss": 0.5});
+    let err = decode(fire.to_string().as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "missing field \"firm\" (required unless kind is \"recovered\")"
+    );
+}
+
 /// Time to impact counts from when a disruption began: a later report or an
 /// amend restates the recovery (`since`) but not the start (`began`).
 #[test]
