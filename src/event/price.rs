@@ -15,18 +15,21 @@ pub struct Price {
     pub item: String,
     /// Finite and above zero.
     pub price: f64,
-    pub currency: String,
-    pub unit: String,
-    pub source: String,
+    /// Currency and unit tell series apart (10 USD/kg is not 10 CNY/t);
+    /// a feed that leaves them out is one series of its own.
+    pub currency: Option<String>,
+    pub unit: Option<String>,
+    /// Where the price was seen; for people only.
+    pub source: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Wire {
     item: Text,
     price: Positive,
-    currency: Text,
-    unit: Text,
-    source: Text,
+    currency: Option<Text>,
+    unit: Option<Text>,
+    source: Option<Text>,
 }
 
 pub(super) fn read(value: &serde_json::Value, header: Header) -> Result<Price, DecodeError> {
@@ -36,8 +39,8 @@ pub(super) fn read(value: &serde_json::Value, header: Header) -> Result<Price, D
         ts: header.ts,
         item: wire.item.0,
         price: wire.price.0,
-        currency: wire.currency.0,
-        unit: wire.unit.0,
-        source: wire.source.0,
+        currency: wire.currency.map(|t| t.0),
+        unit: wire.unit.map(|t| t.0),
+        source: wire.source.map(|t| t.0),
     })
 }

@@ -295,7 +295,7 @@ fn price_rules() {
     let Ok(Event::Price(p)) = dec(ok.clone()) else {
         panic!("not a price")
     };
-    assert_eq!((p.price, p.currency.as_str()), (12.5, "USD"));
+    assert_eq!((p.price, p.currency.as_deref()), (12.5, Some("USD")));
     for (bad, text) in [
         (json!(0), "price: must be above 0, got 0"),
         (json!(-3), "price: must be above 0, got -3"),
@@ -306,9 +306,17 @@ fn price_rules() {
         v["price"] = bad;
         assert_eq!(err(v).0, text);
     }
+    // Currency, unit and source may be left out; item and price may not.
     let mut v = ok.clone();
-    v.as_object_mut().unwrap().remove("unit");
-    assert_eq!(err(v).0, "missing field \"unit\"");
+    for k in ["currency", "unit", "source"] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    let Ok(Event::Price(p)) = dec(v.clone()) else {
+        panic!("not a price")
+    };
+    assert_eq!((p.currency, p.unit, p.source), (None, None, None));
+    v.as_object_mut().unwrap().remove("item");
+    assert_eq!(err(v).0, "missing field \"item\"");
 }
 
 #[test]

@@ -73,8 +73,14 @@ impl PriceBook {
         }
 
         let p = price.price;
-        let quote: Quote = (price.currency.clone(), price.unit.clone());
-        let label = format!("{} {}/{}", price.item, quote.0, quote.1);
+        let quote: Quote = (
+            price.currency.clone().unwrap_or_default(),
+            price.unit.clone().unwrap_or_default(),
+        );
+        let label = match (&price.currency, &price.unit) {
+            (None, None) => price.item.clone(),
+            _ => format!("{} {}/{}", price.item, quote.0, quote.1),
+        };
         let window = self
             .history
             .get(&price.item)
@@ -185,9 +191,9 @@ mod tests {
             ts: Utc.with_ymd_and_hms(2024, 1, day, 0, 0, 0).unwrap(),
             item: "N1".into(),
             price: p,
-            currency: currency.into(),
-            unit: "kg".into(),
-            source: "test".into(),
+            currency: Some(currency.into()),
+            unit: Some("kg".into()),
+            source: Some("test".into()),
         }
     }
 
@@ -240,6 +246,32 @@ mod tests {
         let (loss, _, since) = scarcity_of(&n);
         assert!((loss - (1.0 - 10.25 / 12.9)).abs() < 1e-12);
         assert_eq!(since, 7);
+    }
+
+    /// A feed that gives no currency or unit is a series of its own: its
+    /// prices spike against each other, never against a quoted series.
+    #[test]
+    fn prices_without_currency_or_unit_are_one_series() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        let bare = |id: &str, day: u32, p: f64| Price {
+            currency: None,
+            unit: None,
+            source: None,
+            ..price(id, day, p, "USD")
+        };
+        for (day, p) in [(1, 1.0), (2, 1.0), (3, 1.0)] {
+            book.observe(&config, &map, &price("q", day, p, "USD"))
+                .unwrap();
+        }
+        for (day, p) in [(4, 10.0), (5, 10.0), (6, 10.0)] {
+            let n = book.observe(&config, &map, &bare("b", day, p)).unwrap();
+            assert!(n.changes.is_empty(), "10 is its own series, not 10× USD 1");
+        }
+        // Baseline 10 → 20 is a loss of 1 − 10/20.
+        let n = book.observe(&config, &map, &bare("b7", 7, 20.0)).unwrap();
+        assert_eq!(scarcity_of(&n), (0.5, "b7", 7));
     }
 
     #[test]
