@@ -75,7 +75,7 @@ impl Default for PriceConfig {
         PriceConfig {
             spike: 0.25,
             baseline_window: 20,
-            min_samples: 3,
+            min_samples: 1,
             assumed_recovery_days: 90.0,
         }
     }

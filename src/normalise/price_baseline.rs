@@ -95,7 +95,7 @@ impl PriceBook {
             Some(window.iter().sum::<f64>() / window.len() as f64)
         } else {
             notes.push(format!(
-                "{label}: {} of {} prices needed before spikes are judged",
+                "{label}: baseline has {} of the {} prices needed before spikes are judged",
                 window.len(),
                 config.min_samples
             ));
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn baseline_spike_and_end() {
         let (_, map) = parse_str(MAP, "t").unwrap();
-        let config = PriceConfig::default(); // spike 0.25, window 20, min 3
+        let config = PriceConfig::default(); // spike 0.25, window 20, min 1
         let mut book = PriceBook::default();
         for (day, p) in [(1, 10.0), (2, 10.0), (3, 10.0)] {
             let n = book
@@ -274,10 +274,32 @@ mod tests {
         assert_eq!(scarcity_of(&n), (0.5, "b7", 7));
     }
 
+    /// By default the only price known is a baseline: 10 then 15 is a
+    /// spike of 1 − 10/15, and the first price of all judges nothing.
+    #[test]
+    fn one_price_is_a_baseline_by_default() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        let first = book
+            .observe(&config, &map, &price("p1", 1, 10.0, "USD"))
+            .unwrap();
+        assert!(first.changes.is_empty());
+        let n = book
+            .observe(&config, &map, &price("p2", 2, 15.0, "USD"))
+            .unwrap();
+        let (loss, id, _) = scarcity_of(&n);
+        assert!((loss - 1.0 / 3.0).abs() < 1e-12, "{loss}");
+        assert_eq!(id, "p2");
+    }
+
     #[test]
     fn too_few_samples_only_join_the_baseline() {
         let (_, map) = parse_str(MAP, "t").unwrap();
-        let config = PriceConfig::default();
+        let config = PriceConfig {
+            min_samples: 3,
+            ..PriceConfig::default()
+        };
         let mut book = PriceBook::default();
         // Two prices, then 100: only 2 of 3 samples, so 100 joins the baseline.
         for (day, p) in [(1, 10.0), (2, 10.0), (3, 100.0)] {
