@@ -93,6 +93,9 @@ impl PriceBook {
         let mut notes = Vec::new();
         let baseline = if window.len() >= config.min_samples && !window.is_empty() {
             Some(window.iter().sum::<f64>() / window.len() as f64)
+        } else if window.is_empty() {
+            notes.push(format!("{label}: first price seen, it starts the baseline"));
+            None
         } else {
             notes.push(format!(
                 "{label}: baseline has {} of the {} prices needed before spikes are judged",
@@ -119,7 +122,20 @@ impl PriceBook {
                 window.len(),
                 loss * 100.0
             ));
-            let change = Change::Set(shock(config, item, episode));
+            let scarce = scarce_items(map, item);
+            if scarce != [item] {
+                notes.push(format!(
+                    "{}: a family with no makers of its own, so the scarcity acts on its \
+                     members, where its stock is: {}",
+                    price.item,
+                    scarce
+                        .iter()
+                        .map(|m| map.items[*m as usize].id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let change = Change::Set(shock(config, item, &scarce, episode));
             return Ok(Normalised {
                 changes: vec![change],
                 notes,
@@ -144,7 +160,8 @@ impl PriceBook {
                     notes.push(format!("{label}: {p} is back within the spike threshold"));
                     changes.push(Change::End(ShockKey::Price(item)));
                 } else {
-                    changes.push(Change::Set(shock(config, item, episode)));
+                    let scarce = scarce_items(map, item);
+                    changes.push(Change::Set(shock(config, item, &scarce, episode)));
                 }
             }
         }
@@ -152,8 +169,45 @@ impl PriceBook {
     }
 }
 
-/// The item's shock: the worst series spiking now, since the episode began.
-fn shock(config: &PriceConfig, item: ItemIx, episode: &Episode) -> Shock {
+/// Where a price of `item` makes things scarce: the item itself, or, for a
+/// family parent that nobody makes (an aggregate of its members, as the CSET
+/// import builds them), its members, down to those made by someone. The
+/// stock lies there: a scarcity on the aggregate itself would skip it and
+/// arrive at once.
+fn scarce_items(map: &ChainMap, item: ItemIx) -> Vec<ItemIx> {
+    let members = |parent: ItemIx| -> Vec<ItemIx> {
+        (0..map.items.len() as ItemIx)
+            .filter(|m| map.items[*m as usize].family == Some(parent))
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut seen = vec![item];
+    let mut stack = vec![item];
+    while let Some(i) = stack.pop() {
+        let below: Vec<ItemIx> = if map.is_assembled(i) {
+            members(i)
+        } else {
+            Vec::new()
+        };
+        if below.is_empty() {
+            out.push(i);
+        }
+        // `seen` keeps a family loop (which no rule forbids) from spinning.
+        for m in below {
+            if !seen.contains(&m) {
+                seen.push(m);
+                stack.push(m);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The item's shock: the worst series spiking now, since the episode
+/// began, on the items it makes scarce.
+fn shock(config: &PriceConfig, item: ItemIx, scarce: &[ItemIx], episode: &Episode) -> Shock {
     let (loss, event_id) =
         episode
             .spiking
@@ -171,7 +225,10 @@ fn shock(config: &PriceConfig, item: ItemIx, episode: &Episode) -> Shock {
         since: episode.since,
         began: episode.since,
         recovery_days: Some(config.assumed_recovery_days),
-        effects: vec![Effect::Scarcity { item, loss }],
+        effects: scarce
+            .iter()
+            .map(|&item| Effect::Scarcity { item, loss })
+            .collect(),
     }
 }
 
@@ -291,6 +348,64 @@ mod tests {
         let (loss, id, _) = scarcity_of(&n);
         assert!((loss - 1.0 / 3.0).abs() < 1e-12, "{loss}");
         assert_eq!(id, "p2");
+    }
+
+    /// A price of a family nobody makes acts on its members that are made,
+    /// through a family of families; a made item keeps its own shock.
+    #[test]
+    fn a_family_price_acts_on_its_members() {
+        let (_, map) = parse_str(
+            r#"{"version": 1, "home": "CN", "chains": [],
+            "items": [
+              {"id": "T", "name": "tools"},
+              {"id": "E", "name": "euv", "family": "T", "grade": 1},
+              {"id": "M", "name": "maskless", "family": "T", "grade": 2},
+              {"id": "M1", "name": "e-beam", "family": "M", "grade": 1},
+              {"id": "X", "name": "other"}],
+            "firms": [
+              {"id": "F1", "name": "One", "country": "NL",
+               "produces": [{"item": "E", "share": 1.0}, {"item": "M1", "share": 1.0},
+                            {"item": "X", "share": 1.0}]}]}"#,
+            "t",
+        )
+        .unwrap();
+        let ix = |id: &str| map.item(id).unwrap();
+        assert_eq!(scarce_items(&map, ix("T")), {
+            let mut v = vec![ix("E"), ix("M1")];
+            v.sort_unstable();
+            v
+        });
+        assert_eq!(scarce_items(&map, ix("E")), vec![ix("E")]);
+        assert_eq!(scarce_items(&map, ix("X")), vec![ix("X")]);
+
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        let at = |id: &str, day: u32, p: f64| Price {
+            item: "T".into(),
+            ..price(id, day, p, "USD")
+        };
+        book.observe(&config, &map, &at("t1", 1, 10.0)).unwrap();
+        let n = book.observe(&config, &map, &at("t2", 2, 20.0)).unwrap();
+        let [Change::Set(s)] = &n.changes[..] else {
+            panic!("{n:?}")
+        };
+        assert_eq!(s.key, ShockKey::Price(ix("T")));
+        let scarce: Vec<ItemIx> = s
+            .effects
+            .iter()
+            .map(|e| match e {
+                Effect::Scarcity { item, loss } => {
+                    assert_eq!(*loss, 0.5);
+                    *item
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(scarce, scarce_items(&map, ix("T")));
+        assert!(
+            n.notes.iter().any(|t| t.contains("acts on its members")),
+            "{n:?}"
+        );
     }
 
     #[test]
