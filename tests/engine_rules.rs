@@ -658,3 +658,60 @@ fn drivers_are_named_as_far_as_they_matter_to_the_node() {
     assert_eq!(named(x), ["big", "small"]);
     assert_eq!(named(y), ["big"]);
 }
+
+/// A side shock too light to hold half of a node's shortfall sets neither
+/// its time to impact nor its recovery (QA: a strike at a gas of weight
+/// 0.02, or at a fab with 1% of the market, turned a tool shortage 180 days
+/// away from watch into critical "impact in 0 days").
+#[test]
+fn a_side_shock_does_not_time_the_whole_shortfall() {
+    use chainwatch::assess::Assessor;
+    const GAS: &str = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c1", "name": "c"}],
+      "items": [
+        {"id": "T", "name": "Tool", "inventory_days": 180},
+        {"id": "G", "name": "Gas", "inventory_days": 2},
+        {"id": "X", "name": "Chip", "chains": ["c1"],
+         "inputs": [{"item": "T"}, {"item": "G", "critical": false, "weight": 0.02}]}],
+      "firms": [
+        {"id": "FT", "name": "Tool maker", "country": "NL", "produces": [{"item": "T", "share": 1}]},
+        {"id": "FG", "name": "Gas maker", "country": "JP", "produces": [{"item": "G", "share": 1}]}]}"#;
+    const FAB: &str = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c1", "name": "c"}],
+      "items": [
+        {"id": "T", "name": "Tool", "inventory_days": 180},
+        {"id": "X", "name": "Chip", "chains": ["c1"]}],
+      "firms": [
+        {"id": "FT", "name": "Tool maker", "country": "NL", "produces": [{"item": "T", "share": 1}]},
+        {"id": "FA", "name": "Big fab", "country": "TW", "produces": [{"item": "X", "share": 0.99}],
+         "consumes": [{"item": "T", "inventory_days": 180}]},
+        {"id": "FB", "name": "Tiny fab", "country": "KR", "produces": [{"item": "X", "share": 0.01}]}]}"#;
+    let config = CoreConfig::default();
+    for (json, side, side_loss) in [(GAS, "FG", 0.5), (FAB, "FB", 1.0)] {
+        let mut e = engine(json);
+        let m = e.map().clone();
+        let x = NodeRef::Item(m.item("X").unwrap());
+        e.set(fire(&m, "tool", "FT", 1.0, 60.0));
+        let alone = Assessor::new(&e, &config, t0()).assess(x);
+        // Short by all (the fab: 99%), 180 days away, 60 to recover:
+        // risk = shortfall × 60 / 240.
+        assert_eq!(alone.time_to_impact_days, Some(180.0), "{json}");
+        close(alone.cutoff_risk, alone.shortfall * 0.25);
+        // The side shock, even with no expected end, changes neither.
+        let mut strike = fire(&m, "side", side, side_loss, 1.0);
+        strike.recovery_days = None;
+        e.set(strike);
+        let both = Assessor::new(&e, &config, t0()).assess(x);
+        assert_eq!(both.drivers, vec!["side".to_string(), "tool".to_string()]);
+        assert_eq!(both.time_to_impact_days, Some(180.0), "{json}");
+        assert_eq!(both.recovery_days, Some(60.0), "{json}");
+        close(both.shortfall, 1.0);
+        close(both.cutoff_risk, 0.25);
+        // Once the tool is back, the side shock is all there is, and its
+        // own timing holds.
+        e.end(&ShockKey::Incident("tool".into()));
+        let left = Assessor::new(&e, &config, t0()).assess(x);
+        assert!(left.time_to_impact_days.unwrap() < 3.0, "{json}");
+        assert_eq!(left.recovery_days, None);
+    }
+}

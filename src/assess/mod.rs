@@ -188,7 +188,7 @@ impl<'a> Assessor<'a> {
             cutoff_risk(
                 shortfall,
                 self.days_until(impact_day).unwrap_or(0.0),
-                self.recovery(&drivers.shocks),
+                self.recovery(drivers, shortfall),
             )
         } else {
             0.0
@@ -318,7 +318,7 @@ impl<'a> Assessor<'a> {
         let map = self.engine.map();
         let tti = self.days_until(impact_day);
         let recovery = if shortfall > 0.0 {
-            self.recovery(&drivers.shocks)
+            self.recovery(drivers, shortfall)
         } else {
             Some(0.0)
         };
@@ -349,25 +349,47 @@ impl<'a> Assessor<'a> {
         }
     }
 
-    /// The longest remaining expected duration among the drivers; unknown if
-    /// any driver has no expected end, or has reached it and is still in
-    /// force. A measure not yet in effect has its wait still to come as well
-    /// (its duration counts from its `effective` date).
-    fn recovery(&self, drivers: &[u32]) -> Option<f64> {
-        let mut longest: f64 = 0.0;
-        for s in drivers {
-            let active = self.engine.shock(*s)?;
-            let days = active.shock.recovery_days?;
-            let elapsed = (self.now - active.shock.since).num_seconds() as f64 / 86_400.0;
-            // A shock still in force at or past its expected recovery has
-            // slipped: when it will end is unknown again, not 0 days away
-            // (which would make its risk 0; so does an expected 0 days).
-            if elapsed >= days {
-                return None;
+    /// How long until the bulk of the shortage is over: the remaining
+    /// expected duration after which the drivers still in force weigh less
+    /// than half of the `shortfall` (see [`crate::engine::bulk`]). With one
+    /// driver, or drivers alike, that is the longest; a side shock too light
+    /// to hold half the shortfall cannot stretch it (nor, with no expected
+    /// end, make it unknown). A driver's remaining duration is unknown if it
+    /// has no expected end, or has reached it and is still in force. A
+    /// measure not yet in effect has its wait still to come as well (its
+    /// duration counts from its `effective` date).
+    fn recovery(&self, drivers: &Trace, shortfall: f64) -> Option<f64> {
+        // (remaining days, None when unknown; weight), longest first.
+        let mut left: Vec<(Option<f64>, f64)> = drivers
+            .weighted()
+            .map(|(s, weight)| (self.remaining(s), weight))
+            .collect();
+        left.sort_by(|a, b| match (a.0, b.0) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => y.total_cmp(&x),
+        });
+        let needed = shortfall.min(left.iter().map(|l| l.1).sum());
+        let mut still_on = 0.0;
+        for (days, weight) in &left {
+            still_on += weight;
+            if crate::engine::bulk(still_on, needed) {
+                return *days;
             }
-            longest = longest.max(days - elapsed);
         }
-        Some(longest)
+        // Weights that fall short of half still name the longest.
+        left.first().map_or(Some(0.0), |l| l.0)
+    }
+
+    /// Days left until shock `number`'s expected end, from this assessor's
+    /// clock; unknown without one, or once it has passed with the shock
+    /// still in force (it has slipped: 0 days would make its risk 0).
+    fn remaining(&self, number: u32) -> Option<f64> {
+        let active = self.engine.shock(number)?;
+        let days = active.shock.recovery_days?;
+        let elapsed = (self.now - active.shock.since).num_seconds() as f64 / 86_400.0;
+        (elapsed < days).then_some(days - elapsed)
     }
 }
 

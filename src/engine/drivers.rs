@@ -35,13 +35,18 @@ struct Upstream {
     critical: bool,
 }
 
-/// What stands behind a node: the shocks (by number, ascending) and the
-/// day the first shortage reaches it, in days since 1970-01-01 (UTC): over
-/// the shocks, the day each began plus the fewest days of stock between it
-/// and the node.
+/// What stands behind a node: the shocks (by number, ascending), each with
+/// its **weight** (the most of the node's supply it can account for: reach
+/// × shortfall at a node it acts on, at most 1), and the day the bulk of the
+/// shortage reaches it, in days since 1970-01-01 (UTC): the earliest day by
+/// which shocked nodes that can account for half of the node's shortfall
+/// have reached it, each on the day its earliest shock began plus the fewest
+/// days of stock between it and the node.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trace {
     pub shocks: Vec<u32>,
+    /// Parallel to `shocks`.
+    pub weights: Vec<f64>,
     pub arrives: Option<f64>,
 }
 
@@ -49,14 +54,74 @@ impl Trace {
     /// Adds what stands behind one more path into the node, `days` of stock
     /// further away.
     pub fn merge(&mut self, other: &Trace, days: f64) {
-        self.shocks.extend_from_slice(&other.shocks);
-        self.shocks.sort_unstable();
-        self.shocks.dedup();
+        let mut both: Vec<(u32, f64)> = self
+            .shocks
+            .iter()
+            .copied()
+            .zip(self.weights.iter().copied())
+            .chain(
+                other
+                    .shocks
+                    .iter()
+                    .copied()
+                    .zip(other.weights.iter().copied()),
+            )
+            .collect();
+        (self.shocks, self.weights) = heaviest_per_shock(&mut both);
         if let Some(d) = other.arrives {
             let d = d + days;
             self.arrives = Some(self.arrives.map_or(d, |n| n.min(d)));
         }
     }
+
+    /// The shocks with their weights.
+    pub fn weighted(&self) -> impl Iterator<Item = (u32, f64)> + '_ {
+        self.shocks
+            .iter()
+            .copied()
+            .zip(self.weights.iter().copied())
+    }
+}
+
+/// Shocks ascending, each once with its largest weight.
+fn heaviest_per_shock(found: &mut [(u32, f64)]) -> (Vec<u32>, Vec<f64>) {
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    let mut shocks = Vec::with_capacity(found.len());
+    let mut weights = Vec::with_capacity(found.len());
+    for &(s, w) in found.iter() {
+        if shocks.last() != Some(&s) {
+            shocks.push(s);
+            weights.push(w);
+        }
+    }
+    (shocks, weights)
+}
+
+/// Whether weights summing to `sum` account for the bulk (half) of
+/// `needed`: the point at which a shortage counts as arrived, or as over.
+/// Weights are bounds, so a side shock that cannot account for half (a 1%
+/// producer, a non-critical gas of weight 0.02) never decides it alone (QA:
+/// either set a whole tool shortage's time to impact to its own 0 or 2 days).
+pub fn bulk(sum: f64, needed: f64) -> bool {
+    sum + 1e-9 >= 0.5 * needed
+}
+
+/// A day as a key that orders like the day, negative ones included.
+fn day_key(day: f64) -> u64 {
+    let b = day.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
+fn key_day(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
 }
 
 /// A time as days since 1970-01-01 (UTC), the unit of [`Trace::arrives`].
@@ -74,28 +139,40 @@ impl Engine {
     /// at the first node a shock acts on.
     pub fn drivers(&self, target: Node) -> Trace {
         let reach = self.reach(target);
-        let mut shocks: Vec<u32> = Vec::new();
-        // Per shocked node, the day its earliest shock began.
-        let mut shocked: FxHashMap<u64, f64> = FxHashMap::default();
+        let spread = self.spread(target, &reach);
+        let mut found: Vec<(u32, f64)> = Vec::new();
+        let mut here: Vec<u32> = Vec::new();
+        // Per shocked node, the day its earliest shock began and its weight.
+        let mut shocked: FxHashMap<u64, (f64, f64)> = FxHashMap::default();
         for (&packed, &phi) in &reach {
-            let before = shocks.len();
-            self.shocks_at(Node::unpack(packed), phi, &mut shocks);
-            let began = shocks[before..]
+            let node = Node::unpack(packed);
+            here.clear();
+            self.shocks_at(node, phi, &mut here);
+            if here.is_empty() {
+                continue;
+            }
+            let share = spread.get(&packed).map_or(phi, |s| s.min(1.0).max(phi));
+            let weight = (share * (1.0 - self.value_of(node))).clamp(0.0, 1.0);
+            found.extend(here.iter().map(|s| (*s, weight)));
+            let began = here
                 .iter()
                 .filter_map(|s| self.began(*s))
                 .min_by(f64::total_cmp);
             if let Some(day) = began {
-                shocked.insert(packed, day);
+                shocked.insert(packed, (day, weight));
             }
         }
-        shocks.sort_unstable();
-        shocks.dedup();
+        let (shocks, weights) = heaviest_per_shock(&mut found);
         let arrives = if shocked.is_empty() {
             None
         } else {
             self.arrival(target, &reach, &shocked)
         };
-        Trace { shocks, arrives }
+        Trace {
+            shocks,
+            weights,
+            arrives,
+        }
     }
 
     /// The day shock `number` began, if it is in force.
@@ -125,18 +202,42 @@ impl Engine {
         }
     }
 
-    /// The earliest day a shortage from a node in `shocked` (with the day its
-    /// shock began) reaches `target` through its days of stock, along nodes
-    /// that matter to it (`reach`). Days of stock are searched nearest first,
-    /// so the search ends when even the earliest start cannot beat the best.
+    /// The day the bulk of `target`'s shortage reaches it from the nodes in
+    /// `shocked` (each with the day its shock began and its weight), through
+    /// days of stock along nodes that matter to it (`reach`): the earliest
+    /// day by which arrivals weighing half its shortfall are in (see
+    /// [`bulk`]). Days of stock are searched nearest first; an arrival is
+    /// settled once even the earliest start, that far away, could not come
+    /// before it, so the search usually ends at the first heavy shocked node.
     fn arrival(
         &self,
         target: Node,
         reach: &FxHashMap<u64, f64>,
-        shocked: &FxHashMap<u64, f64>,
+        shocked: &FxHashMap<u64, (f64, f64)>,
     ) -> Option<f64> {
-        let earliest = shocked.values().copied().fold(f64::INFINITY, f64::min);
-        let mut best: Option<f64> = None;
+        let earliest = shocked.values().map(|v| v.0).fold(f64::INFINITY, f64::min);
+        let total: f64 = shocked.values().map(|v| v.1).sum();
+        let needed = (1.0 - self.value_of(target)).min(total);
+        // Arrivals found, by day (keyed by `day_key`: a day before 1970 is
+        // negative).
+        let mut arrivals: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
+        let mut arrived = 0.0;
+        let mut last = None;
+        let mut settle = |arrivals: &mut BinaryHeap<Reverse<(u64, u64)>>, until: f64| {
+            while let Some(&Reverse((key, weight))) = arrivals.peek() {
+                let day = key_day(key);
+                if day > until {
+                    break;
+                }
+                arrivals.pop();
+                arrived += f64::from_bits(weight);
+                last = Some(day);
+                if bulk(arrived, needed) {
+                    return Some(day);
+                }
+            }
+            None
+        };
         let mut dist: FxHashMap<u64, f64> = FxHashMap::default();
         let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
         dist.insert(target.pack(), 0.0);
@@ -147,12 +248,11 @@ impl Engine {
             if dist.get(&packed).is_some_and(|known| *known < d) {
                 continue;
             }
-            if best.is_some_and(|b| earliest + d >= b) {
-                break;
+            if let Some(day) = settle(&mut arrivals, earliest + d) {
+                return Some(day);
             }
-            if let Some(began) = shocked.get(&packed) {
-                let at = began + d;
-                best = Some(best.map_or(at, |b| b.min(at)));
+            if let Some(&(began, weight)) = shocked.get(&packed) {
+                arrivals.push(Reverse((day_key(began + d), weight.to_bits())));
             }
             self.upstream(Node::unpack(packed), &mut next);
             for u in &next {
@@ -168,7 +268,9 @@ impl Engine {
                 }
             }
         }
-        best
+        // Weights are bounds and the search keeps to what matters, so the
+        // arrivals found may fall short of half: the last of them decides.
+        settle(&mut arrivals, f64::INFINITY).or(last)
     }
 
     /// The upstream of `target` that matters to it, with each node's reach
@@ -199,6 +301,38 @@ impl Engine {
             }
         }
         reach
+    }
+
+    /// Each node's share in `target` over every path within `reach` (the sum
+    /// of the path products; reach keeps the largest): what a shocked node
+    /// can account for. A fire at a wafer maker reaches a die through each
+    /// of the die's makers, so its largest path alone undercounts it against
+    /// a strike at one die maker. Readers come before their inputs by rank;
+    /// inside a cycle a node may be passed before all its readers are, and
+    /// keeps the part it had (the weight never goes below the reach).
+    fn spread(&self, target: Node, reach: &FxHashMap<u64, f64>) -> FxHashMap<u64, f64> {
+        let mut order: Vec<(u32, u64)> = reach
+            .keys()
+            .map(|&p| (self.rank(Node::unpack(p)), p))
+            .collect();
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        let mut share: FxHashMap<u64, f64> = FxHashMap::default();
+        share.insert(target.pack(), 1.0);
+        let mut next: Vec<Upstream> = Vec::new();
+        for (_, packed) in order {
+            let Some(&s) = share.get(&packed) else {
+                continue;
+            };
+            let s = s.min(1.0);
+            self.upstream_within(Node::unpack(packed), s, &mut next);
+            for u in &next {
+                let key = u.node.pack();
+                if key != packed && reach.contains_key(&key) {
+                    *share.entry(key).or_insert(0.0) += s * u.weight;
+                }
+            }
+        }
+        share
     }
 
     /// What `node` reads that can matter to a target `phi` away: the
