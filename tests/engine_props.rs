@@ -289,7 +289,10 @@ fn settled(map: &Arc<ChainMap>, active: &BTreeMap<usize, Shock>) -> Engine {
 
 fn assert_same(a: &Engine, b: &Engine, map: &ChainMap, tol: f64) -> Result<(), TestCaseError> {
     for (i, (x, y)) in a.home_avail().iter().zip(b.home_avail()).enumerate() {
-        prop_assert!((x - y).abs() < tol, "home avail of I{i}: {x} vs {y}");
+        prop_assert!(
+            (x - y).abs() < tol,
+            "home avail of I{i}: {x} vs {y} (tolerance {tol})"
+        );
     }
     for l in 0..map.line_count() as u32 {
         let (x, y) = (a.line_output(l), b.line_output(l));
@@ -346,6 +349,11 @@ proptest! {
         for op in &ops {
             apply(&mut coarse, &map, &mut active, op);
         }
+        // The bound covers what no uncertified cycle feeds (there values are
+        // only known to lie in 0..1), so the property is about maps that
+        // contract: a generated critical loop (item 0 needing 2, which
+        // needs 0 through its makers' and a consumer's inputs) is none.
+        prop_assume!(coarse.uncertified_items().is_empty());
         let bound = coarse.error_bound();
         prop_assert!(bound < 1.0, "these maps contract, so the bound is finite");
         let exact = settled(&map, &active);
