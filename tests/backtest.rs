@@ -596,3 +596,64 @@ fn tohoku_earthquake_of_2011_is_watched_not_alerted() {
     assert_eq!(wafer.severity.as_str(), "watch");
     assert_eq!(wafer.drivers, ["tohoku-shin-etsu", "tohoku-sumco"]);
 }
+
+/// An EU control binds the firms of every member state (the dual-use
+/// regulation), and a control naming a family nobody makes (N19,
+/// lithography tools) covers its members (QA: both cut nothing, silently).
+/// A control whose issuer makes none of its items says so.
+#[test]
+fn an_eu_control_on_the_lithography_family_binds_member_states() {
+    use chainwatch::map::EU_MEMBERS;
+    let (doc, map) = cset();
+    let mut monitor = Monitor::new(Arc::clone(&map), CoreConfig::default());
+    let event = |line: &str| decode(line.as_bytes()).unwrap();
+    let eu = event(
+        r#"{"id":"eu-2024","type":"sanction","ts":"2024-09-01T00:00:00Z","measure":"eu-dual-use","action":"add","authority":"EU-Council","issuer_jurisdiction":"EU","items":["N19"],"destinations":["CN"]}"#,
+    );
+    let done = monitor.apply(&eu, eu.ts()).unwrap();
+    assert!(
+        done.notes.iter().any(|n| n
+            .starts_with("items[0] N19: a family with no makers of its own")
+            && n.contains("N20")
+            && n.contains("N22")),
+        "{:?}",
+        done.notes
+    );
+    // What is left of each tool to Chinese buyers is what firms outside
+    // the EU make: ASML (NL) is bound.
+    let outside_eu = |item: &str| {
+        let (mut open, mut total) = (0.0, 0.0);
+        for f in &doc.firms {
+            for p in f.produces.iter().filter(|p| p.item == item) {
+                total += p.share;
+                if !EU_MEMBERS.contains(&f.country.as_str()) {
+                    open += p.share;
+                }
+            }
+        }
+        open / total
+    };
+    let home = monitor.engine().home_profile();
+    for tool in ["N20", "N22", "N21"] {
+        let i = map.item(tool).unwrap();
+        let supply = monitor.engine().availability(home, i);
+        assert!((supply - outside_eu(tool)).abs() < 1e-3, "{tool}: {supply}");
+    }
+    assert_eq!(
+        find(&done.changes, "N20", Status::Firing).labels["severity"],
+        "critical"
+    );
+    assert_eq!(
+        find(&done.changes, "N22", Status::Firing).labels["severity"],
+        "critical"
+    );
+    let kr = event(
+        r#"{"id":"kr-2024","type":"sanction","ts":"2024-09-02T00:00:00Z","measure":"kr","action":"add","authority":"KR-MOTIE","items":["N20"],"destinations":["CN"]}"#,
+    );
+    let done = monitor.apply(&kr, kr.ts()).unwrap();
+    assert!(done.changes.is_empty());
+    assert_eq!(
+        done.notes,
+        vec!["no producer of the items is subject to KR: the export control cuts nothing on this map"]
+    );
+}

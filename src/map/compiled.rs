@@ -79,6 +79,12 @@ pub struct Substitute {
 
 /// The whole map, immutable once built. Build it with [`ChainMap::compile`]
 /// after `validate` found no problem.
+/// The EU's member states (ISO 3166-1 alpha-2; Greece is `GR`).
+pub const EU_MEMBERS: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
 #[derive(Debug, Clone)]
 pub struct ChainMap {
     pub home: CountryIx,
@@ -173,7 +179,11 @@ impl ChainMap {
             .map(|f| {
                 let country = intern(&f.country);
                 let mut subject_to = vec![country];
-                for j in &f.jurisdictions {
+                // EU export rules (the dual-use regulation) bind every firm
+                // in a member state, whatever the map lists (QA: an EU
+                // control bound nobody, as no CSET firm says `EU`).
+                let eu = EU_MEMBERS.contains(&f.country.as_str()).then_some("EU");
+                for j in f.jurisdictions.iter().map(String::as_str).chain(eu) {
                     let j = intern(j);
                     if !subject_to.contains(&j) {
                         subject_to.push(j);
@@ -415,6 +425,42 @@ impl ChainMap {
     /// (a process step such as photolithography): its supply is its recipe's.
     pub fn is_assembled(&self, item: ItemIx) -> bool {
         self.lines.row(item).is_empty()
+    }
+
+    /// What `item` stands for where things are made: the item itself, or,
+    /// for a family parent nobody makes (an aggregate of its members, as
+    /// the CSET import builds them), its members down to those someone
+    /// makes (ascending). A price or a control naming the family acts
+    /// there, where the family's stock is.
+    pub fn made_members(&self, item: ItemIx) -> Vec<ItemIx> {
+        let members = |parent: ItemIx| -> Vec<ItemIx> {
+            (0..self.items.len() as ItemIx)
+                .filter(|m| self.items[*m as usize].family == Some(parent))
+                .collect()
+        };
+        let mut out = Vec::new();
+        let mut seen = vec![item];
+        let mut stack = vec![item];
+        while let Some(i) = stack.pop() {
+            let below = if self.is_assembled(i) {
+                members(i)
+            } else {
+                Vec::new()
+            };
+            if below.is_empty() {
+                out.push(i);
+            }
+            // `seen` keeps a family loop (which no rule forbids) from spinning.
+            for m in below {
+                if !seen.contains(&m) {
+                    seen.push(m);
+                    stack.push(m);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     pub fn dependency_edges(&self) -> usize {

@@ -11,7 +11,7 @@ mod validate;
 
 pub use compiled::{
     Chain, ChainMap, CountryIx, Firm, FirmIx, Input, Item, ItemIx, Line, LineIx, NodeRef,
-    Substitute,
+    Substitute, EU_MEMBERS,
 };
 pub use csr::Csr;
 pub use doc::*;

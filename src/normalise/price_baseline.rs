@@ -122,7 +122,7 @@ impl PriceBook {
                 window.len(),
                 loss * 100.0
             ));
-            let scarce = scarce_items(map, item);
+            let scarce = map.made_members(item);
             if scarce != [item] {
                 notes.push(format!(
                     "{}: a family with no makers of its own, so the scarcity acts on its \
@@ -160,49 +160,13 @@ impl PriceBook {
                     notes.push(format!("{label}: {p} is back within the spike threshold"));
                     changes.push(Change::End(ShockKey::Price(item)));
                 } else {
-                    let scarce = scarce_items(map, item);
+                    let scarce = map.made_members(item);
                     changes.push(Change::Set(shock(config, item, &scarce, episode)));
                 }
             }
         }
         Ok(Normalised { changes, notes })
     }
-}
-
-/// Where a price of `item` makes things scarce: the item itself, or, for a
-/// family parent that nobody makes (an aggregate of its members, as the CSET
-/// import builds them), its members, down to those made by someone. The
-/// stock lies there: a scarcity on the aggregate itself would skip it and
-/// arrive at once.
-fn scarce_items(map: &ChainMap, item: ItemIx) -> Vec<ItemIx> {
-    let members = |parent: ItemIx| -> Vec<ItemIx> {
-        (0..map.items.len() as ItemIx)
-            .filter(|m| map.items[*m as usize].family == Some(parent))
-            .collect()
-    };
-    let mut out = Vec::new();
-    let mut seen = vec![item];
-    let mut stack = vec![item];
-    while let Some(i) = stack.pop() {
-        let below: Vec<ItemIx> = if map.is_assembled(i) {
-            members(i)
-        } else {
-            Vec::new()
-        };
-        if below.is_empty() {
-            out.push(i);
-        }
-        // `seen` keeps a family loop (which no rule forbids) from spinning.
-        for m in below {
-            if !seen.contains(&m) {
-                seen.push(m);
-                stack.push(m);
-            }
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
 }
 
 /// The item's shock: the worst series spiking now, since the episode
@@ -370,13 +334,13 @@ mod tests {
         )
         .unwrap();
         let ix = |id: &str| map.item(id).unwrap();
-        assert_eq!(scarce_items(&map, ix("T")), {
+        assert_eq!(map.made_members(ix("T")), {
             let mut v = vec![ix("E"), ix("M1")];
             v.sort_unstable();
             v
         });
-        assert_eq!(scarce_items(&map, ix("E")), vec![ix("E")]);
-        assert_eq!(scarce_items(&map, ix("X")), vec![ix("X")]);
+        assert_eq!(map.made_members(ix("E")), vec![ix("E")]);
+        assert_eq!(map.made_members(ix("X")), vec![ix("X")]);
 
         let config = PriceConfig::default();
         let mut book = PriceBook::default();
@@ -401,7 +365,7 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect();
-        assert_eq!(scarce, scarce_items(&map, ix("T")));
+        assert_eq!(scarce, map.made_members(ix("T")));
         assert!(
             n.notes.iter().any(|t| t.contains("acts on its members")),
             "{n:?}"

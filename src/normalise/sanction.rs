@@ -45,6 +45,8 @@ struct Checked<'s> {
     /// Whether `items` was given at all (an export control needs it).
     has_items: bool,
     cut: f64,
+    /// Family items taken as their members, for the notes.
+    families: Vec<String>,
 }
 
 impl Measures {
@@ -96,6 +98,7 @@ impl Measures {
                 s.measure
             ));
         }
+        notes.extend(checked.families.iter().cloned());
         let issuer = map.country(checked.issuer_code);
         let mut effects = Vec::new();
         if checked.has_items && !s.destinations.is_empty() {
@@ -194,6 +197,7 @@ fn check<'s>(
             ));
         }
     }
+    let mut families = Vec::new();
     let scope = if s.items.is_empty() || s.items == [ALL_ITEMS] {
         ItemScope::All
     } else {
@@ -205,11 +209,25 @@ fn check<'s>(
                     "\"*\" (every item) must be the only entry",
                 ));
             }
-            items.push(map.item(id).ok_or_else(|| NormaliseError::UnknownId {
+            let item = map.item(id).ok_or_else(|| NormaliseError::UnknownId {
                 path: format!("items[{k}]"),
                 what: "item",
                 id: id.clone(),
-            })?);
+            })?;
+            // A family nobody makes is traded as its members (QA: a
+            // control on N19 lithography tools cut nothing, silently).
+            let made = map.made_members(item);
+            if made != [item] {
+                families.push(format!(
+                    "items[{k}] {id}: a family with no makers of its own; the measure \
+                     covers its members {}",
+                    made.iter()
+                        .map(|m| map.items[*m as usize].id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            items.extend(made);
         }
         items.sort_unstable();
         items.dedup();
@@ -225,6 +243,7 @@ fn check<'s>(
         scope,
         has_items: !s.items.is_empty(),
         cut,
+        families,
     })
 }
 
@@ -265,6 +284,22 @@ fn export_control(
     if destinations.is_empty() {
         notes.push("the export control has no destination in the map".to_string());
         return;
+    }
+    let bound = |f: FirmIx| map.firms[f as usize].subject_to.contains(&issuer);
+    let binds = match &checked.scope {
+        ItemScope::All => {
+            (0..map.firms.len() as FirmIx).any(|f| bound(f) && !map.lines_of_firm(f).is_empty())
+        }
+        ItemScope::Only(items) => items
+            .iter()
+            .any(|i| map.producers(*i).iter().any(|l| bound(l.firm))),
+    };
+    if !binds {
+        notes.push(format!(
+            "no producer of the items is subject to {}: the export control cuts nothing \
+             on this map",
+            checked.issuer_code
+        ));
     }
     effects.push(Effect::ExportControl {
         issuer,
