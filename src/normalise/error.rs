@@ -2,6 +2,8 @@
 //! starts with the field at fault (`items[1]: unknown item "N999"`);
 //! [`NormaliseError::reason`] is a short stable label for metrics and headers.
 
+use chrono::{DateTime, Utc};
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum NormaliseError {
     /// An id the map does not know (`what` is "item" or "firm").
@@ -19,6 +21,10 @@ pub enum NormaliseError {
     /// feed that reuses ids would otherwise lose the second event unseen.
     #[error("id: event id {id:?} was applied before with different content; this one is not applied (give it an id of its own)")]
     ReusedId { id: String },
+    /// Older than what is already known of the same measure, incident or
+    /// price series: applied, a late copy would undo a later fact.
+    #[error("ts: {message}; not applied")]
+    Stale { message: String },
     /// A value decoding would have refused (events can be built in code too),
     /// or one that contradicts the map (a firm reported on a line it lacks).
     #[error("{path}: {message}")]
@@ -33,6 +39,7 @@ impl NormaliseError {
         "unknown_incident",
         "invalid",
         "reused_id",
+        "stale",
     ];
 
     pub fn reason(&self) -> &'static str {
@@ -42,6 +49,7 @@ impl NormaliseError {
             NormaliseError::UnknownIncident { .. } => "unknown_incident",
             NormaliseError::Invalid { .. } => "invalid",
             NormaliseError::ReusedId { .. } => "reused_id",
+            NormaliseError::Stale { .. } => "stale",
         }
     }
 
@@ -52,6 +60,22 @@ impl NormaliseError {
             NormaliseError::UnknownMeasure { .. } => "measure",
             NormaliseError::UnknownIncident { .. } => "incident",
             NormaliseError::ReusedId { .. } => "id",
+            NormaliseError::Stale { .. } => "ts",
+        }
+    }
+
+    /// `ts` of an event older than `known`, the `what` it would change.
+    pub(crate) fn stale(
+        ts: DateTime<Utc>,
+        what: impl std::fmt::Display,
+        known: DateTime<Utc>,
+    ) -> Self {
+        NormaliseError::Stale {
+            message: format!(
+                "{} is older than {what} ({}): a late copy must not undo a later fact",
+                ts.to_rfc3339(),
+                known.to_rfc3339()
+            ),
         }
     }
 

@@ -32,6 +32,10 @@ pub(crate) struct PriceBook {
     history: HashMap<String, BTreeMap<Quote, VecDeque<f64>>>,
     /// Items in a spike episode.
     episodes: HashMap<String, Episode>,
+    /// Time of the latest price per item and quote: an older one arriving
+    /// late is stale (QA: a March spike quote arriving in September reopened
+    /// an episode the September price had ended).
+    latest: HashMap<(String, Quote), DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +61,7 @@ impl PriceBook {
         map: &ChainMap,
         price: &Price,
     ) -> Result<Normalised, NormaliseError> {
-        // Checks first: nothing below may fail.
+        // Checks first.
         let item = map
             .item(&price.item)
             .ok_or_else(|| NormaliseError::UnknownId {
@@ -81,6 +85,18 @@ impl PriceBook {
             (None, None) => price.item.clone(),
             _ => format!("{} {}/{}", price.item, quote.0, quote.1),
         };
+        let series_key = (price.item.clone(), quote.clone());
+        if let Some(&latest) = self.latest.get(&series_key) {
+            if price.ts < latest {
+                return Err(NormaliseError::stale(
+                    price.ts,
+                    format_args!("the latest price of {label}"),
+                    latest,
+                ));
+            }
+        }
+        // Nothing below may fail.
+        self.latest.insert(series_key, price.ts);
         let window = self
             .history
             .get(&price.item)
@@ -370,6 +386,33 @@ mod tests {
             n.notes.iter().any(|t| t.contains("acts on its members")),
             "{n:?}"
         );
+    }
+
+    /// QA: a March spike quote arriving after September's normal price
+    /// reopened the episode. A series is taken in time order.
+    #[test]
+    fn a_late_price_is_stale() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        book.observe(&config, &map, &price("p1", 1, 10.0, "USD"))
+            .unwrap();
+        book.observe(&config, &map, &price("p3", 3, 10.5, "USD"))
+            .unwrap();
+        let before = book.clone();
+        let err = book
+            .observe(&config, &map, &price("p2", 2, 100.0, "USD"))
+            .unwrap_err();
+        assert_eq!(err.reason(), "stale");
+        assert!(
+            err.to_string()
+                .contains("older than the latest price of N1 USD/kg"),
+            "{err}"
+        );
+        assert_eq!(book, before);
+        // Another series keeps its own time.
+        book.observe(&config, &map, &price("q2", 2, 7.0, "EUR"))
+            .unwrap();
     }
 
     #[test]

@@ -22,6 +22,9 @@ const MAX_OWNERSHIP_NOTES: usize = 20;
 pub(crate) struct Measures {
     /// Active measures by id.
     active: BTreeMap<String, InForce>,
+    /// Removed measures, by id, with the time of the removing notice: an
+    /// older notice arriving late must not bring one back.
+    removed: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// What is known of a measure in force.
@@ -57,35 +60,42 @@ impl Measures {
         index: &mut Option<MapIndex>,
         s: &Sanction,
     ) -> Result<Normalised, NormaliseError> {
+        // A late copy of an earlier notice must not undo a later one (QA:
+        // an add arriving after its amend replaced it; a 2024 remove
+        // arriving after the 2025 re-add lifted it).
+        if let Some(current) = self.active.get(&s.measure) {
+            if s.ts < current.stated {
+                return Err(NormaliseError::stale(
+                    s.ts,
+                    format_args!(
+                        "the form of measure {:?} in force (event {:?})",
+                        s.measure, current.event_id
+                    ),
+                    current.stated,
+                ));
+            }
+        } else if let Some(&removed) = self.removed.get(&s.measure) {
+            if s.ts < removed {
+                return Err(NormaliseError::stale(
+                    s.ts,
+                    format_args!("the removal of measure {:?}", s.measure),
+                    removed,
+                ));
+            }
+        }
         if s.action == SanctionAction::Remove {
             if self.active.remove(&s.measure).is_none() {
                 return Err(NormaliseError::UnknownMeasure {
                     measure: s.measure.clone(),
                 });
             }
+            self.removed.insert(s.measure.clone(), s.ts);
             return Ok(Normalised {
                 changes: vec![Change::End(ShockKey::Measure(s.measure.clone()))],
                 notes: Vec::new(),
             });
         }
         let in_force = self.active.get(&s.measure);
-        if let Some(current) = in_force {
-            // A late copy of an earlier notice must not undo a later one
-            // (QA: an add arriving after its amend replaced it).
-            if s.ts < current.stated {
-                return Err(NormaliseError::invalid(
-                    "ts",
-                    format!(
-                        "{} is older than the form of measure {:?} in force (event {:?} of {}); \
-                         not applied",
-                        s.ts.to_rfc3339(),
-                        s.measure,
-                        current.event_id,
-                        current.stated.to_rfc3339()
-                    ),
-                ));
-            }
-        }
         let checked = check(config, map, s)?;
         // Nothing below may fail.
         let mut notes = Vec::new();
@@ -130,6 +140,7 @@ impl Measures {
             Some(first) => first.min(since),
             None => since,
         };
+        self.removed.remove(&s.measure);
         self.active.insert(
             s.measure.clone(),
             InForce {

@@ -21,6 +21,9 @@ use crate::shock::{Effect, Shock, ShockKey};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Incidents {
     open: BTreeMap<String, BTreeMap<String, Part>>,
+    /// Parts recovered, by (incident, firm), with the time of the
+    /// recovery: an older report arriving late must not reopen one.
+    closed: BTreeMap<(String, String), DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +33,8 @@ struct Part {
     /// for the others.
     key: String,
     began: DateTime<Utc>,
+    /// Time of the latest report: an older one arriving late is stale.
+    stated: DateTime<Utc>,
 }
 
 impl Incidents {
@@ -51,6 +56,7 @@ impl Incidents {
             what: "firm",
             id: firm_id.to_string(),
         })?;
+        self.check_fresh(e, firm_id)?;
         let loss = match e.capacity_loss {
             Some(l) if (0.0..=1.0).contains(&l) => l,
             Some(l) => {
@@ -132,11 +138,14 @@ impl Incidents {
                 format!("{key:?} is already the key of another incident's shock"),
             ));
         }
+        self.closed
+            .remove(&(e.incident.clone(), firm_id.to_string()));
         self.open.entry(e.incident.clone()).or_default().insert(
             firm_id.to_string(),
             Part {
                 key: key.clone(),
                 began,
+                stated: e.ts,
             },
         );
         let shock = Shock {
@@ -160,20 +169,43 @@ impl Incidents {
     /// dead-lettered and counted.
     fn recover(&mut self, e: &SupplierEvent) -> Result<Normalised, NormaliseError> {
         let Some(parts) = self.open.get_mut(&e.incident) else {
+            if let Some(firm) = e.firm.as_deref() {
+                self.check_fresh(e, firm)?;
+            }
             return Err(NormaliseError::UnknownIncident {
                 incident: e.incident.clone(),
             });
         };
         let Some(firm) = e.firm.as_deref() else {
+            if let Some(latest) = parts.values().map(|p| p.stated).max() {
+                if e.ts < latest {
+                    return Err(NormaliseError::stale(
+                        e.ts,
+                        format_args!("the latest report of incident {:?}", e.incident),
+                        latest,
+                    ));
+                }
+            }
             let ended = self.open.remove(&e.incident).unwrap_or_default();
+            let mut changes = Vec::new();
+            for (firm, part) in ended {
+                self.closed.insert((e.incident.clone(), firm), e.ts);
+                changes.push(Change::End(ShockKey::Incident(part.key)));
+            }
             return Ok(Normalised {
-                changes: ended
-                    .into_values()
-                    .map(|part| Change::End(ShockKey::Incident(part.key)))
-                    .collect(),
+                changes,
                 notes: Vec::new(),
             });
         };
+        if let Some(part) = parts.get(firm) {
+            if e.ts < part.stated {
+                return Err(NormaliseError::stale(
+                    e.ts,
+                    format_args!("the latest report of incident {:?} at {firm}", e.incident),
+                    part.stated,
+                ));
+            }
+        }
         let Some(part) = parts.remove(firm) else {
             let at: Vec<&str> = parts.keys().map(String::as_str).collect();
             return Err(NormaliseError::invalid(
@@ -190,10 +222,37 @@ impl Incidents {
         if parts.is_empty() {
             self.open.remove(&e.incident);
         }
+        self.closed
+            .insert((e.incident.clone(), firm.to_string()), e.ts);
         Ok(Normalised {
             changes: vec![Change::End(ShockKey::Incident(part.key))],
             notes: Vec::new(),
         })
+    }
+
+    /// Refuses a report at `firm` older than what is known of that part:
+    /// its latest report, or its recovery (QA: a late January report
+    /// undid a September one; a late `recovered` ended a newer outage).
+    fn check_fresh(&self, e: &SupplierEvent, firm: &str) -> Result<(), NormaliseError> {
+        let part = self.open.get(&e.incident).and_then(|p| p.get(firm));
+        if let Some(part) = part {
+            if e.ts < part.stated {
+                return Err(NormaliseError::stale(
+                    e.ts,
+                    format_args!("the latest report of incident {:?} at {firm}", e.incident),
+                    part.stated,
+                ));
+            }
+        } else if let Some(&closed) = self.closed.get(&(e.incident.clone(), firm.to_string())) {
+            if e.ts < closed {
+                return Err(NormaliseError::stale(
+                    e.ts,
+                    format_args!("the recovery of incident {:?} at {firm}", e.incident),
+                    closed,
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Whether `key` names an open part other than `incident` at `firm`.

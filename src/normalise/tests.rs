@@ -604,8 +604,11 @@ fn restated_incidents_and_amended_measures_keep_when_they_began() {
     );
 
     // Removed and added again, it begins afresh.
-    n.normalise(&map, &sanction(json!({"action": "remove"})))
-        .unwrap();
+    n.normalise(
+        &map,
+        &sanction(json!({"action": "remove", "ts": "2024-08-01T00:00:00Z"})),
+    )
+    .unwrap();
     let again = sanction(json!({"id": "e3", "items": ["N2"], "destinations": ["CN"],
         "ts": "2024-09-01T00:00:00Z"}));
     let shock = one_set(&n.normalise(&map, &again).unwrap()).clone();
@@ -643,9 +646,11 @@ fn a_late_copy_of_an_earlier_notice_does_not_undo_a_later_one() {
         (
             "ts",
             "ts: 2024-05-01T00:00:00+00:00 is older than the form of measure \"M1\" in force \
-             (event \"e2\" of 2024-06-01T00:00:00+00:00); not applied"
+             (event \"e2\") (2024-06-01T00:00:00+00:00): a late copy must not undo a later \
+             fact; not applied"
         )
     );
+    assert_eq!(err.reason(), "stale");
     assert_eq!(n.state, before);
     // The same time, or later, is taken.
     n.normalise(
@@ -653,6 +658,78 @@ fn a_late_copy_of_an_earlier_notice_does_not_undo_a_later_one() {
         &notice("e3", "amend", "2024-06-01T00:00:00Z", "denial"),
     )
     .unwrap();
+    // QA: a 2024 remove arriving after a 2025 re-add lifted it; and once
+    // removed, an older notice does not bring the measure back.
+    let remove = |id: &str, ts: &str| sanction(json!({"id": id, "action": "remove", "ts": ts}));
+    let err = n
+        .normalise(&map, &remove("r0", "2024-05-15T00:00:00Z"))
+        .unwrap_err();
+    assert_eq!(err.reason(), "stale");
+    n.normalise(&map, &remove("r1", "2024-07-01T00:00:00Z"))
+        .unwrap();
+    let before = n.state.clone();
+    let err = n
+        .normalise(
+            &map,
+            &notice("e4", "amend", "2024-06-15T00:00:00Z", "denial"),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is older than the removal of measure \"M1\""),
+        "{err}"
+    );
+    assert_eq!(n.state, before);
+    n.normalise(&map, &notice("e5", "add", "2024-07-02T00:00:00Z", "denial"))
+        .unwrap();
+}
+
+/// QA: a late January report undid a September one, and a late
+/// `recovered` ended a newer outage: an incident's reports and recovery
+/// are taken in time order, whatever the order they arrive in.
+#[test]
+fn late_incident_reports_do_not_undo_later_ones() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let report = |id: &str, ts: &str, loss: f64| {
+        ev(
+            json!({"type": "supplier_event", "id": id, "ts": ts, "incident": "i", "firm": "P1",
+            "kind": "fire", "capacity_loss": loss}),
+        )
+    };
+    let recovered = |id: &str, ts: &str| {
+        ev(
+            json!({"type": "supplier_event", "id": id, "ts": ts, "incident": "i",
+            "firm": "P1", "kind": "recovered"}),
+        )
+    };
+    n.normalise(&map, &report("a", "2024-01-01T00:00:00Z", 0.2))
+        .unwrap();
+    n.normalise(&map, &report("c", "2024-01-20T00:00:00Z", 1.0))
+        .unwrap();
+    let before = n.state.clone();
+    for late in [
+        report("b", "2024-01-10T00:00:00Z", 0.2),
+        recovered("r0", "2024-01-15T00:00:00Z"),
+    ] {
+        let err = n.normalise(&map, &late).unwrap_err();
+        assert_eq!((err.reason(), err.path()), ("stale", "ts"), "{err}");
+        assert_eq!(n.state, before);
+    }
+    n.normalise(&map, &recovered("r1", "2024-02-01T00:00:00Z"))
+        .unwrap();
+    // Recovered on 1 February: a January report arriving now is stale too,
+    // while a later one opens the incident again.
+    let err = n
+        .normalise(&map, &report("d", "2024-01-25T00:00:00Z", 1.0))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("older than the recovery of incident \"i\" at P1"),
+        "{err}"
+    );
+    n.normalise(&map, &report("e", "2024-03-01T00:00:00Z", 1.0))
+        .unwrap();
 }
 
 #[test]
