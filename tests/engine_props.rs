@@ -461,20 +461,23 @@ fn a_replaced_then_ended_shock_leaves_nothing_behind() {
             (2, 0, false, 0.05),
             (5, 3, false, 0.336_857_439_009_672_2),
         ],
+        // Found with 0.1 for every share, when shares were scaled to their
+        // item's sum; written out as the weights that gave, now that shares
+        // under 1 leave the rest to unrecorded makers.
         firms: vec![
-            (0, vec![(2, 0.1)], Some((1, true, 0.05))),
-            (0, vec![(0, 0.1)], None),
-            (0, vec![(3, 0.1)], None),
-            (0, vec![(3, 0.1)], None),
-            (0, vec![(0, 0.1)], None),
-            (0, vec![(0, 0.1)], None),
+            (0, vec![(2, 1.0)], Some((1, true, 0.05))),
+            (0, vec![(0, 1.0 / 3.0)], None),
+            (0, vec![(3, 0.25)], None),
+            (0, vec![(3, 0.25)], None),
+            (0, vec![(0, 1.0 / 3.0)], None),
+            (0, vec![(0, 1.0 / 3.0)], None),
             (
                 0,
-                vec![(1, 0.1), (5, 0.1)],
+                vec![(1, 1.0), (5, 1.0)],
                 Some((5, false, 0.485_800_498_244_962_5)),
             ),
-            (0, vec![(3, 0.1)], None),
-            (0, vec![(3, 0.1)], None),
+            (0, vec![(3, 0.25)], None),
+            (0, vec![(3, 0.25)], None),
         ],
     };
     let map = build(&raw);

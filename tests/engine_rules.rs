@@ -715,3 +715,29 @@ fn a_side_shock_does_not_time_the_whole_shortfall() {
         assert_eq!(left.recovery_days, None);
     }
 }
+
+/// A share is a share of world supply: what no recorded producer holds
+/// comes from makers the map does not record, and a shock on a maker leaves
+/// it alone; price scarcity, item-wide, does not (QA: a fire at the only
+/// recorded maker, with 5% of the market, read as a 100% shortfall).
+#[test]
+fn shares_under_one_leave_the_rest_to_unrecorded_makers() {
+    const SMALL: &str = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c1", "name": "c"}],
+      "items": [{"id": "R", "name": "Raw", "chains": ["c1"], "inventory_days": 10}],
+      "firms": [{"id": "F1", "name": "Tiny", "country": "US",
+                 "produces": [{"item": "R", "share": 0.05}]}]}"#;
+    let mut e = engine(SMALL);
+    let m = e.map().clone();
+    let r = m.item("R").unwrap();
+    e.set(fire(&m, "f", "F1", 1.0, 30.0));
+    close(e.supply(NodeRef::Item(r)), 0.95);
+    // Scarcity of 20% on top: (0 × 0.05 + 0.95) × 0.8.
+    e.set(shock(
+        ShockKey::Price(r),
+        "p",
+        Some(90.0),
+        vec![Effect::Scarcity { item: r, loss: 0.2 }],
+    ));
+    close(e.supply(NodeRef::Item(r)), 0.76);
+}

@@ -89,8 +89,11 @@ pub struct Engine {
     certified_gain: f64,
     uncertified: Vec<ItemIx>,
     share_total: Vec<f64>,
-    /// Every line's weight in its item's availability, divided out once.
+    /// Every line's weight in its item's availability, worked out once.
     line_weight: Vec<f64>,
+    /// Per item, the supply no recorded producer accounts for (shares
+    /// summing under 1): other makers, untouched by any shock on a maker.
+    unrecorded: Vec<f64>,
     /// Per item, its producers' positions (from the item's first line) by
     /// falling weight: a drivers trace stops at the first that cannot matter.
     heaviest_first: Vec<u32>,
@@ -138,6 +141,10 @@ impl Engine {
                 producer_weight(&map, share_total[line.item as usize], line.item, line.share)
             })
             .collect();
+        let unrecorded: Vec<f64> = share_total
+            .iter()
+            .map(|t| if *t > 0.0 { (1.0 - t).max(0.0) } else { 0.0 })
+            .collect();
         let heaviest_first = drivers::heaviest_first(&map, &line_weight);
         let mut profile_index = BTreeMap::new();
         profile_index.insert(ProfileKey::Open, 0);
@@ -154,6 +161,7 @@ impl Engine {
             uncertified: gains.uncertified(),
             share_total,
             line_weight,
+            unrecorded,
             heaviest_first,
             firms_by_country,
             shocks: BTreeMap::new(),
@@ -390,9 +398,10 @@ impl Engine {
             / lines.len() as f64
     }
 
-    /// A producer's weight in its item's supply: its share of the recorded
-    /// shares, so that the recorded producers stand for the whole market
-    /// (equal weights when no producer has a share).
+    /// A producer's weight in its item's supply: its share of world supply
+    /// (equal weights when no producer has a share). Shares summing under 1
+    /// leave the rest to makers the map does not record, which no shock on
+    /// a maker reaches.
     pub fn producer_weight(&self, item: ItemIx, share: f64) -> f64 {
         producer_weight(&self.map, self.share_total[item as usize], item, share)
     }
@@ -446,6 +455,7 @@ impl Engine {
             + self.item_factor.capacity() * 8
             + self.share_total.capacity() * 8
             + self.line_weight.capacity() * 8
+            + self.unrecorded.capacity() * 8
             + self.heaviest_first.capacity() * 4
             + self.order.heap_bytes()
             + self.firm_profile.capacity() * 2
@@ -496,7 +506,8 @@ impl Engine {
                 .map(|(k, line)| {
                     self.line_weight[off + k] * self.line_out[off + k] * (1.0 - p.cut(map, line))
                 })
-                .sum()
+                .sum::<f64>()
+                + self.unrecorded[i as usize]
         } else {
             let off = map.lines_offset(i) as usize;
             let producers = map.producers(i);
@@ -515,7 +526,7 @@ impl Engine {
                 };
                 sum += w * o * (1.0 - cut);
             }
-            sum
+            sum + self.unrecorded[i as usize]
         };
         (base * self.item_factor[i as usize]).clamp(0.0, 1.0)
     }
@@ -853,7 +864,7 @@ impl From<(Vec<FirmIx>, Vec<ItemIx>)> for Touched {
 
 fn producer_weight(map: &ChainMap, total: f64, item: ItemIx, share: f64) -> f64 {
     if total > 0.0 {
-        share / total
+        share
     } else {
         1.0 / map.producers(item).len().max(1) as f64
     }
