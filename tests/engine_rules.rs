@@ -741,3 +741,42 @@ fn shares_under_one_leave_the_rest_to_unrecorded_makers() {
     ));
     close(e.supply(NodeRef::Item(r)), 0.76);
 }
+
+/// Backups are followed down as far as the shortage goes: a finished
+/// product made in place from B, whose makers are short of A, is offered
+/// A's substitutes, and keeps B's rejection of its own maker (QA: it said
+/// "none found" one tier above where the single-step fallback reached).
+#[test]
+fn backups_are_followed_down_through_makers() {
+    use chainwatch::assess::Assessor;
+    const TIERS3: &str = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c1", "name": "c"}],
+      "items": [
+        {"id": "A", "name": "Raw A", "inventory_days": 30, "chains": ["c1"]},
+        {"id": "A2", "name": "Raw A two", "inventory_days": 30},
+        {"id": "B", "name": "Inter B", "inventory_days": 7, "inputs": [{"item": "A"}], "chains": ["c1"]},
+        {"id": "X", "name": "Final X", "inputs": [{"item": "B"}], "chains": ["c1"]}],
+      "firms": [
+        {"id": "FA1", "name": "A one", "country": "US", "produces": [{"item": "A", "share": 1}]},
+        {"id": "FA2", "name": "A two", "country": "US", "produces": [{"item": "A2", "share": 1}]},
+        {"id": "FB1", "name": "B one", "country": "CN", "produces": [{"item": "B", "share": 0.5, "spare": 0.4}]},
+        {"id": "FB2", "name": "B two", "country": "KR", "produces": [{"item": "B", "share": 0.5}]}],
+      "substitutes": [{"from": "A", "to": "A2", "grade": "same_grade", "switch_days": 90, "coverage": 0.5}]}"#;
+    let mut e = engine(TIERS3);
+    let m = e.map().clone();
+    e.set(fire(&m, "i1", "FA1", 1.0, 100.0));
+    let config = CoreConfig::default();
+    let x = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("X").unwrap()));
+    let offered: Vec<(&str, f64)> = x
+        .backups
+        .iter()
+        .map(|b| (b.node.as_str(), b.coverage))
+        .collect();
+    assert_eq!(offered, vec![("A2", 0.5)]);
+    let refused: Vec<(&str, Option<&str>)> = x
+        .rejected_backups
+        .iter()
+        .map(|r| (r.node.as_str(), r.firm.as_deref()))
+        .collect();
+    assert_eq!(refused, vec![("B", Some("FB1"))]);
+}

@@ -198,35 +198,11 @@ impl<'a> Assessor<'a> {
     fn assess_item(&self, item: ItemIx) -> Assessment {
         let home = self.engine.home_profile();
         let (supply, shortfall, drivers, impact_day) = self.exposure(NodeRef::Item(item));
-        let (mut backups, rejected) = if shortfall > 0.0 {
-            let source = self.backup_source(item, home);
-            let source_drivers = if source == item {
-                drivers.clone()
-            } else {
-                self.drivers(Node::Avail(home, source))
-            };
-            self.item_backups(source, home, &numbers(&source_drivers))
+        let (backups, rejected) = if shortfall > 0.0 {
+            self.backups_through(item, home)
         } else {
             (Vec::new(), Vec::new())
         };
-        // Every way around the item itself is hit, but it is short through
-        // an input: backing that input up is what helps (QA: an item cut
-        // through its input said "none found" while the input had one).
-        // Its own rejections stay, saying why its makers cannot help.
-        let map = self.engine.map();
-        if shortfall > 0.0 && backups.is_empty() && !map.is_assembled(item) {
-            // Its recipe, and what its makers buy besides.
-            let inputs = map.recipe(item).iter().chain(
-                map.producers(item)
-                    .iter()
-                    .flat_map(|line| map.consumes(line.firm).iter()),
-            );
-            if let Some(input) = self.most_short(home, inputs) {
-                let source = self.backup_source(input, home);
-                let source_drivers = self.drivers(Node::Avail(home, source));
-                backups = self.item_backups(source, home, &numbers(&source_drivers)).0;
-            }
-        }
         self.finish(
             NodeRef::Item(item),
             supply,
@@ -236,6 +212,49 @@ impl<'a> Assessor<'a> {
             backups,
             rejected,
         )
+    }
+
+    /// Backups for `item` short to profile `r`: its own (or, made in place,
+    /// those of what binds it, see [`Self::backup_source`]); where every way
+    /// around it is hit but it is short through an input, that input's,
+    /// followed down as far as the shortage goes (QA: an item cut through
+    /// its input said "none found" while the input had a backup, and then
+    /// a finished product two makers above the cut one did). The rejections
+    /// of every level passed stay, saying why nothing nearer helps.
+    fn backups_through(&self, item: ItemIx, r: ProfileIx) -> (Vec<Backup>, Vec<RejectedBackup>) {
+        let map = self.engine.map();
+        let mut rejected: Vec<RejectedBackup> = Vec::new();
+        let mut seen: Vec<ItemIx> = Vec::new();
+        let mut at = item;
+        // A chain of makers is a few tiers; the bound only guards cycles.
+        for _ in 0..map.items.len().min(64) {
+            let source = self.backup_source(at, r);
+            if seen.contains(&source) {
+                break;
+            }
+            seen.push(source);
+            let drivers = self.drivers(Node::Avail(r, source));
+            let (backups, refused) = self.item_backups(source, r, &numbers(&drivers));
+            for x in refused {
+                if !rejected.contains(&x) {
+                    rejected.push(x);
+                }
+            }
+            if !backups.is_empty() || map.is_assembled(source) {
+                return (backups, rejected);
+            }
+            // Its recipe, and what its makers buy besides.
+            let inputs = map.recipe(source).iter().chain(
+                map.producers(source)
+                    .iter()
+                    .flat_map(|line| map.consumes(line.firm).iter()),
+            );
+            match self.most_short(r, inputs) {
+                Some(input) => at = input,
+                None => break,
+            }
+        }
+        (Vec::new(), rejected)
     }
 
     /// Where backups for `item` are to be found. An item made in place with
@@ -264,10 +283,7 @@ impl<'a> Assessor<'a> {
         let (supply, shortfall, drivers, impact_day) = self.exposure(NodeRef::Firm(firm));
         // The input that binds hardest is where a backup helps.
         let (backups, rejected) = match self.binding_input(firm, r) {
-            Some(input) if shortfall > 0.0 => {
-                let input_drivers = self.drivers(Node::Avail(r, input));
-                self.item_backups(input, r, &numbers(&input_drivers))
-            }
+            Some(input) if shortfall > 0.0 => self.backups_through(input, r),
             _ => (Vec::new(), Vec::new()),
         };
         self.finish(
