@@ -230,9 +230,10 @@ mod tests {
         assert_eq!(w.changes_under(&held), 3);
         // Without it: fire, resolve, fire, resolve, fire.
         assert_eq!(w.changes_under(&t(0.1, 0.3, 0.6)), 5);
-        // A margin of 0.03 also holds through 0.27: one fire.
+        // A margin of 0.04 also holds through 0.27: one fire. (At 0.03 the
+        // risk is exactly the margin under, which lets go.)
         let wide = Thresholds {
-            resolve_margin: 0.03,
+            resolve_margin: 0.04,
             ..t(0.1, 0.3, 0.6)
         };
         assert_eq!(w.changes_under(&wide), 1);

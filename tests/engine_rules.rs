@@ -780,3 +780,36 @@ fn backups_are_followed_down_through_makers() {
         .collect();
     assert_eq!(refused, vec![("B", Some("FB1"))]);
 }
+
+/// A producer a licence policy cuts only in part is rejected as a backup
+/// with the part it loses (QA: case-by-case read as "stopped").
+#[test]
+fn a_partly_cut_producer_says_how_much_is_cut() {
+    use chainwatch::assess::Assessor;
+    let mut e = engine(TIERS);
+    let m = e.map().clone();
+    e.set(shock(
+        ShockKey::Measure("nl-a".into()),
+        "s1",
+        None,
+        vec![Effect::ExportControl {
+            issuer: m.country("NL").unwrap(),
+            items: ItemScope::Only(vec![m.item("A").unwrap()]),
+            destinations: vec![m.home],
+            cut: 0.5,
+        }],
+    ));
+    let config = CoreConfig::default();
+    let a = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("A").unwrap()));
+    // F1 (NL, 60%) delivers half: A at 0.6 × 0.5 + 0.4 = 0.7.
+    close(a.supply_ratio, 0.7);
+    let f1 = a
+        .rejected_backups
+        .iter()
+        .find(|r| r.firm.as_deref() == Some("F1"))
+        .expect("F1 is rejected");
+    assert_eq!(
+        f1.reason,
+        "50% of its deliveries to these buyers are cut by measure nl-a (event s1)"
+    );
+}

@@ -44,6 +44,10 @@ fn each_rule_names_its_place() {
             "version: unsupported schema version 2, this build reads 1",
         ),
         (
+            with(r#"{"id": "F1""#, r#"{"id": " ""#),
+            "firms[0].id: an id must not be empty",
+        ),
+        (
             with(r#""home": "CN""#, r#""home": "China""#),
             r#"home: "China" is not an ISO 3166-1 alpha-2 code"#,
         ),
@@ -161,6 +165,28 @@ fn all_problems_are_reported_not_just_the_first() {
     let json = with(r#""home": "CN""#, r#""home": "cn""#)
         .replace(r#"{"item": "A"}"#, r#"{"item": "N999"}"#);
     assert_eq!(problems(&json).len(), 2);
+}
+
+/// QA: a map followed by more text loaded as the map alone, and a JSON
+/// array was reported in serde's words.
+#[test]
+fn a_map_is_one_json_object_and_nothing_more() {
+    for tail in [" garbage", " {}", "]"] {
+        let err = problems(&format!("{GOOD}{tail}"));
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(
+            err[0].starts_with("chain map m.json is not valid JSON for schema version 1 at the end: trailing characters"),
+            "{err:?}"
+        );
+    }
+    assert_eq!(
+        problems("[]"),
+        vec![
+            "chain map m.json is not valid JSON for schema version 1 at the top level: \
+             expected a JSON object (a chain map starts with `{`)"
+                .to_string()
+        ]
+    );
 }
 
 #[test]

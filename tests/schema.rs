@@ -121,6 +121,11 @@ impl Checker<'_> {
                             .push(format!("{at}: {text:?} does not match {p}"));
                     }
                 }
+                "\\S" => {
+                    if text.trim().is_empty() {
+                        self.errors.push(format!("{at}: {text:?} is blank"));
+                    }
+                }
                 _ => self
                     .errors
                     .push(format!("{at}: pattern {p} not understood")),

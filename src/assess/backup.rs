@@ -72,7 +72,7 @@ impl Assessor<'_> {
                     .is_some_and(|a| a.shock.key == ShockKey::Price(item))
             })
             .collect();
-        let cut: Vec<(u32, Vec<u32>)> = engine.cut_lines(r, item);
+        let cut: Vec<(u32, f64, Vec<u32>)> = engine.cut_lines(r, item);
         let off = map.lines_offset(item);
         for (k, line) in map.producers(item).iter().enumerate() {
             let firm = &map.firms[line.firm as usize];
@@ -86,11 +86,21 @@ impl Assessor<'_> {
                     "shares a shocked upstream node: hit by {}, which is item-wide",
                     self.describe(item_wide.iter().copied())
                 ))
-            } else if let Some((_, by)) = cut.iter().find(|(cl, _)| *cl == l) {
-                Some(format!(
-                    "its deliveries to these buyers are stopped by {}",
-                    self.describe(by.iter().copied())
-                ))
+            } else if let Some((_, fraction, by)) = cut.iter().find(|(cl, _, _)| *cl == l) {
+                // A licence policy short of denial cuts part (QA: a
+                // case-by-case control read as "stopped").
+                Some(if *fraction >= 1.0 - 1e-9 {
+                    format!(
+                        "its deliveries to these buyers are stopped by {}",
+                        self.describe(by.iter().copied())
+                    )
+                } else {
+                    format!(
+                        "{:.0}% of its deliveries to these buyers are cut by {}",
+                        fraction * 100.0,
+                        self.describe(by.iter().copied())
+                    )
+                })
             } else if engine.line_output(l) < limit {
                 // Its own capacity shocks are known locally; a line short only
                 // through its inputs is short from the upstream already traced

@@ -42,6 +42,15 @@ pub fn reaches(value: f64, level: f64) -> bool {
     value + AT_THRESHOLD >= level
 }
 
+/// Whether an open level whose release point is `release` (its threshold
+/// less the resolve margin) still holds at `risk`: only while the risk stays
+/// above that point by more than noise. At the point itself it lets go, as
+/// "resolves once its risk is the margin under" says (QA: 0.6 − 0.42 is
+/// 0.5800000000000001, printed 0.58, and held a critical alert).
+fn holds(risk: f64, release: f64) -> bool {
+    risk > release + AT_THRESHOLD
+}
+
 impl Severity {
     /// The severity of an alert open at `open` (none if none is) judged at
     /// `risk`: a higher one at once, a lower one only once the risk is
@@ -61,7 +70,7 @@ impl Severity {
         [Severity::Critical, Severity::Warning]
             .into_iter()
             .filter(|s| *s <= open && *s > raw)
-            .find(|s| reaches(risk, s.threshold(t) - t.resolve_margin))
+            .find(|s| holds(risk, s.threshold(t) - t.resolve_margin))
             .unwrap_or(raw)
     }
 
@@ -132,6 +141,10 @@ mod tests {
         assert_eq!(Severity::held(Some(Critical), 0.27, &t), Watch);
         assert_eq!(Severity::held(Some(Warning), 0.7, &t), Critical);
         assert_eq!(Severity::held(None, 0.29, &t), Watch);
+        // Exactly the margin under lets go, floating-point noise included.
+        assert_eq!(Severity::held(Some(Critical), 1.0 - 0.42, &t), Warning);
+        assert_eq!(Severity::held(Some(Warning), 1.0 - 0.72, &t), Watch);
+        assert_eq!(Severity::held(Some(Warning), 0.2801, &t), Warning);
     }
 
     #[test]

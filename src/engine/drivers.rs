@@ -443,9 +443,9 @@ impl Engine {
         }
     }
 
-    /// Lines of `item` whose deliveries to profile `r` a measure stops, with
-    /// the measures doing it.
-    pub fn cut_lines(&self, r: ProfileIx, item: ItemIx) -> Vec<(LineIx, Vec<u32>)> {
+    /// Lines of `item` whose deliveries to profile `r` a measure cuts, with
+    /// the fraction cut and the measures doing it.
+    pub fn cut_lines(&self, r: ProfileIx, item: ItemIx) -> Vec<(LineIx, f64, Vec<u32>)> {
         let map = &*self.map;
         let p = self.profile(r);
         let off = map.lines_offset(item);
@@ -454,7 +454,7 @@ impl Engine {
             .enumerate()
             .filter_map(|(k, line)| {
                 let by: Vec<u32> = p.cutting(map, line).collect();
-                (!by.is_empty()).then_some((off + k as u32, by))
+                (!by.is_empty()).then(|| (off + k as u32, p.cut(map, line), by))
             })
             .collect()
     }

@@ -18,7 +18,8 @@ impl fmt::Display for Problem {
 /// Everything that stopped a map from loading; never just the first problem.
 #[derive(Debug, thiserror::Error)]
 pub enum MapError {
-    #[error("cannot read chain map {path}: {source}")]
+    // The cause follows through `source` (printed once, after a colon).
+    #[error("cannot read chain map {path}")]
     Read {
         path: String,
         #[source]

@@ -26,6 +26,14 @@ impl Check {
         });
     }
 
+    /// An id labels alerts (`node`, `chain`); Alertmanager treats an empty
+    /// label as none, so an empty or blank id would lose the alert's key.
+    fn id(&mut self, path: String, id: &str) {
+        if id.trim().is_empty() {
+            self.fail(path, "an id must not be empty");
+        }
+    }
+
     fn fraction(&mut self, path: String, value: f64) {
         if !(0.0..=1.0).contains(&value) {
             self.fail(path, format!("{value} is outside 0..1"));
@@ -76,6 +84,7 @@ pub fn validate(doc: &ChainMapDoc) -> Vec<Problem> {
 
     let mut chain_ids = HashSet::new();
     for (i, chain) in doc.chains.iter().enumerate() {
+        c.id(format!("chains[{i}].id"), &chain.id);
         if !chain_ids.insert(chain.id.as_str()) {
             c.fail(
                 format!("chains[{i}].id"),
@@ -88,6 +97,7 @@ pub fn validate(doc: &ChainMapDoc) -> Vec<Problem> {
     let mut node_ids: HashMap<&str, String> = HashMap::new();
     let mut item_ids = HashSet::new();
     for (i, item) in doc.items.iter().enumerate() {
+        c.id(format!("items[{i}].id"), &item.id);
         if let Some(first) = node_ids.insert(&item.id, format!("items[{i}]")) {
             c.fail(
                 format!("items[{i}].id"),
@@ -98,6 +108,7 @@ pub fn validate(doc: &ChainMapDoc) -> Vec<Problem> {
     }
     let mut firm_ids = HashSet::new();
     for (i, firm) in doc.firms.iter().enumerate() {
+        c.id(format!("firms[{i}].id"), &firm.id);
         if let Some(first) = node_ids.insert(&firm.id, format!("firms[{i}]")) {
             c.fail(
                 format!("firms[{i}].id"),

@@ -108,7 +108,10 @@ impl PriceBook {
             .unwrap_or_default();
         let mut notes = Vec::new();
         let baseline = if window.len() >= config.min_samples && !window.is_empty() {
-            Some(window.iter().sum::<f64>() / window.len() as f64)
+            // Each over n before adding: prices near f64::MAX would overflow a
+            // plain sum (QA: three of 1e308 and a spike went unseen).
+            let n = window.len() as f64;
+            Some(window.iter().map(|p| p / n).sum::<f64>())
         } else if window.is_empty() {
             notes.push(format!("{label}: first price seen, it starts the baseline"));
             None
@@ -120,7 +123,7 @@ impl PriceBook {
             ));
             None
         };
-        let spike = baseline.filter(|b| p > b * (1.0 + config.spike));
+        let spike = baseline.filter(|b| p / b > 1.0 + config.spike);
 
         if let Some(base) = spike {
             let loss = scarcity(base, p);
@@ -413,6 +416,24 @@ mod tests {
         // Another series keeps its own time.
         book.observe(&config, &map, &price("q2", 2, 7.0, "EUR"))
             .unwrap();
+    }
+
+    /// QA: three prices of 1e308 overflowed the baseline's sum, and a 70%
+    /// spike over them went unseen.
+    #[test]
+    fn huge_prices_keep_their_baseline() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        for day in 1..=3 {
+            book.observe(&config, &map, &price("p", day, 1e308, "USD"))
+                .unwrap();
+        }
+        let n = book
+            .observe(&config, &map, &price("p4", 4, 1.7e308, "USD"))
+            .unwrap();
+        let (loss, _, _) = scarcity_of(&n);
+        assert!((loss - (1.0 - 1.0 / 1.7)).abs() < 1e-12, "{loss}");
     }
 
     #[test]
