@@ -347,6 +347,11 @@ fn entity_list_spellings_match_the_cset_firms() {
             "P70",
         ),
         ("NAURA Technology Group Co., Ltd.", "P115"),
+        // QA: the December 2024 additions' spellings went unmatched.
+        ("Shenyang Piotech Co., Ltd.", "P113"),
+        ("Advanced Micro-Fabrication Equipment Inc.", "P123"),
+        ("Hwatsing Technology Co., Ltd.", "P129"),
+        ("Empyrean Technology Co., Ltd.", "P191"),
     ] {
         let mut monitor = Monitor::new(map.clone(), CoreConfig::default());
         let event = serde_json::json!({"id": "e1", "type": "sanction", "ts": "2020-12-18T00:00:00Z",
