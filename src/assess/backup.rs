@@ -274,16 +274,37 @@ impl Assessor<'_> {
 }
 
 fn too_little(coverage: f64) -> String {
-    format!(
-        "would cover {:.3}% of demand, under the {:.1}% worth a switch",
-        coverage * 100.0,
-        MIN_COVERAGE * 100.0
-    )
+    // Just under the floor, three decimals round up to it (QA: "0.100%,
+    // under the 0.1%"): show as many as it takes to be under.
+    let pct = coverage * 100.0;
+    let floor = MIN_COVERAGE * 100.0;
+    let shown = (3..=9)
+        .map(|d| format!("{pct:.d$}", d = d))
+        .find(|t| t.parse::<f64>().is_ok_and(|v| v < floor))
+        .unwrap_or_else(|| format!("{pct:e}"));
+    format!("would cover {shown}% of demand, under the {floor:.1}% worth a switch")
 }
 
 fn grade_rank(g: SubstituteGrade) -> u8 {
     match g {
         SubstituteGrade::SameGrade => 0,
         SubstituteGrade::Downgraded => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_just_under_the_floor_shows_under_it() {
+        assert_eq!(
+            too_little(0.000_999_96),
+            "would cover 0.099996% of demand, under the 0.1% worth a switch"
+        );
+        assert_eq!(
+            too_little(0.000_8),
+            "would cover 0.080% of demand, under the 0.1% worth a switch"
+        );
     }
 }

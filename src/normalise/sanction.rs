@@ -327,7 +327,8 @@ fn firm_label(map: &ChainMap, firm: FirmIx) -> String {
 
 fn target_label(t: &Target) -> String {
     match (&t.name, &t.id) {
-        (Some(name), _) => format!("{name:?}"),
+        (Some(name), Some(id)) => format!("{name:?} (id {id:?})"),
+        (Some(name), None) => format!("{name:?}"),
         (None, Some(id)) => format!("id {id:?}"),
         (None, None) => "(unnamed)".to_string(),
     }
@@ -378,6 +379,17 @@ fn listing(
     direct.dedup();
     if direct.is_empty() {
         return;
+    }
+    // A listed firm the map has neither selling nor buying changes no
+    // supply (QA: SMIC's listing matched and said nothing more).
+    for &f in &direct {
+        if map.lines_of_firm(f).is_empty() && map.consumes(f).is_empty() {
+            notes.push(format!(
+                "firm {} neither makes nor buys anything in the map: listing it changes \
+                 no supply unless it owns firms that do",
+                firm_label(map, f)
+            ));
+        }
     }
     let spread = index.owned_by.spread(&direct);
     for c in spread.controlled.iter().take(MAX_OWNERSHIP_NOTES) {
