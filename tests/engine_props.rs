@@ -144,7 +144,7 @@ fn build(raw: &RawMap) -> Arc<ChainMap> {
                     .iter()
                     .map(|(c, crit, w)| ConsumesDoc {
                         item: format!("I{c}"),
-                        inventory_days: 3.0,
+                        inventory_days: Some(3.0),
                         critical: *crit && *c < lowest,
                         weight: w.min(0.25),
                     })

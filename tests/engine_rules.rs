@@ -813,3 +813,26 @@ fn a_partly_cut_producer_says_how_much_is_cut() {
         "50% of its deliveries to these buyers are cut by measure nl-a (event s1)"
     );
 }
+
+/// A firm's `consumes` entry without days of its own holds what the item
+/// says its buyers hold (QA: it held 0, and an outage 10 days of stock away
+/// arrived at once).
+#[test]
+fn consumption_without_days_holds_the_items_stock() {
+    use chainwatch::assess::Assessor;
+    const STOCK: &str = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c1", "name": "c"}],
+      "items": [
+        {"id": "Z", "name": "Gas", "inventory_days": 10},
+        {"id": "P", "name": "Part", "chains": ["c1"]}],
+      "firms": [
+        {"id": "FZ", "name": "Gas maker", "country": "US", "produces": [{"item": "Z", "share": 1}]},
+        {"id": "FP", "name": "Part maker", "country": "CN", "produces": [{"item": "P", "share": 1}],
+         "consumes": [{"item": "Z"}]}]}"#;
+    let mut e = engine(STOCK);
+    let m = e.map().clone();
+    e.set(fire(&m, "f", "FZ", 1.0, 30.0));
+    let config = CoreConfig::default();
+    let p = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("P").unwrap()));
+    assert_eq!(p.time_to_impact_days, Some(10.0));
+}

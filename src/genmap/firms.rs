@@ -193,7 +193,7 @@ pub fn firms(n: usize, cat: &Catalogue, rng: &mut ChaCha8Rng) -> Firms {
             }
             consumes.push(ConsumesDoc {
                 item: cat.items[i as usize].id.clone(),
-                inventory_days: uniform(rng, 0.0, 60.0, 1.0),
+                inventory_days: Some(uniform(rng, 0.0, 60.0, 1.0)),
                 critical,
                 weight: if critical { 1.0 } else { weight },
             });

@@ -234,7 +234,9 @@ impl ChainMap {
                             item,
                             critical: u.critical,
                             weight: u.weight,
-                            inventory_days: u.inventory_days,
+                            inventory_days: u
+                                .inventory_days
+                                .unwrap_or(doc.items[item as usize].inventory_days),
                         },
                     ));
                     consumer_pairs.push((item, f as FirmIx));

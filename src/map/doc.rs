@@ -122,8 +122,11 @@ pub struct ProducesDoc {
 #[serde(deny_unknown_fields)]
 pub struct ConsumesDoc {
     pub item: String,
-    #[serde(default)]
-    pub inventory_days: f64,
+    /// Days of the item this firm holds; the item's own `inventory_days`
+    /// (what its buyers hold) when not given (QA: 0 hid a stock the item
+    /// said was there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_days: Option<f64>,
     #[serde(default = "yes")]
     pub critical: bool,
     #[serde(default = "one")]

@@ -226,10 +226,9 @@ pub fn validate(doc: &ChainMapDoc) -> Vec<Problem> {
                     format!("unknown item {:?}", u.item),
                 );
             }
-            c.days(
-                format!("{at}.consumes[{k}].inventory_days"),
-                u.inventory_days,
-            );
+            if let Some(days) = u.inventory_days {
+                c.days(format!("{at}.consumes[{k}].inventory_days"), days);
+            }
             c.fraction(format!("{at}.consumes[{k}].weight"), u.weight);
         }
     }
