@@ -233,6 +233,14 @@ impl CoreConfig {
                 return Some(bad(key, format!("{v} is outside 0..1")));
             }
         }
+        // Zero would make every alert say "backups: none found" while
+        // backups exist (QA).
+        if self.backups.max_backups == 0 {
+            return Some(bad(
+                "backups.max_backups",
+                "must be at least 1, got 0".to_string(),
+            ));
+        }
         // NaN cannot reach here: the range check above rejects it.
         if t.warning < MIN_WARNING {
             return Some(bad(

@@ -89,7 +89,7 @@ fn every_error_names_the_key_and_the_layer() {
     let cases: &[(&str, &str)] = &[
         ("[thresholds]\nwarnin = 0.2\n", "thresholds.warnin: unknown key (known in [thresholds]: critical, resolve_margin, warning, watch)"),
         ("[threshold]\nwarning = 0.2\n", "threshold.warning: unknown key (sections: backups, preview, price, propagation, sanctions, thresholds)"),
-        ("[thresholds]\nwarning = \"high\"\n", "thresholds.warning: string \"high\" is not a floating point"),
+        ("[thresholds]\nwarning = \"high\"\n", "thresholds.warning: expected a number, got \"high\""),
         ("[thresholds]\nwatch = -0.1\n", "thresholds.watch: -0.1 is outside 0..1"),
         ("[thresholds]\ncritical = 1.5\n", "thresholds.critical: 1.5 is outside 0..1"),
         ("[thresholds]\nwatch = 0.01\nwarning = 0.04\n", "thresholds.warning: must be at least 0.05, got 0.04"),
@@ -105,6 +105,11 @@ fn every_error_names_the_key_and_the_layer() {
         ("[propagation]\nmax_visits = 0\n", "propagation.max_visits: must be at least 1"),
         ("[backups]\nsupplier_switch_days = -3\n", "backups.supplier_switch_days: must be zero or more, got -3"),
         ("[preview]\nwindow_events = 2000000\n", "preview.window_events: must be at most 1000000 (0 keeps none), got 2000000"),
+        ("[backups]\nmax_backups = 0\n", "backups.max_backups: must be at least 1, got 0"),
+        // QA: a file's wrong types were coerced.
+        ("[thresholds]\nwarning = true\n", "thresholds.warning: expected a number, got true"),
+        ("[thresholds]\nwarning = \"0.2\"\n", "thresholds.warning: expected a number, got \"0.2\""),
+        ("[backups]\nmax_backups = 2.5\n", "backups.max_backups: expected a whole number, got 2.5"),
     ];
     for (k, (text, want)) in cases.iter().enumerate() {
         let f = write(dir.path(), &format!("c{k}.toml"), text);

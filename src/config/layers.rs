@@ -95,6 +95,18 @@ impl Layers {
                     message: unknown_message(key, &known),
                 });
             }
+            // A file says what type it means; the config crate would read
+            // `true` or "0.2" as a number, and 2.5 as a count (QA). The
+            // environment is all strings, so its values are typed later.
+            if origin != "the environment" {
+                if let Some((key, message)) = mistyped(&collected) {
+                    return Err(ConfigError::Invalid {
+                        origin: where_from(origin, &key),
+                        key,
+                        message,
+                    });
+                }
+            }
         }
         let ordered: Vec<Box<dyn Source + Send + Sync>> =
             sources.into_iter().map(|(_, s)| s).collect();
@@ -199,6 +211,56 @@ fn known_keys() -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// The first key of a file whose value is not of its setting's type (a
+/// number where a number is meant, a whole one for a count, true or false,
+/// text), with what is wrong.
+fn mistyped(collected: &config::Map<String, Value>) -> Option<(String, String)> {
+    use config::ValueKind as K;
+    let Ok(serde_json::Value::Object(defaults)) = serde_json::to_value(CoreConfig::default())
+    else {
+        return None;
+    };
+    for (section, keys) in collected {
+        let Ok(keys) = keys.clone().into_table() else {
+            continue;
+        };
+        for (name, value) in keys {
+            let Some(expected) = defaults.get(section).and_then(|s| s.get(&name)) else {
+                continue;
+            };
+            let fits = match (expected, &value.kind) {
+                (serde_json::Value::Number(n), kind) if n.is_f64() => matches!(
+                    kind,
+                    K::Float(_) | K::I64(_) | K::U64(_) | K::I128(_) | K::U128(_)
+                ),
+                (serde_json::Value::Number(_), kind) => {
+                    matches!(kind, K::I64(_) | K::U64(_) | K::I128(_) | K::U128(_))
+                }
+                (serde_json::Value::Bool(_), kind) => matches!(kind, K::Boolean(_)),
+                (serde_json::Value::String(_), kind) => matches!(kind, K::String(_)),
+                _ => true,
+            };
+            if !fits {
+                let want = match expected {
+                    serde_json::Value::Number(n) if n.is_f64() => "a number",
+                    serde_json::Value::Number(_) => "a whole number",
+                    serde_json::Value::Bool(_) => "true or false",
+                    _ => "a string",
+                };
+                let got = match &value.kind {
+                    K::String(t) => format!("{t:?}"),
+                    _ => value.to_string(),
+                };
+                return Some((
+                    format!("{section}.{name}"),
+                    format!("expected {want}, got {got}"),
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn flatten(prefix: &str, map: &config::Map<String, Value>, out: &mut Vec<String>) {
