@@ -296,9 +296,13 @@ fn time_to_impact_counts_from_when_the_shock_began() {
     e.set(fire(&m, "i1", "F1", 1.0, 365.0));
     e.set(strike);
     assert_eq!(at(&e, 0).time_to_impact_days, Some(15.0));
-    // With the fire 30 days ahead, the strike is first: day 17.
+    // With the fire 30 days ahead, the strike comes first (day 17), but it
+    // is not the bulk: B = 0.5 × 0.2 + 0.5 × 0.4 = 0.3, short 0.7. On its
+    // own the strike takes half of H's line, half of B: 0.25. The fire takes
+    // all of F1, 0.6 of A, which reaches B through both makers: 0.6. Half
+    // of 0.7 (0.35) is in only with the fire, on day 30 + 15 = 45.
     e.set(ahead);
-    assert_eq!(at(&e, 0).time_to_impact_days, Some(17.0));
+    assert_eq!(at(&e, 0).time_to_impact_days, Some(45.0));
 }
 
 #[test]
@@ -835,4 +839,61 @@ fn consumption_without_days_holds_the_items_stock() {
     let config = CoreConfig::default();
     let p = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("P").unwrap()));
     assert_eq!(p.time_to_impact_days, Some(10.0));
+}
+
+/// A shock downstream of another on the same path weighs what it takes
+/// itself, not the shortfall it inherits (QA: a 1% strike at a maker whose
+/// input was 80% short held half of every shortage below it, and its open
+/// end made the chip's recovery unknown). And a firm is timed by the bulk
+/// of its lines' shortage (QA: a 2% fire on one of two lines timed it).
+#[test]
+fn a_shock_in_series_weighs_only_its_own_part() {
+    use chainwatch::assess::Assessor;
+    const SERIES: &str = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c1", "name": "C"}],
+      "items": [
+        {"id": "R", "name": "Raw", "inventory_days": 20},
+        {"id": "M", "name": "Mid", "inventory_days": 10, "inputs": [{"item": "R"}]},
+        {"id": "X", "name": "Chip", "chains": ["c1"], "inventory_days": 5, "inputs": [{"item": "M"}]}],
+      "firms": [
+        {"id": "FR", "name": "Rawco", "country": "JP", "produces": [{"item": "R", "share": 1}]},
+        {"id": "FM", "name": "Midco", "country": "KR", "produces": [{"item": "M", "share": 1}]},
+        {"id": "FX", "name": "Ex", "country": "KR", "produces": [{"item": "X", "share": 1}]}]}"#;
+    let config = CoreConfig::default();
+    let mut e = engine(SERIES);
+    let m = e.map().clone();
+    e.set(fire(&m, "raw", "FR", 0.8, 30.0));
+    let mut strike = fire(&m, "mid", "FM", 0.01, 1.0);
+    strike.recovery_days = None;
+    e.set(strike);
+    let x = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("X").unwrap()));
+    // X = 0.2 × 0.99 = 0.198. The strike takes 0.01 × 0.2 = 0.002 of it,
+    // the fire 0.8: the bulk arrives with the fire, after 20 + 10 + 5 days.
+    close(x.supply_ratio, 0.198);
+    assert_eq!(x.time_to_impact_days, Some(35.0));
+    assert_eq!(x.recovery_days, Some(30.0));
+    close(x.cutoff_risk, 0.802 * 30.0 / 65.0);
+
+    const FIRM: &str = r#"{"version": 1, "home": "CN",
+      "chains": [{"id": "c1", "name": "C"}],
+      "items": [
+        {"id": "RX", "name": "RawX", "inventory_days": 10},
+        {"id": "RY", "name": "RawY", "inventory_days": 100},
+        {"id": "X", "name": "Xi", "chains": ["c1"], "inventory_days": 5, "inputs": [{"item": "RX"}]},
+        {"id": "Y", "name": "Yi", "chains": ["c1"], "inventory_days": 5, "inputs": [{"item": "RY"}]}],
+      "firms": [
+        {"id": "FRX", "name": "Rx", "country": "JP", "produces": [{"item": "RX", "share": 1}]},
+        {"id": "FRY", "name": "Ry", "country": "JP", "produces": [{"item": "RY", "share": 1}]},
+        {"id": "FZ", "name": "Zed", "country": "CN", "produces": [{"item": "X", "share": 1}, {"item": "Y", "share": 1}]}]}"#;
+    let mut e = engine(FIRM);
+    let m = e.map().clone();
+    e.set(fire(&m, "x", "FRX", 0.02, 300.0));
+    e.set(fire(&m, "y", "FRY", 1.0, 50.0));
+    let fz = Assessor::new(&e, &config, t0()).assess(NodeRef::Firm(m.firm("FZ").unwrap()));
+    // Lines at 0.98 and 0: the firm at 0.49, short 0.51, of which the
+    // line on RY holds 0.5, arriving after RY's 100 days.
+    close(fz.supply_ratio, 0.49);
+    assert_eq!(fz.time_to_impact_days, Some(100.0));
+    assert_eq!(fz.recovery_days, Some(50.0));
+    close(fz.cutoff_risk, 0.51 * 50.0 / 150.0);
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::engine::{Node, ProfileIx};
 use crate::map::{ItemIx, SubstituteGrade};
-use crate::shock::ShockKey;
+use crate::shock::{Effect, ShockKey};
 
 use super::{round6, Assessor};
 
@@ -61,15 +61,20 @@ impl Assessor<'_> {
         let mut rejected = Vec::new();
         let item_ref = &map.items[item as usize];
 
-        // Other suppliers of the same item. A price spike on the item itself
-        // is scarcity at every producer: none of them is a way around it.
+        // Other suppliers of the same item. Scarcity of the item itself (a
+        // price spike on it, or on the family it belongs to) is at every
+        // producer: none of them is a way around it (QA: a spike on N19
+        // offered its members' makers).
         let item_wide: Vec<u32> = drivers
             .iter()
             .copied()
             .filter(|s| {
-                engine
-                    .shock(*s)
-                    .is_some_and(|a| a.shock.key == ShockKey::Price(item))
+                engine.shock(*s).is_some_and(|a| {
+                    a.shock
+                        .effects
+                        .iter()
+                        .any(|e| matches!(e, Effect::Scarcity { item: i, .. } if *i == item))
+                })
             })
             .collect();
         let cut: Vec<(u32, f64, Vec<u32>)> = engine.cut_lines(r, item);

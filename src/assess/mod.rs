@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::CoreConfig;
-use crate::engine::{day_number, Engine, Node, ProfileIx, Trace};
+use crate::engine::{bulk_arrival, day_number, Engine, Node, ProfileIx, Trace};
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
 pub use backup::{Backup, RejectedBackup};
@@ -138,9 +138,18 @@ impl<'a> Assessor<'a> {
                             drivers.merge(&self.drivers(Node::Avail(r, u.item)), u.inventory_days);
                         }
                     } else {
+                        // Its supply is its lines' mean: each line's
+                        // shortage is its part of the firm's.
+                        let mut arrivals = Vec::with_capacity(lines.len());
                         for &l in lines {
-                            drivers.merge(&self.drivers(Node::Line(l)), 0.0);
+                            let line = self.drivers(Node::Line(l));
+                            drivers.merge(&line, 0.0);
+                            if let Some(day) = line.arrives {
+                                let part = (1.0 - self.engine.line_output(l)) / lines.len() as f64;
+                                arrivals.push((day, part));
+                            }
                         }
+                        drivers.arrives = bulk_arrival(arrivals, shortfall);
                     }
                 }
                 let impact_day = drivers.arrives;

@@ -106,6 +106,24 @@ pub fn bulk(sum: f64, needed: f64) -> bool {
     sum + 1e-9 >= 0.5 * needed
 }
 
+/// The day the bulk of a shortfall has arrived, from arrivals given as
+/// (day, weight): the earliest day by which arrivals weighing half of
+/// `shortfall` (or of their sum, if less) are in. Serves a firm, whose
+/// lines each bring their own shortage (QA: a 2% fire on one line timed
+/// the whole firm).
+pub fn bulk_arrival(mut arrivals: Vec<(f64, f64)>, shortfall: f64) -> Option<f64> {
+    arrivals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let needed = shortfall.min(arrivals.iter().map(|a| a.1).sum());
+    let mut arrived = 0.0;
+    for (day, weight) in &arrivals {
+        arrived += weight;
+        if bulk(arrived, needed) {
+            return Some(*day);
+        }
+    }
+    arrivals.last().map(|a| a.0)
+}
+
 /// A day as a key that orders like the day, negative ones included.
 fn day_key(day: f64) -> u64 {
     let b = day.to_bits();
@@ -152,7 +170,7 @@ impl Engine {
                 continue;
             }
             let share = spread.get(&packed).map_or(phi, |s| s.min(1.0).max(phi));
-            let weight = (share * (1.0 - self.value_of(node))).clamp(0.0, 1.0);
+            let weight = (share * self.own_drop(node)).clamp(0.0, 1.0);
             found.extend(here.iter().map(|s| (*s, weight)));
             let began = here
                 .iter()
@@ -432,6 +450,37 @@ impl Engine {
             let limit = least + self.error_bound();
             out.retain(|u| !u.critical || self.value_of(u.node) <= limit);
         }
+    }
+
+    /// What the shocks acting on `node` itself take from it on their own,
+    /// its inputs at full: a line's lost capacity, an item's scarcity and
+    /// cuts. Not its shortfall: a strike of 1% at a maker whose input is 80%
+    /// short takes 1%, not the 80% it inherits from upstream (QA: weighed by
+    /// its shortfall, it held half of every shortage below it and set its
+    /// timing). And not what is left after another shock at the same place:
+    /// a control on a tool whose only maker is burnt out would still cut it
+    /// all when the fire is over, so it weighs all, not nothing.
+    fn own_drop(&self, node: Node) -> f64 {
+        let map = &*self.map;
+        let drop = match node {
+            Node::Line(l) => self.line_loss[l as usize],
+            Node::Avail(r, i) => {
+                let kept = if map.is_assembled(i) {
+                    1.0
+                } else {
+                    let p = self.profile(r);
+                    let off = map.lines_offset(i) as usize;
+                    map.producers(i)
+                        .iter()
+                        .enumerate()
+                        .map(|(k, line)| self.line_weight[off + k] * (1.0 - p.cut(map, line)))
+                        .sum::<f64>()
+                        + self.unrecorded[i as usize]
+                };
+                1.0 - (kept * self.item_factor[i as usize]).clamp(0.0, 1.0)
+            }
+        };
+        drop.clamp(0.0, 1.0)
     }
 
     /// A node's value: a line's output, or an item's availability to a

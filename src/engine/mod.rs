@@ -31,7 +31,7 @@ use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
 use dependents::Readers;
-pub use drivers::{bulk, day_number, Trace, ATTRIBUTION_FLOOR};
+pub use drivers::{bulk, bulk_arrival, day_number, Trace, ATTRIBUTION_FLOOR};
 pub use influence::Influence;
 use lines::LineReads;
 pub use node::{Node, ProfileIx};
@@ -468,21 +468,25 @@ impl Engine {
 
     // ---- evaluation ----
 
-    fn eval(&self, node: Node) -> f64 {
+    /// What line `l`'s inputs allow it to make, before its own loss.
+    #[inline]
+    fn line_inputs(&self, l: LineIx) -> f64 {
         let map = &*self.map;
+        let reads = &self.line_reads;
+        let a = &self.profile(reads.profile(l)).avail;
+        let mut mix = Mix::FULL;
+        for u in map.recipe(reads.item(l)) {
+            mix = mix.read(u.critical, u.weight, a[u.item as usize]);
+        }
+        for u in reads.bought(l) {
+            mix = mix.read(u.critical, u.weight, a[u.item as usize]);
+        }
+        mix.value()
+    }
+
+    fn eval(&self, node: Node) -> f64 {
         match node {
-            Node::Line(l) => {
-                let reads = &self.line_reads;
-                let a = &self.profile(reads.profile(l)).avail;
-                let mut mix = Mix::FULL;
-                for u in map.recipe(reads.item(l)) {
-                    mix = mix.read(u.critical, u.weight, a[u.item as usize]);
-                }
-                for u in reads.bought(l) {
-                    mix = mix.read(u.critical, u.weight, a[u.item as usize]);
-                }
-                (1.0 - self.line_loss[l as usize]) * mix.value()
-            }
+            Node::Line(l) => (1.0 - self.line_loss[l as usize]) * self.line_inputs(l),
             Node::Avail(r, i) => {
                 let avail = &self.profile(r).avail;
                 self.avail_rule(r, i, |j| avail[j as usize])
