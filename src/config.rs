@@ -321,6 +321,17 @@ impl CoreConfig {
                 format!("must be zero or more, got {}", b.supplier_switch_days),
             ));
         }
+        // The same ceiling as every day count in maps and events.
+        if b.supplier_switch_days > crate::map::MAX_DAYS {
+            return Some(bad(
+                "backups.supplier_switch_days",
+                format!(
+                    "must be at most {} (100 years), got {}",
+                    crate::map::MAX_DAYS,
+                    b.supplier_switch_days
+                ),
+            ));
+        }
         if self.preview.window_events > 1_000_000 {
             return Some(bad(
                 "preview.window_events",

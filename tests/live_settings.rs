@@ -109,7 +109,9 @@ fn every_error_names_the_key_and_the_layer() {
         // QA: a file's wrong types were coerced.
         ("[thresholds]\nwarning = true\n", "thresholds.warning: expected a number, got true"),
         ("[thresholds]\nwarning = \"0.2\"\n", "thresholds.warning: expected a number, got \"0.2\""),
-        ("[backups]\nmax_backups = 2.5\n", "backups.max_backups: expected a whole number, got 2.5"),
+        ("[backups]\nmax_backups = 2.5\n", "backups.max_backups: expected a whole number, 0 or more, got 2.5"),
+        ("[backups]\nmax_backups = -2\n", "backups.max_backups: expected a whole number, 0 or more, got -2"),
+        ("[backups]\nsupplier_switch_days = 1e9\n", "backups.supplier_switch_days: must be at most 36525 (100 years), got 1000000000"),
     ];
     for (k, (text, want)) in cases.iter().enumerate() {
         let f = write(dir.path(), &format!("c{k}.toml"), text);

@@ -179,6 +179,8 @@ fn a_map_is_one_json_object_and_nothing_more() {
             "{err:?}"
         );
     }
+    // A byte-order mark in front is no problem.
+    assert_eq!(problems(&format!("\u{feff}{GOOD}")), Vec::<String>::new());
     assert_eq!(
         problems("[]"),
         vec![

@@ -235,9 +235,12 @@ fn mistyped(collected: &config::Map<String, Value>) -> Option<(String, String)> 
                     kind,
                     K::Float(_) | K::I64(_) | K::U64(_) | K::I128(_) | K::U128(_)
                 ),
-                (serde_json::Value::Number(_), kind) => {
-                    matches!(kind, K::I64(_) | K::U64(_) | K::I128(_) | K::U128(_))
-                }
+                (serde_json::Value::Number(_), kind) => match kind {
+                    K::I64(v) => *v >= 0,
+                    K::I128(v) => *v >= 0,
+                    K::U64(_) | K::U128(_) => true,
+                    _ => false,
+                },
                 (serde_json::Value::Bool(_), kind) => matches!(kind, K::Boolean(_)),
                 (serde_json::Value::String(_), kind) => matches!(kind, K::String(_)),
                 _ => true,
@@ -245,7 +248,7 @@ fn mistyped(collected: &config::Map<String, Value>) -> Option<(String, String)> 
             if !fits {
                 let want = match expected {
                     serde_json::Value::Number(n) if n.is_f64() => "a number",
-                    serde_json::Value::Number(_) => "a whole number",
+                    serde_json::Value::Number(_) => "a whole number, 0 or more",
                     serde_json::Value::Bool(_) => "true or false",
                     _ => "a string",
                 };

@@ -93,10 +93,15 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Some(day.and_time(NaiveTime::MIN).and_utc());
     }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .map(|t| t.and_utc())
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .map(|t| t.and_utc())
 }
 
 /// An ISO 3166-1 alpha-2 code, as the chain map writes them (two capitals).

@@ -9,6 +9,8 @@ use super::validate::validate;
 
 /// Parses and validates a map; `origin` names it in errors (a path or "<stdin>").
 pub fn parse_str(text: &str, origin: &str) -> Result<(ChainMapDoc, ChainMap), MapError> {
+    // Editors on Windows start UTF-8 files with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !text.trim_start().starts_with('{') {
         return Err(MapError::Syntax {
             origin: origin.to_string(),
