@@ -128,6 +128,22 @@ impl Measures {
         // An amend that gives no `effective` keeps the one in force (QA: one
         // made before that date moved the start to the amend's own time).
         let since = match (s.effective, in_force) {
+            // In force already, an amend restates the measure: its expected
+            // duration still runs from when it took effect (two QA passes
+            // expected so; an amend two months on with its own date counted
+            // recovery from that date while time to impact kept the first).
+            (Some(effective), Some(current))
+                if current.since <= s.ts && effective != current.since =>
+            {
+                notes.push(format!(
+                    "measure {:?} has been in force since {}: the amend restates it, and \
+                     its effective date {} is not a new start",
+                    s.measure,
+                    current.since.to_rfc3339(),
+                    effective.to_rfc3339()
+                ));
+                current.since
+            }
             (Some(effective), _) => effective,
             (None, Some(current)) if s.action == SanctionAction::Amend => current.since,
             (None, _) => s.ts,

@@ -754,3 +754,35 @@ fn the_index_follows_the_map() {
         .unwrap();
     assert!(one_set(&out).effects.is_empty());
 }
+
+/// QA (twice): an amend made after a measure took effect, with a date of
+/// its own, restates the measure; its expected duration still runs from
+/// when it took effect, as its time to impact does, and a note says so.
+#[test]
+fn an_amend_of_a_measure_in_force_keeps_its_start() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let notice = |id: &str, action: &str, ts: &str, effective: &str| {
+        sanction(json!({"id": id, "action": action, "ts": ts, "effective": effective,
+            "items": ["N2"], "destinations": ["CN"], "expected_duration_days": 90}))
+    };
+    n.normalise(
+        &map,
+        &notice("a", "add", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+    )
+    .unwrap();
+    let out = n
+        .normalise(
+            &map,
+            &notice("b", "amend", "2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z"),
+        )
+        .unwrap();
+    let shock = one_set(&out);
+    assert_eq!(shock.since.to_rfc3339(), "2024-01-01T00:00:00+00:00");
+    assert_eq!(shock.began.to_rfc3339(), "2024-01-01T00:00:00+00:00");
+    assert!(
+        out.notes.iter().any(|t| t.contains("is not a new start")),
+        "{:?}",
+        out.notes
+    );
+}
