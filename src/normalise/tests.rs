@@ -763,8 +763,10 @@ fn an_amend_of_a_measure_in_force_keeps_its_start() {
     let map = map();
     let mut n = Normaliser::new(&CoreConfig::default());
     let notice = |id: &str, action: &str, ts: &str, effective: &str| {
-        sanction(json!({"id": id, "action": action, "ts": ts, "effective": effective,
-            "items": ["N2"], "destinations": ["CN"], "expected_duration_days": 90}))
+        sanction(
+            json!({"id": id, "action": action, "ts": ts, "effective": effective,
+            "items": ["N2"], "destinations": ["CN"], "expected_duration_days": 90}),
+        )
     };
     n.normalise(
         &map,
