@@ -168,10 +168,10 @@ impl Incidents {
     /// on it would clear a live shortage unseen (QA), while refused it is
     /// dead-lettered and counted.
     fn recover(&mut self, e: &SupplierEvent) -> Result<Normalised, NormaliseError> {
+        if let Some(firm) = e.firm.as_deref() {
+            self.check_fresh(e, firm)?;
+        }
         let Some(parts) = self.open.get_mut(&e.incident) else {
-            if let Some(firm) = e.firm.as_deref() {
-                self.check_fresh(e, firm)?;
-            }
             return Err(NormaliseError::UnknownIncident {
                 incident: e.incident.clone(),
             });
@@ -197,15 +197,6 @@ impl Incidents {
                 notes: Vec::new(),
             });
         };
-        if let Some(part) = parts.get(firm) {
-            if e.ts < part.stated {
-                return Err(NormaliseError::stale(
-                    e.ts,
-                    format_args!("the latest report of incident {:?} at {firm}", e.incident),
-                    part.stated,
-                ));
-            }
-        }
         let Some(part) = parts.remove(firm) else {
             let at: Vec<&str> = parts.keys().map(String::as_str).collect();
             return Err(NormaliseError::invalid(
