@@ -545,7 +545,11 @@ fn roles_run_apart_ingest_in_one_process_assess_in_two() {
     let records = broker.wait_for(ALERTS, expected.len(), Duration::from_secs(60));
     assert_eq!(
         by_fingerprint(records.iter().map(|r| r.json())),
-        by_fingerprint(expected)
+        by_fingerprint(expected),
+        "ingest:\n{}\nassess 1:\n{}\nassess 2:\n{}",
+        ingest.logs(),
+        a1.logs(),
+        a2.logs()
     );
     let applied =
         a1.metric("chainwatch_assess_events_total") + a2.metric("chainwatch_assess_events_total");

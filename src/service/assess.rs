@@ -67,29 +67,10 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
     wall_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            // In order: news of a rebalance is acted on before any record
+            // that came after it.
+            biased;
             _ = ctx.shutdown.wait() => break,
-            _ = wall_tick.tick(), if !wall_due.is_empty() => {
-                for p in std::mem::take(&mut wall_due) {
-                    if let Some(state) = owned.get(&p) {
-                        wall::refresh(&ctx, p, partitions, &state.monitor);
-                    }
-                }
-            }
-            Ok(()) = retunes.changed() => {
-                let retune = retunes.borrow_and_update().clone();
-                if retuned(&ctx, &producer, &mut owned, &retune).await.is_err() {
-                    break;
-                }
-                // New thresholds move nodes between severities on the wall.
-                wall_due.extend(owned.keys().copied());
-            }
-            Some(ask) = async { match previews.as_mut() { Some(p) => p.recv().await, None => std::future::pending().await } } => {
-                let answer = owned
-                    .values()
-                    .map(|o| o.monitor.preview(&ask.proposed))
-                    .reduce(|a, b| a.merge(b));
-                let _ = ask.reply.send(answer);
-            }
             Some(ev) = rebalances.recv() => {
                 match ev {
                     RebalanceEvent::Revoked(list) => {
@@ -114,6 +95,28 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
                 let held = consumer.assignment().map(|a| a.count()).unwrap_or(0);
                 ctx.metrics.assigned_partitions.with_label_values(&["assess"]).set(held as i64);
                 ctx.health.set_ready(Role::Assess, true);
+            }
+            _ = wall_tick.tick(), if !wall_due.is_empty() => {
+                for p in std::mem::take(&mut wall_due) {
+                    if let Some(state) = owned.get(&p) {
+                        wall::refresh(&ctx, p, partitions, &state.monitor);
+                    }
+                }
+            }
+            Ok(()) = retunes.changed() => {
+                let retune = retunes.borrow_and_update().clone();
+                if retuned(&ctx, &producer, &mut owned, &retune).await.is_err() {
+                    break;
+                }
+                // New thresholds move nodes between severities on the wall.
+                wall_due.extend(owned.keys().copied());
+            }
+            Some(ask) = async { match previews.as_mut() { Some(p) => p.recv().await, None => std::future::pending().await } } => {
+                let answer = owned
+                    .values()
+                    .map(|o| o.monitor.preview(&ask.proposed))
+                    .reduce(|a, b| a.merge(b));
+                let _ = ask.reply.send(answer);
             }
             msg = consumer.recv() => {
                 let msg = match msg {
@@ -169,6 +172,11 @@ fn take_over(
     let committed = consumer
         .committed_offsets(tpl, Duration::from_secs(10))
         .map_err(ServiceError::kafka("read committed offsets"))?;
+    // Records of a partition revoked and given back can reach the loop
+    // before the news does, and be applied to the state now dropped; their
+    // offsets may not be committed yet. The rebuild must cover them too, or
+    // the consumer goes on past events the new state never saw.
+    let consumed = consumer.position().unwrap_or_default();
     let chains_of: Vec<(i32, BTreeSet<u16>)> = parts
         .iter()
         .map(|p| (*p, route::chains_in(&ctx.map, *p, partitions)))
@@ -187,10 +195,7 @@ fn take_over(
     };
     let mut built = Vec::new();
     for (p, chains) in chains_of {
-        let upto = match committed.find_partition(topic, p).map(|e| e.offset()) {
-            Some(Offset::Offset(o)) => o,
-            _ => 0,
-        };
+        let upto = offset_of(&committed, topic, p).max(offset_of(&consumed, topic, p));
         let started = Instant::now();
         let ids = names(&chains);
         let mut monitor = rebuild::fresh_monitor(ctx, chains);
@@ -224,6 +229,15 @@ fn take_over(
         ));
     }
     Ok(built)
+}
+
+/// The absolute offset `tpl` holds for `partition`, 0 for none or a
+/// logical one.
+fn offset_of(tpl: &TopicPartitionList, topic: &str, partition: i32) -> i64 {
+    match tpl.find_partition(topic, partition).map(|e| e.offset()) {
+        Some(Offset::Offset(o)) => o,
+        _ => 0,
+    }
 }
 
 async fn handle(
