@@ -16,6 +16,9 @@ pub enum ShockKey {
     Incident(String),
     /// Price-driven scarcity of one item.
     Price(ItemIx),
+    /// Firms that an issuer's listings block only together, under the 50%
+    /// rule in aggregate, by the issuer's country code.
+    Ownership(String),
 }
 
 /// Items a measure covers.

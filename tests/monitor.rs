@@ -372,3 +372,61 @@ fn an_event_older_than_the_last_does_not_turn_the_clock_back() {
         }
     }
 }
+
+/// Holdings HA and HB (CN) own 30% and 25% of H, the only maker of chips C,
+/// which need tools T that only U (US) makes.
+const HELD: &str = r#"{
+  "version": 1, "home": "CN", "chains": [{"id": "ic", "name": "chips"}],
+  "items": [
+    {"id": "T", "name": "tool", "inventory_days": 0, "chains": ["ic"]},
+    {"id": "C", "name": "chip", "inventory_days": 0, "chains": ["ic"], "inputs": [{"item": "T"}]}
+  ],
+  "firms": [
+    {"id": "U", "name": "Tool Co", "country": "US", "produces": [{"item": "T", "share": 1.0}]},
+    {"id": "HA", "name": "Alpha Holdings", "country": "CN"},
+    {"id": "HB", "name": "Beta Holdings", "country": "CN"},
+    {"id": "H", "name": "Home Fab", "country": "CN",
+     "owners": [{"firm": "HA", "share": 0.3}, {"firm": "HB", "share": 0.25}],
+     "produces": [{"item": "C", "share": 1.0}]}
+  ]
+}"#;
+
+fn listing(id: &str, ts: &str, measure: &str, action: &str, target: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","type":"sanction","ts":"{ts}","measure":"{measure}","action":"{action}","issuer_jurisdiction":"US","items":["*"],"targets":[{{"id":"{target}"}}]}}"#
+    )
+}
+
+/// OFAC's 50% rule counts every blocked owner, whichever listing named it:
+/// HA's 30% (one measure) and HB's 25% (another) block H together, and with
+/// H cut from U's tools no chip is made (C short by 1). Ending either
+/// measure frees H.
+#[test]
+fn listings_of_one_issuer_block_a_firm_their_targets_own_together() {
+    let mut m = Monitor::new(common::map(HELD), CoreConfig::default());
+    let first = apply(
+        &mut m,
+        &listing("e1", "2024-01-01T00:00:00Z", "M1", "add", "HA"),
+    );
+    assert!(first.is_empty(), "30% alone blocks nothing: {first:?}");
+    let second = apply(
+        &mut m,
+        &listing("e2", "2024-01-02T00:00:00Z", "M2", "add", "HB"),
+    );
+    let chip: Vec<_> = second.iter().filter(|c| c.labels["node"] == "C").collect();
+    assert_eq!(chip.len(), 1, "{second:?}");
+    assert_eq!(chip[0].status, Status::Firing);
+    assert_eq!(chip[0].assessment.shortfall, 1.0);
+    assert!(
+        chip[0].assessment.drivers.contains(&"e2".to_string()),
+        "{:?}",
+        chip[0].assessment.drivers
+    );
+    let end = apply(
+        &mut m,
+        r#"{"id":"e3","type":"sanction","ts":"2024-02-01T00:00:00Z","measure":"M1","action":"remove"}"#,
+    );
+    let chip: Vec<_> = end.iter().filter(|c| c.labels["node"] == "C").collect();
+    assert_eq!(chip.len(), 1, "{end:?}");
+    assert_eq!(chip[0].status, Status::Resolved);
+}

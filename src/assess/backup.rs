@@ -265,6 +265,9 @@ impl Assessor<'_> {
                 let what = match &a.shock.key {
                     ShockKey::Measure(m) => format!("measure {m}"),
                     ShockKey::Incident(i) => format!("incident {i}"),
+                    ShockKey::Ownership(issuer) => {
+                        format!("{issuer} listings together (50% rule)")
+                    }
                     ShockKey::Price(i) => {
                         format!("price spike of {}", self.engine.map().items[*i as usize].id)
                     }

@@ -53,7 +53,7 @@ impl Kind {
         match key {
             ShockKey::Incident(_) => Kind::EndIncident,
             ShockKey::Price(_) => Kind::EndPrice,
-            ShockKey::Measure(_) => Kind::EndMeasure,
+            ShockKey::Measure(_) | ShockKey::Ownership(_) => Kind::EndMeasure,
         }
     }
 }

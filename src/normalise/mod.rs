@@ -11,6 +11,7 @@
 //! indices, so it survives a map reload; the shocks it emits are in the
 //! indices of the map passed to [`Normaliser::normalise`].
 
+mod aggregate;
 mod error;
 mod ids;
 mod index;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::aggregate::{self, Listed};
 use super::index::{index_for, MapIndex};
 use super::{Change, MatchedBy, NameIndex, NormaliseError, Normalised};
 use crate::config::SanctionConfig;
@@ -25,6 +26,9 @@ pub(crate) struct Measures {
     /// Removed measures, by id, with the time of the removing notice: an
     /// older notice arriving late must not bring one back.
     removed: BTreeMap<String, DateTime<Utc>>,
+    /// The shock on firms each issuer's listings block only together, by
+    /// issuer code, as last set.
+    aggregated: BTreeMap<String, Shock>,
 }
 
 /// What is known of a measure in force.
@@ -38,6 +42,10 @@ struct InForce {
     /// The notice its current form is from: its time and event id.
     stated: DateTime<Utc>,
     event_id: String,
+    /// Expected days from `since` until it ends.
+    recovery_days: Option<f64>,
+    /// What its listing blocks, if it lists anyone the issuer binds.
+    listed: Option<Listed>,
 }
 
 /// What a validated add/amend asks for, in the map's indices.
@@ -84,16 +92,26 @@ impl Measures {
             }
         }
         if s.action == SanctionAction::Remove {
-            if self.active.remove(&s.measure).is_none() {
+            let Some(gone) = self.active.remove(&s.measure) else {
                 return Err(NormaliseError::UnknownMeasure {
                     measure: s.measure.clone(),
                 });
-            }
+            };
             self.removed.insert(s.measure.clone(), s.ts);
-            return Ok(Normalised {
-                changes: vec![Change::End(ShockKey::Measure(s.measure.clone()))],
-                notes: Vec::new(),
-            });
+            let mut changes = vec![Change::End(ShockKey::Measure(s.measure.clone()))];
+            let mut notes = Vec::new();
+            if let Some(listed) = gone.listed {
+                let index = index_for(index, map);
+                self.reaggregate(
+                    map,
+                    index,
+                    &listed.issuer_code,
+                    &s.id,
+                    &mut changes,
+                    &mut notes,
+                );
+            }
+            return Ok(Normalised { changes, notes });
         }
         let in_force = self.active.get(&s.measure);
         let checked = check(config, map, s)?;
@@ -114,10 +132,12 @@ impl Measures {
         if checked.has_items && !s.destinations.is_empty() {
             export_control(map, s, &checked, issuer, &mut effects, &mut notes);
         }
-        if !s.targets.is_empty() {
+        let listed = if s.targets.is_empty() {
+            None
+        } else {
             let index = index_for(index, map);
-            listing(map, index, s, &checked, issuer, &mut effects, &mut notes);
-        }
+            listing(map, index, s, &checked, issuer, &mut effects, &mut notes)
+        };
         if effects.is_empty() {
             notes.push(format!(
                 "measure {:?} has no effect on this map; it is tracked so that a later \
@@ -157,6 +177,14 @@ impl Measures {
             None => since,
         };
         self.removed.remove(&s.measure);
+        // An amend may move a listing to another issuer: both are re-read.
+        let mut issuers: Vec<String> = in_force
+            .and_then(|m| m.listed.as_ref())
+            .map(|l| l.issuer_code.clone())
+            .into_iter()
+            .collect();
+        issuers.extend(listed.as_ref().map(|l| l.issuer_code.clone()));
+        issuers.dedup();
         self.active.insert(
             s.measure.clone(),
             InForce {
@@ -164,6 +192,8 @@ impl Measures {
                 since,
                 stated: s.ts,
                 event_id: s.id.clone(),
+                recovery_days: s.expected_duration_days,
+                listed,
             },
         );
         let shock = Shock {
@@ -174,10 +204,62 @@ impl Measures {
             recovery_days: s.expected_duration_days,
             effects,
         };
-        Ok(Normalised {
-            changes: vec![Change::Set(shock)],
-            notes,
-        })
+        let mut changes = vec![Change::Set(shock)];
+        if !issuers.is_empty() {
+            let index = index_for(index, map);
+            for issuer in &issuers {
+                self.reaggregate(map, index, issuer, &s.id, &mut changes, &mut notes);
+            }
+        }
+        Ok(Normalised { changes, notes })
+    }
+}
+
+impl Measures {
+    /// Re-reads the 50% rule across the listings of `issuer` in force, and
+    /// sets, replaces or ends the shock on the firms they block only
+    /// together when that changed.
+    fn reaggregate(
+        &mut self,
+        map: &ChainMap,
+        index: &MapIndex,
+        issuer: &str,
+        event_id: &str,
+        changes: &mut Vec<Change>,
+        notes: &mut Vec<String>,
+    ) {
+        let forms: Vec<aggregate::Form<'_>> = self
+            .active
+            .iter()
+            .filter_map(|(measure, m)| {
+                let listed = m.listed.as_ref().filter(|l| l.issuer_code == issuer)?;
+                Some(aggregate::Form {
+                    measure,
+                    since: m.since,
+                    began: m.began,
+                    recovery_days: m.recovery_days,
+                    listed,
+                })
+            })
+            .collect();
+        let mut said = Vec::new();
+        let now = aggregate::across(map, &index.owned_by, &forms, event_id, &mut said);
+        match (now, self.aggregated.get(issuer)) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                self.aggregated.remove(issuer);
+                changes.push(Change::End(ShockKey::Ownership(issuer.to_string())));
+                notes.push(format!(
+                    "no firm is blocked any more only by the {issuer} listings together"
+                ));
+            }
+            (Some(now), Some(was)) if aggregate::same_cut(&now, was) => {}
+            (Some(now), _) => {
+                notes.extend(said);
+                self.aggregated.insert(issuer.to_string(), now.clone());
+                changes.push(Change::Set(now));
+            }
+        }
     }
 }
 
@@ -358,7 +440,7 @@ fn listing(
     issuer: Option<CountryIx>,
     effects: &mut Vec<Effect>,
     notes: &mut Vec<String>,
-) {
+) -> Option<Listed> {
     let mut direct: Vec<FirmIx> = Vec::new();
     for (i, t) in s.targets.iter().enumerate() {
         let matches = index.names.lookup(map, t);
@@ -394,7 +476,7 @@ fn listing(
     direct.sort_unstable();
     direct.dedup();
     if direct.is_empty() {
-        return;
+        return None;
     }
     // A listed firm the map has neither selling nor buying changes no
     // supply (QA: SMIC's listing matched and said nothing more).
@@ -427,19 +509,32 @@ fn listing(
             spread.controlled.len() - MAX_OWNERSHIP_NOTES
         ));
     }
-    match issuer {
-        Some(issuer) => effects.push(Effect::Listing {
-            issuer,
-            items: checked.scope.clone(),
-            blocked: spread.blocked,
-            cut: checked.cut,
-        }),
-        None => notes.push(format!(
-            "issuer {} is no firm's country or jurisdiction in the map: the listing \
-             binds no supplier",
-            checked.issuer_code
-        )),
-    }
+    let listed = match issuer {
+        Some(issuer) => {
+            effects.push(Effect::Listing {
+                issuer,
+                items: checked.scope.clone(),
+                blocked: spread.blocked.clone(),
+                cut: checked.cut,
+            });
+            Some(Listed {
+                issuer,
+                issuer_code: checked.issuer_code.to_string(),
+                direct: direct.clone(),
+                blocked: spread.blocked,
+                scope: checked.scope.clone(),
+                cut: checked.cut,
+            })
+        }
+        None => {
+            notes.push(format!(
+                "issuer {} is no firm's country or jurisdiction in the map: the listing \
+                 binds no supplier",
+                checked.issuer_code
+            ));
+            None
+        }
+    };
     // A listed firm that is itself one of our producers stops supplying: it
     // loses the inputs, finance and buyers the measure denies it. Modelled as
     // losing `cut` of its capacity on the covered lines, whoever the issuer
@@ -475,4 +570,5 @@ fn listing(
             loss: checked.cut,
         });
     }
+    listed
 }
