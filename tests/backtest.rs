@@ -178,7 +178,9 @@ fn lithography_controls_of_2023() {
 }
 
 /// A total outage at the dominant lithography maker: every ASML-made grade
-/// is short, so no lithography grade can back up another; Nikon and Canon can.
+/// is short, so no grade backs up another through ASML; the other grades'
+/// makers ASML does not reach (Nikon, Canon and others) can (QA: they were
+/// rejected with the whole item, leaving EUV buyers with nothing).
 #[test]
 fn total_outage_at_the_dominant_tool_maker() {
     let (doc, map) = cset();
@@ -199,36 +201,48 @@ fn total_outage_at_the_dominant_tool_maker() {
         );
         assert_eq!(c.assessment.drivers, ["asml-outage"]);
     }
+    // EUV → a lower grade covers (the overlay's coverage) × the share of
+    // that grade from named makers ASML does not reach, named by the
+    // largest of them:
+    //   i-line 0.0375 × (Canon .5365 + Veeco .0519 + SMEE .0420 + Nikon .0330
+    //          + Onto .0250) = 0.0375 × 0.6883 = 0.02581, Canon;
+    //   KrF    0.075 × (Canon .31 + Nikon .03) = 0.0255, Canon;
+    //   ArF dry 0.15 × Nikon .056 = 0.0084, Nikon.
     let euv = find(&changes, "N20", Status::Firing);
-    assert!(
-        euv.assessment.backups.is_empty(),
-        "{:?}",
-        euv.assessment.backups
-    );
-    for grade in ["N21", "N22", "N105", "N106"] {
-        let r = euv
-            .assessment
-            .rejected_backups
-            .iter()
-            .find(|r| r.node == grade)
-            .unwrap_or_else(|| panic!("{grade} should be rejected"));
-        assert!(r.reason.contains("incident asml-outage"), "{}", r.reason);
+    let got: Vec<(&str, Option<&str>, f64)> = euv
+        .assessment
+        .backups
+        .iter()
+        .map(|b| (b.node.as_str(), b.firm.as_deref(), b.coverage))
+        .collect();
+    // Neither ASML's (NL) nor the unattributed remainder's (XX).
+    let untouched =
+        |item: &str| share_outside(&doc, item, "NL") + share_outside(&doc, item, "XX") - 1.0;
+    let want = [
+        ("N106", Some("P159"), 0.0375 * untouched("N106")),
+        ("N105", Some("P159"), 0.075 * untouched("N105")),
+        ("N21", Some("P89"), 0.15 * untouched("N21")),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!((g.0, g.1), (w.0, w.1), "{got:?}");
+        assert!((g.2 - w.2).abs() < 1e-6, "{got:?} vs {want:?}");
     }
-    // QA: the rejection names the item as hit, with how much of it is left,
-    // not only its leading producer (Canon, untouched) beside the shock.
-    let krf_rejected = euv
+    assert!((want[0].2 - 0.02581).abs() < 1e-5, "{want:?}");
+    // ArF immersion: besides ASML only makers nobody can name (0.7%).
+    let immersion = euv
         .assessment
         .rejected_backups
         .iter()
-        .find(|r| r.node == "N105")
-        .unwrap();
-    let left = (share_outside(&doc, "N105", "NL") * 100.0).round();
+        .find(|r| r.node == "N22")
+        .expect("N22 should be rejected");
     assert!(
-        krf_rejected
-            .reason
-            .contains(&format!("N105 is at {left:.0}% of supply to these buyers")),
+        immersion.reason.contains("incident asml-outage")
+            && immersion
+                .reason
+                .contains("N22 is at 1% of supply to these buyers"),
         "{}",
-        krf_rejected.reason
+        immersion.reason
     );
     // KrF: Canon (31%) and Nikon (3%) are unaffected and have spare capacity.
     let krf = find(&changes, "N105", Status::Firing);

@@ -430,3 +430,52 @@ fn listings_of_one_issuer_block_a_firm_their_targets_own_together() {
     assert_eq!(chip.len(), 1, "{end:?}");
     assert_eq!(chip[0].status, Status::Resolved);
 }
+
+/// A family made in place from a minor tool AA (weight 0.1) and a major one
+/// ZZ (0.9), each with a substitute of its own.
+const FAMILY: &str = r#"{"version":1,"home":"CN","chains":[{"id":"ic","name":"test"}],
+"items":[
+ {"id":"FAM","name":"Tool family","chains":["ic"],"inputs":[{"item":"AA","critical":false,"weight":0.1},{"item":"ZZ","critical":false,"weight":0.9}]},
+ {"id":"AA","name":"Minor tool","family":"FAM","grade":2,"inventory_days":10,"chains":["ic"]},
+ {"id":"ZZ","name":"Major tool","family":"FAM","grade":1,"inventory_days":10,"chains":["ic"]},
+ {"id":"S","name":"Sub for major","inventory_days":10},
+ {"id":"T","name":"Sub for minor","inventory_days":10}
+],
+"firms":[
+ {"id":"FA","name":"Minor Maker","country":"US","produces":[{"item":"AA","share":1.0}]},
+ {"id":"FZ","name":"Major Maker","country":"US","produces":[{"item":"ZZ","share":1.0}]},
+ {"id":"FS","name":"S Maker","country":"DE","produces":[{"item":"S","share":1.0}]},
+ {"id":"FT","name":"T Maker","country":"DE","produces":[{"item":"T","share":1.0}]}
+],
+"substitutes":[
+ {"from":"ZZ","to":"S","grade":"downgraded","switch_days":90,"coverage":0.5},
+ {"from":"AA","to":"T","grade":"downgraded","switch_days":90,"coverage":0.5}
+]}"#;
+
+/// Backups of an item made in place are those of the input that takes the
+/// most from it: AA denied takes 0.1 × 1 = 0.1 of FAM, ZZ half cut takes
+/// 0.9 × 0.5 = 0.45 (FAM = 0.45), so S, ZZ's substitute, is offered, not T
+/// (QA: the shortest input won, AA, and on a tie the lowest id).
+#[test]
+fn a_family_takes_the_backups_of_the_input_that_takes_most_from_it() {
+    let mut m = Monitor::new(common::map(FAMILY), CoreConfig::default());
+    let control = |id: &str, measure: &str, item: &str, policy: &str| {
+        format!(
+            r#"{{"id":"{id}","type":"sanction","ts":"2024-01-01T00:00:00Z","measure":"{measure}","action":"add","issuer_jurisdiction":"US","items":["{item}"],"destinations":["CN"],"license_policy":"{policy}"}}"#
+        )
+    };
+    apply(&mut m, &control("e1", "M1", "AA", "denial"));
+    let changes = apply(&mut m, &control("e2", "M2", "ZZ", "case_by_case"));
+    let fam = changes
+        .iter()
+        .find(|c| c.labels["node"] == "FAM" && c.status == Status::Firing)
+        .expect("FAM fires");
+    assert!((fam.assessment.supply_ratio - 0.45).abs() < 1e-9);
+    let offered: Vec<(&str, Option<&str>)> = fam
+        .assessment
+        .backups
+        .iter()
+        .map(|b| (b.node.as_str(), b.firm.as_deref()))
+        .collect();
+    assert_eq!(offered, [("S", Some("FS"))]);
+}

@@ -9,9 +9,18 @@ fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
+/// Days to a tenth, without a trailing ".0" (QA: 242.5 days read "242",
+/// since `{:.0}` rounds half to even).
 fn days(v: Option<f64>, none: &str) -> String {
     match v {
-        Some(d) => format!("{d:.0} days"),
+        Some(d) => {
+            let tenths = (d * 10.0).round() / 10.0;
+            if tenths.fract() == 0.0 {
+                format!("{tenths:.0} days")
+            } else {
+                format!("{tenths:.1} days")
+            }
+        }
         None => none.to_string(),
     }
 }
@@ -62,4 +71,18 @@ pub fn annotations(a: &Assessment) -> BTreeMap<String, String> {
         ("drivers".to_string(), a.drivers.join(", ")),
         ("backups".to_string(), backups),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days;
+
+    #[test]
+    fn half_days_are_shown() {
+        assert_eq!(days(Some(242.5), "n/a"), "242.5 days");
+        assert_eq!(days(Some(180.0), "n/a"), "180 days");
+        assert_eq!(days(Some(179.96), "n/a"), "180 days");
+        assert_eq!(days(Some(0.04), "n/a"), "0 days");
+        assert_eq!(days(None, "unknown"), "unknown");
+    }
 }

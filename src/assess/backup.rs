@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::engine::{Node, ProfileIx};
-use crate::map::{ItemIx, SubstituteGrade};
+use crate::map::{FirmIx, ItemIx, SubstituteGrade};
 use crate::shock::{Effect, ShockKey};
 
 use super::{round6, Assessor};
@@ -168,6 +168,34 @@ impl Assessor<'_> {
             let firm = self.leading_producer(sub.to, r);
             let available = engine.availability(r, sub.to);
             if !shared.is_empty() {
+                // Makers the shocks behind the shortfall do not reach are a
+                // way around it (QA: an ASML fire rejected Canon's KrF and
+                // i-line tools, whose KrF share ASML also makes, and left
+                // EUV buyers with nothing). A price spike on the substitute
+                // is at every one of its makers.
+                let scarce = shared.iter().any(|s| {
+                    engine.shock(*s).is_some_and(|a| {
+                        a.shock
+                            .effects
+                            .iter()
+                            .any(|e| matches!(e, Effect::Scarcity { item: i, .. } if *i == sub.to))
+                    })
+                });
+                if let Some((weight, maker)) = self.untouched_makers(sub.to, r).filter(|_| !scarce)
+                {
+                    let coverage = sub.coverage * weight;
+                    if coverage >= MIN_COVERAGE {
+                        backups.push(Backup {
+                            grade: sub.grade,
+                            node: to.id.clone(),
+                            node_name: to.name.clone(),
+                            firm: Some(maker),
+                            coverage,
+                            switch_days: sub.switch_days,
+                        });
+                        continue;
+                    }
+                }
                 // The item is named as hit, not `firm`: its leading producer
                 // may well be untouched while others of its makers are down.
                 rejected.push(RejectedBackup {
@@ -233,6 +261,34 @@ impl Assessor<'_> {
         });
         rejected.truncate(MAX_REJECTED);
         (backups, rejected)
+    }
+
+    /// The share of `item`'s supply to profile `r` from named makers no
+    /// shock reaches (at full output, nothing of theirs cut), and the
+    /// largest of them. Makers the map cannot name are left out: nobody can
+    /// be called.
+    fn untouched_makers(&self, item: ItemIx, r: ProfileIx) -> Option<(f64, String)> {
+        let engine = self.engine;
+        let map = engine.map();
+        let limit = 1.0 - engine.error_bound();
+        let p = engine.profile(r);
+        let off = map.lines_offset(item);
+        let clean: Vec<(f64, FirmIx)> = map
+            .producers(item)
+            .iter()
+            .enumerate()
+            .filter(|(k, line)| {
+                map.country_code(map.firms[line.firm as usize].country) != UNATTRIBUTED
+                    && engine.line_output(off + *k as u32) >= limit
+                    && p.cut(map, line) == 0.0
+            })
+            .map(|(_, line)| (engine.producer_weight(item, line.share), line.firm))
+            .collect();
+        let weight: f64 = clean.iter().map(|(w, _)| w).sum();
+        let leading = clean
+            .iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))?;
+        Some((weight.min(1.0), map.firms[leading.1 as usize].id.clone()))
     }
 
     /// The named producer delivering most of `item` to profile `r`.
