@@ -16,9 +16,9 @@ pub enum ShockKey {
     Incident(String),
     /// Price-driven scarcity of one item.
     Price(ItemIx),
-    /// Firms that an issuer's listings block only together, under the 50%
-    /// rule in aggregate, by the issuer's country code.
-    Ownership(String),
+    /// A firm that an issuer's listings block only together, under the 50%
+    /// rule in aggregate: the issuer's country code and the firm's id.
+    Ownership { issuer: String, firm: String },
 }
 
 /// Items a measure covers.
@@ -75,6 +75,9 @@ pub struct Shock {
     pub key: ShockKey,
     /// Id of the event that set the shock's current form (a driver in alerts).
     pub event_id: String,
+    /// Other events the current form stands on, also drivers in alerts: the
+    /// listings whose targets together block a firm under the 50% rule.
+    pub also: Vec<String>,
     /// When the shock's current form took effect: what its expected
     /// recovery is counted from.
     pub since: DateTime<Utc>,

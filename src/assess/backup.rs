@@ -321,14 +321,20 @@ impl Assessor<'_> {
                 let what = match &a.shock.key {
                     ShockKey::Measure(m) => format!("measure {m}"),
                     ShockKey::Incident(i) => format!("incident {i}"),
-                    ShockKey::Ownership(issuer) => {
-                        format!("{issuer} listings together (50% rule)")
+                    ShockKey::Ownership { issuer, firm } => {
+                        format!("{issuer} listings together on {firm} (50% rule)")
                     }
                     ShockKey::Price(i) => {
                         format!("price spike of {}", self.engine.map().items[*i as usize].id)
                     }
                 };
-                format!("{what} (event {})", a.shock.event_id)
+                let mut events = vec![a.shock.event_id.as_str()];
+                events.extend(a.shock.also.iter().map(String::as_str));
+                if events.len() == 1 {
+                    format!("{what} (event {})", events[0])
+                } else {
+                    format!("{what} (events {})", events.join(", "))
+                }
             })
             .collect();
         parts.sort();

@@ -372,7 +372,8 @@ impl<'a> Assessor<'a> {
             .shocks
             .iter()
             .filter_map(|s| self.engine.shock(*s))
-            .map(|a| a.shock.event_id.clone())
+            .flat_map(|a| std::iter::once(&a.shock.event_id).chain(&a.shock.also))
+            .cloned()
             .collect();
         Assessment {
             node,

@@ -53,7 +53,7 @@ impl Kind {
         match key {
             ShockKey::Incident(_) => Kind::EndIncident,
             ShockKey::Price(_) => Kind::EndPrice,
-            ShockKey::Measure(_) | ShockKey::Ownership(_) => Kind::EndMeasure,
+            ShockKey::Measure(_) | ShockKey::Ownership { .. } => Kind::EndMeasure,
         }
     }
 }
@@ -143,6 +143,7 @@ impl ShockMaker {
         Shock {
             key,
             event_id: format!("bench-{}", self.made),
+            also: Vec::new(),
             since: self.now(),
             began: self.now(),
             recovery_days: recovery,

@@ -154,6 +154,7 @@ fn propagation_settles_on_a_generated_map() {
     let shock = Shock {
         key: ShockKey::Incident("fire".into()),
         event_id: "e1".into(),
+        also: Vec::new(),
         since: chrono::DateTime::UNIX_EPOCH,
         began: chrono::DateTime::UNIX_EPOCH,
         recovery_days: Some(30.0),

@@ -1,12 +1,16 @@
 //! The 50% rule across listings: OFAC blocks a firm owned 50% or more in
 //! aggregate by blocked persons, whichever listing blocked each of them. One
 //! listing's own spread (see [`super::ownership`]) sees only its targets; this
-//! file finds the firms only the issuer's listings together block, and the
-//! form of the shock that cuts them.
+//! file finds the firms only an issuer's listings together block, and the
+//! shock that cuts each of them.
 //!
-//! Such a firm is cut under what all the listings behind it agree on: the
-//! items every one covers, at the mildest licence policy, from when the last
-//! of them took effect until the first of them is expected to end.
+//! Listings may cover different items, so the rule is read per class of
+//! items: the items covered by the same listings. In a class, the listings
+//! that cover it are pooled; a firm they block only together is cut from
+//! those items at the mildest licence policy among the listings its blocked
+//! holders rest on, from when the last of them took effect. It stays blocked
+//! until listings ending in turn (earliest expected end first) leave too
+//! little: that is its expected recovery.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -15,9 +19,6 @@ use chrono::{DateTime, Utc};
 use super::ownership::OwnedBy;
 use crate::map::{ChainMap, CountryIx, FirmIx, ItemIx};
 use crate::shock::{Effect, ItemScope, Shock, ShockKey};
-
-/// Firms blocked in aggregate named one by one in the notes.
-const MAX_NOTES: usize = 20;
 
 /// What a listing in force blocks, kept for the aggregation.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,175 +36,303 @@ pub(crate) struct Listed {
 /// One listing of the issuer as the aggregation reads it.
 pub(crate) struct Form<'a> {
     pub measure: &'a str,
+    pub event_id: &'a str,
     pub since: DateTime<Utc>,
     pub began: DateTime<Utc>,
     pub recovery_days: Option<f64>,
     pub listed: &'a Listed,
 }
 
-/// The shock on the firms that `forms` (every listing in force of one
-/// issuer) block only together, or `None` when there are none. Notes name
-/// each such firm and the measures behind it.
+impl Form<'_> {
+    fn ends(&self) -> Option<DateTime<Utc>> {
+        self.recovery_days
+            .map(|d| self.since + chrono::Duration::seconds((d * 86_400.0).round() as i64))
+    }
+}
+
+/// A firm blocked only together, in one class of items.
+struct Held {
+    /// The listings its blocked holders rest on (indices into the forms).
+    on: BTreeSet<usize>,
+    /// The listings covering the class: any of them may keep it blocked
+    /// when one it rests on ends.
+    cover: Vec<usize>,
+    share: f64,
+    holders: Vec<(FirmIx, f64)>,
+}
+
+/// A firm's shock, and the note that says why, when it is blocked only by
+/// the issuer's listings together.
+pub(crate) struct Together {
+    pub shock: Shock,
+    pub note: String,
+}
+
+/// For every firm that `forms` (every listing in force of one issuer) block
+/// only together: its shock, keyed by issuer and firm, caused by `event_id`.
 pub(crate) fn across(
     map: &ChainMap,
     owned_by: &OwnedBy,
     forms: &[Form<'_>],
     event_id: &str,
-    notes: &mut Vec<String>,
-) -> Option<Shock> {
-    let first = forms.first()?;
+) -> BTreeMap<FirmIx, Together> {
+    let mut out = BTreeMap::new();
     if forms.len() < 2 {
-        return None;
+        return out;
     }
-    let mut direct: Vec<FirmIx> = forms
-        .iter()
-        .flat_map(|f| f.listed.direct.iter().copied())
-        .collect();
-    direct.sort_unstable();
-    direct.dedup();
-    // Which listings each blocked firm owes its blocking to.
-    let mut behind: HashMap<FirmIx, BTreeSet<usize>> = HashMap::new();
-    for (k, f) in forms.iter().enumerate() {
-        for &firm in &f.listed.blocked {
-            behind.entry(firm).or_default().insert(k);
+    // Per firm: the classes it is blocked in (scope, what it rests on).
+    let mut blocked: BTreeMap<FirmIx, Vec<(ItemScope, Held)>> = BTreeMap::new();
+    for (cover, scope) in classes(forms) {
+        for (firm, held) in pooled(owned_by, forms, &cover) {
+            blocked.entry(firm).or_default().push((scope.clone(), held));
         }
     }
-    let spread = owned_by.spread(&direct);
-    // Firms only the aggregate blocks, with their listings; the walk reaches
-    // a holder before what it holds, so a holder's listings are known.
-    let mut together: Vec<(FirmIx, BTreeSet<usize>)> = Vec::new();
-    for c in &spread.controlled {
-        if behind.contains_key(&c.firm) {
+    for (firm, mut found) in blocked {
+        // Blocked from every item, it needs no narrower cut besides.
+        if let Some(k) = found.iter().position(|(s, _)| *s == ItemScope::All) {
+            found = vec![found.swap_remove(k)];
+        }
+        let mut by_cut: BTreeMap<u64, Vec<ItemIx>> = BTreeMap::new();
+        let mut all_cut = None;
+        let mut on: BTreeSet<usize> = BTreeSet::new();
+        let mut ends: Vec<Option<DateTime<Utc>>> = Vec::new();
+        for (scope, held) in &found {
+            let cut = held
+                .on
+                .iter()
+                .map(|k| forms[*k].listed.cut)
+                .fold(f64::INFINITY, f64::min);
+            match scope {
+                ItemScope::All => all_cut = Some(cut),
+                ItemScope::Only(items) => by_cut
+                    .entry(cut.to_bits())
+                    .or_default()
+                    .extend(items.iter().copied()),
+            }
+            on.extend(held.on.iter().copied());
+            ends.push(blocked_until(owned_by, forms, &held.cover, firm));
+        }
+        let issuer = forms[0].listed.issuer;
+        let mut effects: Vec<Effect> = Vec::new();
+        if let Some(cut) = all_cut {
+            effects.push(Effect::Listing {
+                issuer,
+                items: ItemScope::All,
+                blocked: vec![firm],
+                cut,
+            });
+        }
+        for (cut, mut items) in by_cut {
+            items.sort_unstable();
+            items.dedup();
+            effects.push(Effect::Listing {
+                issuer,
+                items: ItemScope::Only(items),
+                blocked: vec![firm],
+                cut: f64::from_bits(cut),
+            });
+        }
+        let Some(since) = on.iter().map(|k| forms[*k].since).max() else {
+            continue;
+        };
+        let began = on.iter().map(|k| forms[*k].began).max().unwrap_or(since);
+        // Unknown in any class is unknown for the firm.
+        let end = ends.iter().try_fold(None::<DateTime<Utc>>, |latest, e| {
+            e.map(|e| Some(latest.map_or(e, |l| l.max(e))))
+        });
+        let recovery_days = end
+            .flatten()
+            .map(|e| ((e - since).num_seconds() as f64 / 86_400.0).max(0.0));
+        // Caused by the event at hand if it is one it rests on, else by the
+        // latest of those (an unrelated listing can re-read the pool).
+        let primary = on
+            .iter()
+            .map(|k| forms[*k].event_id)
+            .find(|e| *e == event_id)
+            .or_else(|| {
+                on.iter()
+                    .max_by_key(|k| (forms[**k].since, forms[**k].event_id))
+                    .map(|k| forms[*k].event_id)
+            })
+            .unwrap_or(event_id);
+        let mut also: Vec<String> = on
+            .iter()
+            .map(|k| forms[*k].event_id.to_string())
+            .filter(|e| e != primary)
+            .collect();
+        also.sort();
+        also.dedup();
+        let f = &map.firms[firm as usize];
+        let (share, holders) = found
+            .iter()
+            .map(|(_, h)| (h.share, &h.holders))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(s, h)| (s, h.clone()))
+            .unwrap_or_default();
+        let holders: Vec<String> = holders
+            .iter()
+            .map(|(h, share)| {
+                let measures: Vec<&str> = forms
+                    .iter()
+                    .filter(|x| x.listed.blocked.binary_search(h).is_ok())
+                    .map(|x| x.measure)
+                    .collect();
+                let why = if measures.is_empty() {
+                    " (blocked in aggregate itself)".to_string()
+                } else {
+                    format!(" ({})", measures.join(", "))
+                };
+                format!("{:?} {:.1}%{why}", map.firms[*h as usize].id, share * 100.0)
+            })
+            .collect();
+        let note = format!(
+            "firm {:?} ({:?}) blocked through ownership in aggregate across the {} \
+             listings: {:.1}% held by blocked {}",
+            f.id,
+            f.name,
+            forms[0].listed.issuer_code,
+            share * 100.0,
+            holders.join(", ")
+        );
+        out.insert(
+            firm,
+            Together {
+                shock: Shock {
+                    key: ShockKey::Ownership {
+                        issuer: forms[0].listed.issuer_code.clone(),
+                        firm: f.id.clone(),
+                    },
+                    event_id: primary.to_string(),
+                    also,
+                    since,
+                    began,
+                    recovery_days,
+                    effects,
+                },
+                note,
+            },
+        );
+    }
+    out
+}
+
+/// Classes of items by the listings covering them (at least two), each
+/// with its scope: the items every `Only` listing names, one by one, and
+/// the rest, covered by the listings of every item.
+fn classes(forms: &[Form<'_>]) -> Vec<(Vec<usize>, ItemScope)> {
+    let every: Vec<usize> = (0..forms.len())
+        .filter(|k| forms[*k].listed.scope == ItemScope::All)
+        .collect();
+    let named: BTreeSet<ItemIx> = forms
+        .iter()
+        .filter_map(|f| match &f.listed.scope {
+            ItemScope::Only(items) => Some(items.iter().copied()),
+            ItemScope::All => None,
+        })
+        .flatten()
+        .collect();
+    let mut by_cover: BTreeMap<Vec<usize>, Vec<ItemIx>> = BTreeMap::new();
+    for item in named {
+        let cover: Vec<usize> = (0..forms.len())
+            .filter(|k| forms[*k].listed.scope.covers(item))
+            .collect();
+        by_cover.entry(cover).or_default().push(item);
+    }
+    let mut out: Vec<(Vec<usize>, ItemScope)> = by_cover
+        .into_iter()
+        .map(|(cover, items)| (cover, ItemScope::Only(items)))
+        .collect();
+    out.push((every, ItemScope::All));
+    out.retain(|(cover, _)| cover.len() >= 2);
+    out
+}
+
+/// Firms the listings `cover` block pooled but none of them alone, with
+/// the listings each rests on. The walk reaches a holder before what it
+/// holds, so a holder's listings are known when they are needed.
+fn pooled(owned_by: &OwnedBy, forms: &[Form<'_>], cover: &[usize]) -> Vec<(FirmIx, Held)> {
+    let mut on: HashMap<FirmIx, BTreeSet<usize>> = HashMap::new();
+    for &k in cover {
+        for &firm in &forms[k].listed.blocked {
+            on.entry(firm).or_default().insert(k);
+        }
+    }
+    let spread = owned_by.spread(&direct_of(forms, cover));
+    let mut out = Vec::new();
+    for c in spread.controlled {
+        if on.contains_key(&c.firm) {
             continue;
         }
-        let listings: BTreeSet<usize> = c
+        let rests: BTreeSet<usize> = c
             .holders
             .iter()
-            .filter_map(|(h, _)| behind.get(h))
+            .filter_map(|(h, _)| on.get(h))
             .flatten()
             .copied()
             .collect();
-        if together.len() < MAX_NOTES {
-            let holders: Vec<String> = c
-                .holders
-                .iter()
-                .map(|(h, share)| {
-                    let why = behind.get(h).map_or(String::new(), |ks| {
-                        let ms: Vec<&str> = ks.iter().map(|k| forms[*k].measure).collect();
-                        format!(" ({})", ms.join(", "))
-                    });
-                    format!("{:?} {:.1}%{why}", map.firms[*h as usize].id, share * 100.0)
-                })
-                .collect();
-            notes.push(format!(
-                "firm {:?} ({:?}) blocked through ownership in aggregate across the {} \
-                 listings: {:.1}% held by blocked {}",
-                map.firms[c.firm as usize].id,
-                map.firms[c.firm as usize].name,
-                first.listed.issuer_code,
-                c.share * 100.0,
-                holders.join(", ")
-            ));
-        }
-        behind.insert(c.firm, listings.clone());
-        together.push((c.firm, listings));
-    }
-    if together.len() > MAX_NOTES {
-        notes.push(format!(
-            "… and {} more firms blocked through ownership in aggregate",
-            together.len() - MAX_NOTES
+        on.insert(c.firm, rests.clone());
+        out.push((
+            c.firm,
+            Held {
+                on: rests,
+                cover: cover.to_vec(),
+                share: c.share,
+                holders: c.holders,
+            },
         ));
     }
-    let mut effects: BTreeMap<(Vec<ItemIx>, bool, u64), Vec<FirmIx>> = BTreeMap::new();
-    let mut used: BTreeSet<usize> = BTreeSet::new();
-    for (firm, listings) in &together {
-        let scope = listings
-            .iter()
-            .map(|k| forms[*k].listed.scope.clone())
-            .reduce(|a, b| intersect(&a, &b))
-            .unwrap_or(ItemScope::All);
-        if matches!(&scope, ItemScope::Only(items) if items.is_empty()) {
-            notes.push(format!(
-                "firm {:?}: the listings that block it together cover no item in common; \
-                 nothing cut",
-                map.firms[*firm as usize].id
-            ));
-            continue;
-        }
-        let cut = listings
-            .iter()
-            .map(|k| forms[*k].listed.cut)
-            .fold(f64::INFINITY, f64::min);
-        used.extend(listings.iter().copied());
-        let (items, all) = match scope {
-            ItemScope::All => (Vec::new(), true),
-            ItemScope::Only(items) => (items, false),
-        };
-        effects
-            .entry((items, all, cut.to_bits()))
-            .or_default()
-            .push(*firm);
-    }
-    if effects.is_empty() {
-        return None;
-    }
-    let since = used.iter().map(|k| forms[*k].since).max()?;
-    let began = used.iter().map(|k| forms[*k].began).max()?;
-    let ends = used
+    out
+}
+
+fn direct_of(forms: &[Form<'_>], listings: &[usize]) -> Vec<FirmIx> {
+    let mut direct: Vec<FirmIx> = listings
         .iter()
-        .filter_map(|k| {
-            let f = &forms[*k];
-            f.recovery_days
-                .map(|d| f.since + chrono::Duration::seconds((d * 86_400.0) as i64))
-        })
-        .min();
-    let recovery_days = ends.map(|end| ((end - since).num_seconds() as f64 / 86_400.0).max(0.0));
-    let effects = effects
-        .into_iter()
-        .map(|((items, all, cut), mut blocked)| {
-            blocked.sort_unstable();
-            Effect::Listing {
-                issuer: first.listed.issuer,
-                items: if all {
-                    ItemScope::All
-                } else {
-                    ItemScope::Only(items)
-                },
-                blocked,
-                cut: f64::from_bits(cut),
-            }
-        })
+        .flat_map(|k| forms[*k].listed.direct.iter().copied())
         .collect();
-    Some(Shock {
-        key: ShockKey::Ownership(first.listed.issuer_code.clone()),
-        event_id: event_id.to_string(),
-        since,
-        began,
-        recovery_days,
-        effects,
-    })
+    direct.sort_unstable();
+    direct.dedup();
+    direct
 }
 
-/// Items both scopes cover.
-fn intersect(a: &ItemScope, b: &ItemScope) -> ItemScope {
-    match (a, b) {
-        (ItemScope::All, x) | (x, ItemScope::All) => x.clone(),
-        (ItemScope::Only(x), ItemScope::Only(y)) => ItemScope::Only(
-            x.iter()
-                .filter(|i| y.binary_search(i).is_ok())
-                .copied()
-                .collect(),
-        ),
+/// When `firm` stops being blocked as the listings in `cover` end in turn,
+/// earliest expected end first; `None` if it stays blocked by listings
+/// without an expected end.
+fn blocked_until(
+    owned_by: &OwnedBy,
+    forms: &[Form<'_>],
+    cover: &[usize],
+    firm: FirmIx,
+) -> Option<DateTime<Utc>> {
+    let mut left: Vec<usize> = cover.to_vec();
+    let mut ending: Vec<(DateTime<Utc>, usize)> = left
+        .iter()
+        .filter_map(|k| forms[*k].ends().map(|e| (e, *k)))
+        .collect();
+    ending.sort();
+    for (end, k) in ending {
+        left.retain(|x| *x != k);
+        let spread = owned_by.spread(&direct_of(forms, &left));
+        if spread.blocked.binary_search(&firm).is_err() {
+            return Some(end);
+        }
     }
+    None
 }
 
-/// Whether two forms of the aggregate shock cut the same, whatever event
-/// set them: an event that leaves the aggregate as it was changes nothing.
+/// Whether two forms of a firm's aggregate shock cut the same and rest on
+/// the same events, whatever event set them: an event that leaves it as it
+/// was changes nothing.
 pub(crate) fn same_cut(a: &Shock, b: &Shock) -> bool {
+    fn events(s: &Shock) -> Vec<&String> {
+        let mut e: Vec<&String> = std::iter::once(&s.event_id).chain(&s.also).collect();
+        e.sort();
+        e
+    }
     a.since == b.since
         && a.began == b.began
         && a.recovery_days == b.recovery_days
         && a.effects == b.effects
+        && events(a) == events(b)
 }
 
 #[cfg(test)]
@@ -212,24 +341,26 @@ mod tests {
 
     use crate::config::CoreConfig;
     use crate::event::decode;
-    use crate::map::parse_str;
+    use crate::map::{parse_str, ChainMap};
     use crate::normalise::{Change, Normalised, Normaliser};
-    use crate::shock::{Effect, ItemScope};
+    use crate::shock::{Effect, ItemScope, Shock};
 
-    /// Holdings A and B (CN) own 30% and 25% of fab F; F owns 60% of G.
-    /// U (US) makes tools N1; F and G make chips N2 and buy N1.
+    /// Holdings A, B and C (CN) own 30%, 25% and 25% of fab F; F owns 60%
+    /// of G. U (US) makes tools N1 and N3; F and G make chips N2.
     const MAP: &str = r#"{
       "version": 1, "home": "CN", "chains": [],
-      "items": [{"id": "N1", "name": "tool"}, {"id": "N2", "name": "chip"}],
+      "items": [{"id": "N1", "name": "tool"}, {"id": "N2", "name": "chip"}, {"id": "N3", "name": "other tool"}],
       "firms": [
         {"id": "A", "name": "Alpha Holdings", "country": "CN"},
         {"id": "B", "name": "Beta Holdings", "country": "CN"},
+        {"id": "C", "name": "Gamma Holdings", "country": "CN"},
         {"id": "F", "name": "Fab", "country": "CN",
-         "owners": [{"firm": "A", "share": 0.3}, {"firm": "B", "share": 0.25}],
-         "produces": [{"item": "N2", "share": 0.5}], "consumes": [{"item": "N1"}]},
+         "owners": [{"firm": "A", "share": 0.3}, {"firm": "B", "share": 0.25}, {"firm": "C", "share": 0.25}],
+         "produces": [{"item": "N2", "share": 0.5}], "consumes": [{"item": "N1"}, {"item": "N3"}]},
         {"id": "G", "name": "Fab Two", "country": "CN", "owners": [{"firm": "F", "share": 0.6}],
          "produces": [{"item": "N2", "share": 0.5}], "consumes": [{"item": "N1"}]},
-        {"id": "U", "name": "Tool Co", "country": "US", "produces": [{"item": "N1", "share": 1}]}
+        {"id": "U", "name": "Tool Co", "country": "US",
+         "produces": [{"item": "N1", "share": 1}, {"item": "N3", "share": 1}]}
       ]
     }"#;
 
@@ -257,6 +388,22 @@ mod tests {
             .collect()
     }
 
+    fn set_on<'n>(n: &'n Normalised, firm: &str) -> &'n Shock {
+        n.changes
+            .iter()
+            .find_map(|c| match c {
+                Change::Set(s) if format!("{:?}", s.key).contains(&format!("firm: {firm:?}")) => {
+                    Some(s)
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no shock on {firm}: {:?}", keys(n)))
+    }
+
+    fn only(map: &ChainMap, ids: &[&str]) -> ItemScope {
+        ItemScope::Only(ids.iter().map(|i| map.item(i).unwrap()).collect())
+    }
+
     #[test]
     fn two_listings_of_one_issuer_block_what_they_own_together() {
         let (_, map) = parse_str(MAP, "test").unwrap();
@@ -272,7 +419,7 @@ mod tests {
 
         // B's 25% under another measure of the same issuer makes 55%: F is
         // blocked, and G through F (60%). The second listing covers N1 only
-        // and expires in 100 days: the aggregate cuts N1, for 100 days.
+        // and expires in 100 days: F and G are cut from N1, for 100 days.
         let second = n
             .normalise(
                 &map,
@@ -287,30 +434,35 @@ mod tests {
             .unwrap();
         assert_eq!(
             keys(&second),
-            ["set Measure(\"M2\")", "set Ownership(\"US\")"]
+            [
+                "set Measure(\"M2\")",
+                "set Ownership { issuer: \"US\", firm: \"F\" }",
+                "set Ownership { issuer: \"US\", firm: \"G\" }"
+            ]
         );
-        let Change::Set(together) = &second.changes[1] else {
-            unreachable!()
-        };
-        let f = map.firm("F").unwrap();
+        let f = set_on(&second, "F");
         let g = map.firm("G").unwrap();
-        let n1 = map.item("N1").unwrap();
-        assert_eq!(together.event_id, "e2");
-        assert_eq!(together.recovery_days, Some(100.0));
-        assert_eq!(together.since.to_rfc3339(), "2024-06-01T00:00:00+00:00");
-        match &together.effects[..] {
+        assert_eq!(
+            (f.event_id.as_str(), &f.also[..]),
+            ("e2", &["e1".to_string()][..])
+        );
+        assert_eq!(f.recovery_days, Some(100.0));
+        assert_eq!(f.since.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+        match &f.effects[..] {
             [Effect::Listing {
                 items,
                 blocked,
                 cut,
                 ..
             }] => {
-                assert_eq!(items, &ItemScope::Only(vec![n1]));
-                assert_eq!(blocked, &vec![f, g]);
+                assert_eq!(items, &only(&map, &["N1"]));
+                assert_eq!(blocked, &vec![map.firm("F").unwrap()]);
                 assert_eq!(*cut, 1.0, "denial");
             }
             other => panic!("one listing effect, got {other:?}"),
         }
+        assert!(matches!(&set_on(&second, "G").effects[..],
+            [Effect::Listing { blocked, .. }] if blocked == &vec![g]));
         let notes = second.notes.join("\n");
         assert!(
             notes.contains(
@@ -320,8 +472,8 @@ mod tests {
             "{notes}"
         );
 
-        // A listing by another issuer does not add to the US aggregate, and
-        // restating M2 as it was leaves the aggregate alone.
+        // A listing by another issuer does not add to the US pool, and
+        // restating M2 as it was leaves the pool alone.
         let gb = n
             .normalise(
                 &map,
@@ -346,7 +498,16 @@ mod tests {
                 ),
             )
             .unwrap();
-        assert_eq!(keys(&again), ["set Measure(\"M2\")"]);
+        // The amend is what M2 now rests on: the drivers follow it.
+        assert_eq!(
+            keys(&again),
+            [
+                "set Measure(\"M2\")",
+                "set Ownership { issuer: \"US\", firm: \"F\" }",
+                "set Ownership { issuer: \"US\", firm: \"G\" }"
+            ]
+        );
+        assert_eq!(set_on(&again, "F").event_id, "e4");
 
         // Removing either listing frees F and G.
         let end = n
@@ -355,6 +516,78 @@ mod tests {
                 &listing("e5", "M1", "remove", json!({"ts": "2024-07-01T00:00:00Z"})),
             )
             .unwrap();
-        assert_eq!(keys(&end), ["end Measure(\"M1\")", "end Ownership(\"US\")"]);
+        assert_eq!(
+            keys(&end),
+            [
+                "end Measure(\"M1\")",
+                "end Ownership { issuer: \"US\", firm: \"F\" }",
+                "end Ownership { issuer: \"US\", firm: \"G\" }"
+            ]
+        );
+    }
+
+    /// QA: M1 (A 30%, N1 and N3), M2 (B 25%, N1) and M3 (C 25%, N3) block F
+    /// from N1 (A + B) and from N3 (A + C); the pool must not stop at the
+    /// first pair. With every listing covering every item, M1 ending in 10
+    /// days leaves B + C at exactly 50%: F stays blocked until M2 ends.
+    #[test]
+    fn every_pool_of_listings_counts_and_recovery_waits_for_the_last_that_keeps_it() {
+        let (_, map) = parse_str(MAP, "test").unwrap();
+        let mut scoped = Normaliser::new(&CoreConfig::default());
+        let mut last = Normalised::default();
+        for (id, m, target, items) in [
+            ("e1", "M1", "A", json!(["N1", "N3"])),
+            ("e2", "M2", "B", json!(["N1"])),
+            ("e3", "M3", "C", json!(["N3"])),
+        ] {
+            last = scoped
+                .normalise(
+                    &map,
+                    &listing(
+                        id,
+                        m,
+                        "add",
+                        json!({"targets": [{"id": target}], "items": items}),
+                    ),
+                )
+                .unwrap();
+        }
+        let f = set_on(&last, "F");
+        let cut_items: Vec<ItemScope> = f
+            .effects
+            .iter()
+            .map(|e| match e {
+                Effect::Listing { items, .. } => items.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(cut_items, [only(&map, &["N1", "N3"])]);
+        let mut drivers = vec![f.event_id.clone()];
+        drivers.extend(f.also.iter().cloned());
+        drivers.sort();
+        assert_eq!(drivers, ["e1", "e2", "e3"]);
+
+        let mut whole = Normaliser::new(&CoreConfig::default());
+        let mut last = Normalised::default();
+        for (id, m, target, days) in [
+            ("e1", "M1", "A", 10),
+            ("e2", "M2", "B", 400),
+            ("e3", "M3", "C", 500),
+        ] {
+            last = whole
+                .normalise(
+                    &map,
+                    &listing(
+                        id,
+                        m,
+                        "add",
+                        json!({"targets": [{"id": target}],
+                    "expected_duration_days": days}),
+                    ),
+                )
+                .unwrap();
+        }
+        let f = set_on(&last, "F");
+        assert_eq!(f.recovery_days, Some(400.0), "B + C hold 50% after M1 ends");
     }
 }

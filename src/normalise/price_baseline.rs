@@ -205,6 +205,7 @@ fn shock(config: &PriceConfig, item: ItemIx, scarce: &[ItemIx], episode: &Episod
     Shock {
         key: ShockKey::Price(item),
         event_id,
+        also: Vec::new(),
         since: episode.since,
         began: episode.since,
         recovery_days: Some(config.assumed_recovery_days),

@@ -26,9 +26,9 @@ pub(crate) struct Measures {
     /// Removed measures, by id, with the time of the removing notice: an
     /// older notice arriving late must not bring one back.
     removed: BTreeMap<String, DateTime<Utc>>,
-    /// The shock on firms each issuer's listings block only together, by
-    /// issuer code, as last set.
-    aggregated: BTreeMap<String, Shock>,
+    /// The shock on each firm an issuer's listings block only together, by
+    /// issuer code and firm, as last set.
+    aggregated: BTreeMap<(String, FirmIx), Shock>,
 }
 
 /// What is known of a measure in force.
@@ -199,6 +199,7 @@ impl Measures {
         let shock = Shock {
             key: ShockKey::Measure(s.measure.clone()),
             event_id: s.id.clone(),
+            also: Vec::new(),
             since,
             began,
             recovery_days: s.expected_duration_days,
@@ -217,8 +218,8 @@ impl Measures {
 
 impl Measures {
     /// Re-reads the 50% rule across the listings of `issuer` in force, and
-    /// sets, replaces or ends the shock on the firms they block only
-    /// together when that changed.
+    /// sets, replaces or ends the shocks on the firms they block only
+    /// together, where that changed.
     fn reaggregate(
         &mut self,
         map: &ChainMap,
@@ -235,6 +236,7 @@ impl Measures {
                 let listed = m.listed.as_ref().filter(|l| l.issuer_code == issuer)?;
                 Some(aggregate::Form {
                     measure,
+                    event_id: &m.event_id,
                     since: m.since,
                     began: m.began,
                     recovery_days: m.recovery_days,
@@ -242,23 +244,49 @@ impl Measures {
                 })
             })
             .collect();
-        let mut said = Vec::new();
-        let now = aggregate::across(map, &index.owned_by, &forms, event_id, &mut said);
-        match (now, self.aggregated.get(issuer)) {
-            (None, None) => {}
-            (None, Some(_)) => {
-                self.aggregated.remove(issuer);
-                changes.push(Change::End(ShockKey::Ownership(issuer.to_string())));
-                notes.push(format!(
-                    "no firm is blocked any more only by the {issuer} listings together"
-                ));
+        let mut now = aggregate::across(map, &index.owned_by, &forms, event_id);
+        let was: Vec<FirmIx> = self
+            .aggregated
+            .range((issuer.to_string(), 0)..=(issuer.to_string(), FirmIx::MAX))
+            .map(|((_, f), _)| *f)
+            .collect();
+        let mut freed = Vec::new();
+        for firm in was {
+            if !now.contains_key(&firm) {
+                if let Some(gone) = self.aggregated.remove(&(issuer.to_string(), firm)) {
+                    freed.push(map.firms[firm as usize].id.clone());
+                    changes.push(Change::End(gone.key));
+                }
             }
-            (Some(now), Some(was)) if aggregate::same_cut(&now, was) => {}
-            (Some(now), _) => {
-                notes.extend(said);
-                self.aggregated.insert(issuer.to_string(), now.clone());
-                changes.push(Change::Set(now));
+        }
+        if !freed.is_empty() {
+            notes.push(format!(
+                "no longer blocked by the {issuer} listings together: {}",
+                freed.join(", ")
+            ));
+        }
+        let mut named = 0;
+        for (firm, together) in std::mem::take(&mut now) {
+            let key = (issuer.to_string(), firm);
+            if self
+                .aggregated
+                .get(&key)
+                .is_some_and(|old| aggregate::same_cut(old, &together.shock))
+            {
+                continue;
             }
+            if named < MAX_OWNERSHIP_NOTES {
+                notes.push(together.note);
+            }
+            named += 1;
+            self.aggregated.insert(key, together.shock.clone());
+            changes.push(Change::Set(together.shock));
+        }
+        if named > MAX_OWNERSHIP_NOTES {
+            notes.push(format!(
+                "… and {} more firms blocked through ownership in aggregate",
+                named - MAX_OWNERSHIP_NOTES
+            ));
         }
     }
 }

@@ -151,6 +151,7 @@ impl Incidents {
         let shock = Shock {
             key: ShockKey::Incident(key),
             event_id: e.id.clone(),
+            also: Vec::new(),
             since: e.ts,
             began,
             recovery_days: e.expected_recovery_days,

@@ -23,6 +23,7 @@ pub fn shock(key: ShockKey, event: &str, recovery: Option<f64>, effects: Vec<Eff
     Shock {
         key,
         event_id: event.to_string(),
+        also: Vec::new(),
         since: t0(),
         began: t0(),
         recovery_days: recovery,
