@@ -295,6 +295,27 @@ fn simulate_keeps_no_state_and_shows_what_if() {
         short(&after),
         short(&report)
     );
+    // An event the base already holds changes nothing, and says so.
+    let first = good.lines().next().unwrap();
+    let again = chainwatch(&[
+        "simulate",
+        "--map",
+        MAP,
+        "--base",
+        history.to_str().unwrap(),
+        "--event",
+        first,
+    ]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["alerts"].as_array().unwrap().len(), 0);
+    assert!(
+        again["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("is already in the base: applying it again changes nothing"),
+        "{again}"
+    );
 }
 
 #[test]

@@ -55,7 +55,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let tally = apply_history(&mut monitor, base, |_, _, _| Ok(()))?;
         eprintln!("base {}: {tally}", base.display());
     }
-    let applied = monitor.apply(&event, event.ts())?;
+    let mut applied = monitor.apply(&event, event.ts())?;
+    if applied.duplicate {
+        // QA: an empty report read as "no effect", not "already applied".
+        applied.notes.push(format!(
+            "event {:?} is already in the base: applying it again changes nothing",
+            event.id()
+        ));
+    }
     // As the alerts were judged: at the base's latest time if that is later.
     let now = monitor.latest().unwrap_or(event.ts());
     let report = Report {

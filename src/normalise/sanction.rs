@@ -492,8 +492,21 @@ fn listing(
             } else {
                 ""
             };
+            // Names must agree on country to match; an id need not, but a
+            // disagreement is worth a look (QA: it passed in silence).
+            let elsewhere = match &t.country {
+                Some(code)
+                    if by_id && map.country_code(map.firms[m.firm as usize].country) != code =>
+                {
+                    format!(
+                        " (the target is in {code}, the firm in {}: check the list and the map)",
+                        map.country_code(map.firms[m.firm as usize].country)
+                    )
+                }
+                _ => String::new(),
+            };
             notes.push(format!(
-                "targets[{i}] {} matched firm {} {}{contradicted}",
+                "targets[{i}] {} matched firm {} {}{contradicted}{elsewhere}",
                 target_label(t),
                 firm_label(map, m.firm),
                 m.by

@@ -172,7 +172,15 @@ fn an_id_its_names_contradict_is_read_broadly() {
         let (blocked, notes) = listed(target);
         assert_eq!(blocked, ["P4"]);
         assert!(!notes.contains("none of the target's names"), "{notes}");
+        assert!(!notes.contains("check the list"), "{notes}");
     }
+    // An id whose firm is elsewhere than the target says so (QA).
+    let (blocked, notes) = listed(json!({"id": "P4", "country": "JP"}));
+    assert_eq!(blocked, ["P4"]);
+    assert!(
+        notes.contains("(the target is in JP, the firm in NL: check the list and the map)"),
+        "{notes}"
+    );
 }
 
 #[test]
