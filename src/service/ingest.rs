@@ -40,6 +40,8 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<(), ServiceError> {
 
     loop {
         tokio::select! {
+            // News of a rebalance before any record that came after it.
+            biased;
             _ = ctx.shutdown.wait() => break,
             Some(ev) = rebalances.recv() => {
                 let (what, list) = match &ev {

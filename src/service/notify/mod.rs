@@ -162,6 +162,8 @@ pub async fn run(ctx: Arc<Ctx>, started: Started) -> Result<(), ServiceError> {
     tracing::info!(%group, %topic, "notify started");
     loop {
         tokio::select! {
+            // News of a rebalance before any record that came after it.
+            biased;
             _ = ctx.shutdown.wait() => break,
             Some(ev) = rebalances.recv() => {
                 ctx.health.set_ready(Role::Notify, false);
