@@ -476,3 +476,40 @@ fn a_family_takes_the_backups_of_the_input_that_takes_most_from_it() {
         .collect();
     assert_eq!(offered, [("S", Some("FS"))]);
 }
+
+/// QA: a `recovered` (or a `remove`) delivered before the report it ends
+/// was refused, and the older report then applied for good. Kept instead,
+/// it makes the older report stale: either order ends with nothing open.
+#[test]
+fn an_end_delivered_before_its_start_still_ends_it() {
+    let fire = event("e1", "2024-01-01T00:00:00Z", "F1", "i1", "fire", 0.8);
+    let recovered = event("e2", "2024-02-01T00:00:00Z", "F1", "i1", "recovered", 0.0);
+    let mut in_order = Monitor::new(common::map(MAP), CoreConfig::default());
+    apply(&mut in_order, &fire);
+    apply(&mut in_order, &recovered);
+    let mut reversed = Monitor::new(common::map(MAP), CoreConfig::default());
+    let early = decode(recovered.as_bytes()).unwrap();
+    let applied = reversed.apply(&early, early.ts()).unwrap();
+    assert!(applied.changes.is_empty());
+    assert!(
+        applied.notes[0].contains("is not open"),
+        "{:?}",
+        applied.notes
+    );
+    let late = decode(fire.as_bytes()).unwrap();
+    let err = reversed.apply(&late, late.ts()).unwrap_err();
+    assert_eq!(err.reason(), "stale");
+    let now: DateTime<Utc> = "2024-03-01T00:00:00Z".parse().unwrap();
+    assert!(in_order.assessments(now).is_empty());
+    assert!(reversed.assessments(now).is_empty());
+
+    let remove = r#"{"id":"s2","type":"sanction","ts":"2024-02-01T00:00:00Z","measure":"M1","action":"remove"}"#;
+    let add = r#"{"id":"s1","type":"sanction","ts":"2024-01-01T00:00:00Z","measure":"M1","action":"add","issuer_jurisdiction":"JP","items":["A"],"destinations":["CN"],"license_policy":"denial"}"#;
+    assert!(apply(&mut reversed, remove).is_empty());
+    let late = decode(add.as_bytes()).unwrap();
+    assert_eq!(
+        reversed.apply(&late, late.ts()).unwrap_err().reason(),
+        "stale"
+    );
+    assert!(reversed.assessments(now).is_empty());
+}

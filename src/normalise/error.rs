@@ -13,10 +13,6 @@ pub enum NormaliseError {
         what: &'static str,
         id: String,
     },
-    #[error("measure: unknown measure {measure:?} (never added, or already removed)")]
-    UnknownMeasure { measure: String },
-    #[error("incident: unknown incident {incident:?} (never reported, or already recovered)")]
-    UnknownIncident { incident: String },
     /// An id already applied, now on an event that says something else: a
     /// feed that reuses ids would otherwise lose the second event unseen.
     #[error("id: event id {id:?} was applied before with different content; this one is not applied (give it an id of its own)")]
@@ -33,20 +29,11 @@ pub enum NormaliseError {
 
 impl NormaliseError {
     /// Every label [`NormaliseError::reason`] can return.
-    pub const REASONS: &'static [&'static str] = &[
-        "unknown_id",
-        "unknown_measure",
-        "unknown_incident",
-        "invalid",
-        "reused_id",
-        "stale",
-    ];
+    pub const REASONS: &'static [&'static str] = &["unknown_id", "invalid", "reused_id", "stale"];
 
     pub fn reason(&self) -> &'static str {
         match self {
             NormaliseError::UnknownId { .. } => "unknown_id",
-            NormaliseError::UnknownMeasure { .. } => "unknown_measure",
-            NormaliseError::UnknownIncident { .. } => "unknown_incident",
             NormaliseError::Invalid { .. } => "invalid",
             NormaliseError::ReusedId { .. } => "reused_id",
             NormaliseError::Stale { .. } => "stale",
@@ -57,8 +44,6 @@ impl NormaliseError {
     pub fn path(&self) -> &str {
         match self {
             NormaliseError::UnknownId { path, .. } | NormaliseError::Invalid { path, .. } => path,
-            NormaliseError::UnknownMeasure { .. } => "measure",
-            NormaliseError::UnknownIncident { .. } => "incident",
             NormaliseError::ReusedId { .. } => "id",
             NormaliseError::Stale { .. } => "ts",
         }

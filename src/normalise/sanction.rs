@@ -93,8 +93,24 @@ impl Measures {
         }
         if s.action == SanctionAction::Remove {
             let Some(gone) = self.active.remove(&s.measure) else {
-                return Err(NormaliseError::UnknownMeasure {
-                    measure: s.measure.clone(),
+                // Not in force: never seen, or removed already. Its removal
+                // is kept, so a notice of it older than this one, arriving
+                // later, is refused as stale and the outcome does not hang
+                // on delivery order (QA: an add delivered after its remove
+                // stayed in force for good).
+                let again = self.removed.insert(s.measure.clone(), s.ts).is_some();
+                return Ok(Normalised {
+                    changes: Vec::new(),
+                    notes: vec![format!(
+                        "measure {:?} is not in force ({}): nothing to end; its removal is \
+                         kept, so an older notice of it arriving later is refused as stale",
+                        s.measure,
+                        if again {
+                            "removed already"
+                        } else {
+                            "never seen"
+                        }
+                    )],
                 });
             };
             self.removed.insert(s.measure.clone(), s.ts);

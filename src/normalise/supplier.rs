@@ -24,6 +24,9 @@ pub(crate) struct Incidents {
     /// Parts recovered, by (incident, firm), with the time of the
     /// recovery: an older report arriving late must not reopen one.
     closed: BTreeMap<(String, String), DateTime<Utc>>,
+    /// Incidents recovered as a whole (a `recovered` naming no firm), with
+    /// its time: the same, at every firm.
+    ended: BTreeMap<String, DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,17 +167,36 @@ impl Incidents {
     }
 
     /// Ends the part of an incident at the event's firm, or, naming none,
-    /// the whole incident. A `recovered` at a firm the incident is not open
-    /// at is refused, naming where it is open: ending another firm's outage
-    /// on it would clear a live shortage unseen (QA), while refused it is
-    /// dead-lettered and counted.
+    /// the whole incident. A `recovered` where nothing is open ends nothing
+    /// and says so, and is kept: a report older than it, delivered later,
+    /// is then stale, whichever order the two came in.
     fn recover(&mut self, e: &SupplierEvent) -> Result<Normalised, NormaliseError> {
         if let Some(firm) = e.firm.as_deref() {
             self.check_fresh(e, firm)?;
         }
         let Some(parts) = self.open.get_mut(&e.incident) else {
-            return Err(NormaliseError::UnknownIncident {
-                incident: e.incident.clone(),
+            // Nothing open: never reported, or recovered already. The
+            // recovery is kept, so an older report arriving later is
+            // refused as stale (QA: a fire delivered after its recovery
+            // stayed open for good).
+            let where_ = match e.firm.as_deref() {
+                Some(firm) => {
+                    self.closed
+                        .insert((e.incident.clone(), firm.to_string()), e.ts);
+                    format!(" at {firm:?}")
+                }
+                None => {
+                    self.ended.insert(e.incident.clone(), e.ts);
+                    String::new()
+                }
+            };
+            return Ok(Normalised {
+                changes: Vec::new(),
+                notes: vec![format!(
+                    "incident {:?} is not open{where_}: nothing to end; its recovery is kept, \
+                     so an older report of it arriving later is refused as stale",
+                    e.incident
+                )],
             });
         };
         let Some(firm) = e.firm.as_deref() else {
@@ -188,6 +210,7 @@ impl Incidents {
                 }
             }
             let ended = self.open.remove(&e.incident).unwrap_or_default();
+            self.ended.insert(e.incident.clone(), e.ts);
             let mut changes = Vec::new();
             for (firm, part) in ended {
                 self.closed.insert((e.incident.clone(), firm), e.ts);
@@ -199,17 +222,25 @@ impl Incidents {
             });
         };
         let Some(part) = parts.remove(firm) else {
+            // Ending another firm's part on it would clear a live shortage
+            // unseen (QA); kept as this firm's recovery, it ends nothing.
             let at: Vec<&str> = parts.keys().map(String::as_str).collect();
-            return Err(NormaliseError::invalid(
-                "firm",
-                format!(
-                    "incident {:?} is open at {} {}, not at {:?}",
-                    e.incident,
-                    if at.len() == 1 { "firm" } else { "firms" },
-                    at.join(", "),
-                    firm
-                ),
-            ));
+            let note = format!(
+                "incident {:?} is open at {} {}, not at {:?}: nothing ends; its recovery \
+                 there is kept, so an older report of it at {:?} arriving later is refused \
+                 as stale",
+                e.incident,
+                if at.len() == 1 { "firm" } else { "firms" },
+                at.join(", "),
+                firm,
+                firm
+            );
+            self.closed
+                .insert((e.incident.clone(), firm.to_string()), e.ts);
+            return Ok(Normalised {
+                changes: Vec::new(),
+                notes: vec![note],
+            });
         };
         if parts.is_empty() {
             self.open.remove(&e.incident);
@@ -235,13 +266,24 @@ impl Incidents {
                     part.stated,
                 ));
             }
-        } else if let Some(&closed) = self.closed.get(&(e.incident.clone(), firm.to_string())) {
-            if e.ts < closed {
-                return Err(NormaliseError::stale(
-                    e.ts,
-                    format_args!("the recovery of incident {:?} at {firm}", e.incident),
-                    closed,
-                ));
+        } else {
+            if let Some(&closed) = self.closed.get(&(e.incident.clone(), firm.to_string())) {
+                if e.ts < closed {
+                    return Err(NormaliseError::stale(
+                        e.ts,
+                        format_args!("the recovery of incident {:?} at {firm}", e.incident),
+                        closed,
+                    ));
+                }
+            }
+            if let Some(&ended) = self.ended.get(&e.incident) {
+                if e.ts < ended {
+                    return Err(NormaliseError::stale(
+                        e.ts,
+                        format_args!("the recovery of incident {:?}", e.incident),
+                        ended,
+                    ));
+                }
             }
         }
         Ok(())

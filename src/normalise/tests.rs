@@ -298,14 +298,30 @@ fn export_control_drops_unknown_destinations_and_unknown_issuers_bind_nothing() 
 fn remove_and_amend_of_unknown_measures() {
     let map = map();
     let mut n = Normaliser::new(&CoreConfig::default());
-    let err = n
-        .normalise(&map, &sanction(json!({"action": "remove"})))
-        .unwrap_err();
-    assert_eq!(err.reason(), "unknown_measure");
+    // A remove of a measure never seen ends nothing and says so; it is
+    // kept, so the add it follows, delivered after it, is stale (QA: that
+    // add stayed in force for good).
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"action": "remove", "ts": "2024-04-01T00:00:00Z"})),
+        )
+        .unwrap();
+    assert!(out.changes.is_empty());
     assert_eq!(
-        err.to_string(),
-        "measure: unknown measure \"M1\" (never added, or already removed)"
+        out.notes,
+        [
+            "measure \"M1\" is not in force (never seen): nothing to end; its removal is kept, \
+          so an older notice of it arriving later is refused as stale"
+        ]
     );
+    let late_add = n
+        .normalise(
+            &map,
+            &sanction(json!({"targets": [{"id": "P2"}], "ts": "2024-03-01T00:00:00Z"})),
+        )
+        .unwrap_err();
+    assert_eq!(late_add.reason(), "stale");
     let out = n
         .normalise(
             &map,
@@ -317,12 +333,22 @@ fn remove_and_amend_of_unknown_measures() {
     assert_eq!(shock.since.to_rfc3339(), "2024-06-01T00:00:00+00:00");
     assert_eq!(shock.recovery_days, Some(30.0));
     assert!(out.notes[0].contains("taken as an add"));
-    assert!(n
+    let removed = n
         .normalise(&map, &sanction(json!({"action": "remove"})))
-        .is_ok());
-    assert!(n
+        .unwrap();
+    assert_eq!(
+        removed.changes,
+        vec![Change::End(ShockKey::Measure("M1".into()))]
+    );
+    let again = n
         .normalise(&map, &sanction(json!({"action": "remove"})))
-        .is_err());
+        .unwrap();
+    assert!(again.changes.is_empty());
+    assert!(
+        again.notes[0].contains("(removed already)"),
+        "{:?}",
+        again.notes
+    );
 }
 
 #[test]
@@ -339,10 +365,12 @@ fn unknown_items_are_refused_with_their_path_and_nothing_changes() {
     assert_eq!(err.to_string(), "items[1]: unknown item \"N999\"");
     assert_eq!(err.reason(), "unknown_id");
     assert_eq!(n.state, before);
-    // The measure was not recorded: removing it is refused.
+    // The measure was not recorded: removing it ends nothing.
     assert!(n
         .normalise(&map, &sanction(json!({"action": "remove"})))
-        .is_err());
+        .unwrap()
+        .changes
+        .is_empty());
 
     // Prices: an unknown item leaves the history alone.
     for day in 1..=3 {
@@ -411,8 +439,14 @@ fn supplier_incidents_set_replace_and_end() {
         out.changes,
         vec![Change::End(ShockKey::Incident("I1".into()))]
     );
-    let err = n.normalise(&map, &recovered).unwrap_err();
-    assert_eq!(err.reason(), "unknown_incident");
+    // Again: nothing open, nothing ends.
+    let again = n.normalise(&map, &recovered).unwrap();
+    assert!(again.changes.is_empty());
+    assert!(
+        again.notes[0].contains("is not open at \"P1\""),
+        "{:?}",
+        again.notes
+    );
 }
 
 /// One incident reported at several firms (an earthquake) is a shock per
@@ -455,35 +489,33 @@ fn one_incident_at_several_firms_is_a_shock_per_firm() {
     )
     .clone();
     assert_eq!(again.key, second.key);
-    // Two parts open: a recovery at a third firm cannot say which ends.
-    let before = n.state.clone();
-    let err = n.normalise(&map, &recovered("P2")).unwrap_err();
-    assert_eq!(
-        (err.to_string().as_str(), err.reason()),
-        (
-            "firm: incident \"quake\" is open at firms P1, P3, not at \"P2\"",
-            "invalid"
-        )
+    // Two parts open: a recovery at a third firm ends neither, and says
+    // where the incident is open.
+    let out = n.normalise(&map, &recovered("P2")).unwrap();
+    assert!(out.changes.is_empty());
+    assert!(
+        out.notes[0].starts_with("incident \"quake\" is open at firms P1, P3, not at \"P2\""),
+        "{:?}",
+        out.notes
     );
-    assert_eq!(n.state, before);
     let out = n.normalise(&map, &recovered("P3")).unwrap();
     assert_eq!(out.changes, vec![Change::End(second.key.clone())]);
-    // One part left: a recovery naming another firm is refused too, and
-    // changes nothing (QA: it ended P1's outage, and P1's own recovery was
-    // then refused as an unknown incident).
-    let before = n.state.clone();
-    let err = n.normalise(&map, &recovered("P2")).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "firm: incident \"quake\" is open at firm P1, not at \"P2\""
+    // One part left: a recovery naming another firm ends nothing either
+    // (QA: it ended P1's outage, and P1's own recovery was then refused).
+    let out = n.normalise(&map, &recovered("P2")).unwrap();
+    assert!(out.changes.is_empty());
+    assert!(
+        out.notes[0].starts_with("incident \"quake\" is open at firm P1, not at \"P2\""),
+        "{:?}",
+        out.notes
     );
-    assert_eq!(n.state, before);
     let out = n.normalise(&map, &recovered("P1")).unwrap();
     assert_eq!(out.changes, vec![Change::End(first.key.clone())]);
-    assert_eq!(
-        n.normalise(&map, &recovered("P1")).unwrap_err().reason(),
-        "unknown_incident"
-    );
+    assert!(n
+        .normalise(&map, &recovered("P1"))
+        .unwrap()
+        .changes
+        .is_empty());
 }
 
 /// A `recovered` that names no firm ends the incident wherever it is open:
@@ -514,10 +546,19 @@ fn a_recovery_naming_no_firm_ends_the_whole_incident() {
             Change::End(ShockKey::Incident("quake at P3".into())),
         ]
     );
-    assert_eq!(
-        n.normalise(&map, &recovered).unwrap_err().reason(),
-        "unknown_incident"
+    assert!(n.normalise(&map, &recovered).unwrap().changes.is_empty());
+    // A report older than the whole-incident recovery, delivered after it,
+    // is stale at any firm.
+    let late = ev(
+        json!({"type": "supplier_event", "id": "e0", "ts": "2024-01-01T00:00:00Z",
+        "incident": "quake", "firm": "P2", "kind": "earthquake", "capacity_loss": 1.0}),
     );
+    let recovered_at = match &recovered {
+        Event::SupplierEvent(e) => e.ts,
+        _ => unreachable!(),
+    };
+    assert!(late.ts() < recovered_at);
+    assert_eq!(n.normalise(&map, &late).unwrap_err().reason(), "stale");
     // Any other kind still needs its firm.
     let fire = json!({"type": "supplier_event", "id": "e4", "ts": "2024-01-01T00:00:00Z",
         "incident": "i", "kind": "fire", "capacity_loss": 0.5});
