@@ -606,12 +606,22 @@ fn tohoku_earthquake_of_2011_is_watched_not_alerted() {
         .find(|a| a.node_id == "N26")
         .expect("wafers are short");
     assert!((wafer.supply_ratio - supply).abs() < 1e-9);
-    // The longer recovery (120 days) races 60 days of wafer stock:
-    // risk 0.196 × 120/180 = 0.131, watch (0.1) but not warning (0.3).
+    // Shin-Etsu's part (0.14, 120 days) holds most of it: recovery 120.
+    // Each part races 60 days of wafer stock on its own:
+    // risk 0.14 × 120/180 + 0.056 × 60/120 = 0.121, watch (0.1) but not
+    // warning (0.3).
     let t = stock(&doc, "N26");
     assert_eq!(wafer.time_to_impact_days, Some(t));
     assert_eq!(wafer.recovery_days, Some(120.0));
-    assert!((wafer.cutoff_risk - (1.0 - supply) * 120.0 / (120.0 + t)).abs() < 1e-9);
+    let shin_etsu = 1.0 - supply_after(&doc, "N26", &[("P208", 0.5)]);
+    let sumco = 1.0 - supply_after(&doc, "N26", &[("P225", 0.2)]);
+    assert!((shin_etsu + sumco - (1.0 - supply)).abs() < 1e-9);
+    let risk = shin_etsu * 120.0 / (120.0 + t) + sumco * 60.0 / (60.0 + t);
+    assert!(
+        (wafer.cutoff_risk - risk).abs() < 1e-9,
+        "{} vs {risk}",
+        wafer.cutoff_risk
+    );
     assert_eq!(wafer.severity.as_str(), "watch");
     assert_eq!(wafer.drivers, ["tohoku-shin-etsu", "tohoku-sumco"]);
 }

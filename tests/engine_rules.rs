@@ -711,7 +711,10 @@ fn a_side_shock_does_not_time_the_whole_shortfall() {
         assert_eq!(both.time_to_impact_days, Some(180.0), "{json}");
         assert_eq!(both.recovery_days, Some(60.0), "{json}");
         close(both.shortfall, 1.0);
-        close(both.cutoff_risk, 0.25);
+        // Its own 1% (0.5 × 0.02 of the gas; the tiny fab's share) has no
+        // end: it counts whole, the tool's 99% at 60 / 240. More than the
+        // tool alone, as a shock more must be (QA: risk was not monotone).
+        close(both.cutoff_risk, 0.01 + 0.99 * 0.25);
         // Once the tool is back, the side shock is all there is, and its
         // own timing holds.
         e.end(&ShockKey::Incident("tool".into()));
@@ -873,7 +876,9 @@ fn a_shock_in_series_weighs_only_its_own_part() {
     close(x.supply_ratio, 0.198);
     assert_eq!(x.time_to_impact_days, Some(35.0));
     assert_eq!(x.recovery_days, Some(30.0));
-    close(x.cutoff_risk, 0.802 * 30.0 / 65.0);
+    // Risk fills the 0.802 shortfall longest-lasting first: the strike's
+    // own 0.01 (no end: all of it) then 0.792 of the fire's 0.8 at 30 / 65.
+    close(x.cutoff_risk, 0.01 + 0.792 * 30.0 / 65.0);
 
     const FIRM: &str = r#"{"version": 1, "home": "CN",
       "chains": [{"id": "c1", "name": "C"}],
@@ -892,9 +897,11 @@ fn a_shock_in_series_weighs_only_its_own_part() {
     e.set(fire(&m, "y", "FRY", 1.0, 50.0));
     let fz = Assessor::new(&e, &config, t0()).assess(NodeRef::Firm(m.firm("FZ").unwrap()));
     // Lines at 0.98 and 0: the firm at 0.49, short 0.51, of which the
-    // line on RY holds 0.5, arriving after RY's 100 days.
+    // line on RY holds 0.5, arriving after RY's 100 days. Each shock weighs
+    // its line's part, 0.02 / 2 and 1 / 2, and its part races on its own:
+    // 0.01 × 300 / 400 + 0.5 × 50 / 150.
     close(fz.supply_ratio, 0.49);
     assert_eq!(fz.time_to_impact_days, Some(100.0));
     assert_eq!(fz.recovery_days, Some(50.0));
-    close(fz.cutoff_risk, 0.51 * 50.0 / 150.0);
+    close(fz.cutoff_risk, 0.01 * 300.0 / 400.0 + 0.5 * 50.0 / 150.0);
 }

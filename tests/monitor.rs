@@ -513,3 +513,46 @@ fn an_end_delivered_before_its_start_still_ends_it() {
     );
     assert!(reversed.assessments(now).is_empty());
 }
+
+/// QA: on top of an open-ended control on AA (0.1 of FAM), a 12% fire at
+/// ZZ's maker for 30 days gave a lower risk than a 10% one: the larger
+/// fire held half the shortfall, so its 30 days became the recovery of the
+/// whole. Each part now races with its own end, longest first:
+///   10%: 0.1 × 1 + 0.9 × 0.1 × 30 / (30 + 9)  = 0.1692
+///   12%: 0.1 × 1 + 0.9 × 0.12 × 30 / (30 + 10) = 0.181
+/// (ZZ's 10 days of stock less the day since the fire, or AA's 10 days
+/// from the control's start, whichever brings half the shortfall first.)
+#[test]
+fn a_larger_fire_on_top_of_an_open_ended_control_never_lowers_risk() {
+    let mut risks = Vec::new();
+    for (loss, tti, expected) in [
+        (0.1, 9.0, 0.1 + 0.09 * 30.0 / 39.0),
+        (0.12, 10.0, 0.1 + 0.108 * 30.0 / 40.0),
+    ] {
+        let mut m = Monitor::new(common::map(FAMILY), CoreConfig::default());
+        apply(
+            &mut m,
+            r#"{"type":"sanction","id":"e1","ts":"2024-01-01T00:00:00Z","measure":"E1","action":"add","issuer_jurisdiction":"US","items":["AA"],"destinations":["CN"],"license_policy":"denial"}"#,
+        );
+        apply(
+            &mut m,
+            &format!(
+                r#"{{"type":"supplier_event","id":"fz","ts":"2024-01-02T00:00:00Z","incident":"fz","firm":"FZ","kind":"fire","capacity_loss":{loss},"expected_recovery_days":30}}"#
+            ),
+        );
+        let now: DateTime<Utc> = "2024-01-02T00:00:00Z".parse().unwrap();
+        let fam = m
+            .assessments(now)
+            .into_iter()
+            .find(|a| a.node_id == "FAM")
+            .expect("FAM is short");
+        assert_eq!(fam.time_to_impact_days, Some(tti), "{loss}");
+        assert!(
+            (fam.cutoff_risk - expected).abs() < 1e-9,
+            "{loss}: {} vs {expected}",
+            fam.cutoff_risk
+        );
+        risks.push(fam.cutoff_risk);
+    }
+    assert!(risks[1] >= risks[0], "{risks:?}");
+}

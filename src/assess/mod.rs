@@ -7,7 +7,7 @@ mod many;
 mod risk;
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -29,7 +29,7 @@ pub struct Exposure {
     pub impact_day: Option<f64>,
 }
 pub use many::{exposures, risks, risks_on};
-pub use risk::{cutoff_risk, reaches, Severity};
+pub use risk::{cutoff_risk, layered_risk, reaches, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assessment {
@@ -139,16 +139,22 @@ impl<'a> Assessor<'a> {
                         }
                     } else {
                         // Its supply is its lines' mean: each line's
-                        // shortage is its part of the firm's.
+                        // shortage is its part of the firm's, and so is
+                        // each shock's weight on it.
+                        let n = lines.len() as f64;
                         let mut arrivals = Vec::with_capacity(lines.len());
+                        let mut weight: BTreeMap<u32, f64> = BTreeMap::new();
                         for &l in lines {
                             let line = self.drivers(Node::Line(l));
-                            drivers.merge(&line, 0.0);
+                            for (s, w) in line.weighted() {
+                                *weight.entry(s).or_default() += w / n;
+                            }
                             if let Some(day) = line.arrives {
-                                let part = (1.0 - self.engine.line_output(l)) / lines.len() as f64;
+                                let part = (1.0 - self.engine.line_output(l)) / n;
                                 arrivals.push((day, part));
                             }
                         }
+                        (drivers.shocks, drivers.weights) = weight.into_iter().unzip();
                         drivers.arrives = bulk_arrival(arrivals, shortfall);
                     }
                 }
@@ -194,10 +200,10 @@ impl<'a> Assessor<'a> {
 
     fn risk_from(&self, shortfall: f64, drivers: &Trace, impact_day: Option<f64>) -> f64 {
         if shortfall > 0.0 {
-            cutoff_risk(
+            layered_risk(
                 shortfall,
                 self.days_until(impact_day).unwrap_or(0.0),
-                self.recovery(drivers, shortfall),
+                &self.lasting(drivers),
             )
         } else {
             0.0
@@ -363,11 +369,7 @@ impl<'a> Assessor<'a> {
         } else {
             Some(0.0)
         };
-        let risk = if shortfall > 0.0 {
-            cutoff_risk(shortfall, tti.unwrap_or(0.0), recovery)
-        } else {
-            0.0
-        };
+        let risk = self.risk_from(shortfall, drivers, impact_day);
         let events: BTreeSet<String> = drivers
             .shocks
             .iter()
@@ -400,8 +402,9 @@ impl<'a> Assessor<'a> {
     /// has no expected end, or has reached it and is still in force. A
     /// measure not yet in effect has its wait still to come as well (its
     /// duration counts from its `effective` date).
-    fn recovery(&self, drivers: &Trace, shortfall: f64) -> Option<f64> {
-        // (remaining days, None when unknown; weight), longest first.
+    /// The drivers' (remaining days, None when unknown; weight), longest
+    /// first.
+    fn lasting(&self, drivers: &Trace) -> Vec<(Option<f64>, f64)> {
         let mut left: Vec<(Option<f64>, f64)> = drivers
             .weighted()
             .map(|(s, weight)| (self.remaining(s), weight))
@@ -412,6 +415,11 @@ impl<'a> Assessor<'a> {
             (Some(_), None) => std::cmp::Ordering::Greater,
             (Some(x), Some(y)) => y.total_cmp(&x),
         });
+        left
+    }
+
+    fn recovery(&self, drivers: &Trace, shortfall: f64) -> Option<f64> {
+        let left = self.lasting(drivers);
         let needed = shortfall.min(left.iter().map(|l| l.1).sum());
         let mut still_on = 0.0;
         for (days, weight) in &left {

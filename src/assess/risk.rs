@@ -21,6 +21,45 @@ pub fn cutoff_risk(shortfall: f64, time_to_impact: f64, recovery: Option<f64>) -
     (shortfall.clamp(0.0, 1.0) * race).clamp(0.0, 1.0)
 }
 
+/// Risk 0..1 of a shortfall made of layers that end at different times:
+/// `layers` are the drivers' (remaining days, None when unknown; weight),
+/// longest first. The shortfall is filled with the longest-lasting layers
+/// first (weights scaled up when they fall short of it), and each part is
+/// judged by [`cutoff_risk`]'s race with its own recovery. With one layer,
+/// or layers ending together, it is [`cutoff_risk`] at that recovery.
+///
+/// A shock more, or a larger one, never lowers it: it adds weight, or
+/// slots in before layers that end sooner, and the shortfall it fills is
+/// no smaller (QA: an i-line price spike moved the lithography chain's
+/// single "bulk" recovery from the Dutch control's 466 days to an ASML
+/// fire's 196 and took it from critical to warning).
+pub fn layered_risk(shortfall: f64, time_to_impact: f64, layers: &[(Option<f64>, f64)]) -> f64 {
+    let shortfall = shortfall.clamp(0.0, 1.0);
+    let total: f64 = layers.iter().map(|l| l.1.max(0.0)).sum();
+    if total <= 0.0 {
+        // Nothing weighs: the longest layer times it all; no layer at all
+        // (every shock under the attribution floor) is no known driver,
+        // and no risk, as the reported recovery says (0 days).
+        return cutoff_risk(
+            shortfall,
+            time_to_impact,
+            layers.first().map_or(Some(0.0), |l| l.0),
+        );
+    }
+    let scale = (shortfall / total).max(1.0);
+    let mut filled = 0.0;
+    let mut risk = 0.0;
+    for (days, weight) in layers {
+        let part = (weight.max(0.0) * scale).min(shortfall - filled);
+        if part <= 0.0 {
+            break;
+        }
+        risk += cutoff_risk(part, time_to_impact, *days);
+        filled += part;
+    }
+    risk.clamp(0.0, 1.0)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -115,6 +154,27 @@ impl Severity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layers_race_each_with_their_own_recovery() {
+        // One layer: the plain race.
+        let one = layered_risk(0.5, 90.0, &[(Some(10.0), 0.5)]);
+        assert!((one - cutoff_risk(0.5, 90.0, Some(10.0))).abs() < 1e-12);
+        // Open-ended 0.1, then 0.2 for 30 days, 10 days of stock:
+        // 0.1 × 1 + 0.2 × 30 / 40 = 0.25.
+        let two = layered_risk(0.3, 10.0, &[(None, 0.1), (Some(30.0), 0.2)]);
+        assert!((two - 0.25).abs() < 1e-12, "{two}");
+        // Weights past the shortfall fill it longest first: the short layer
+        // gets what is left (0.3 − 0.25 = 0.05).
+        let over = layered_risk(0.3, 10.0, &[(None, 0.25), (Some(30.0), 0.2)]);
+        assert!((over - (0.25 + 0.05 * 0.75)).abs() < 1e-12, "{over}");
+        // Weights under it are scaled up to it: ×2 here.
+        let under = layered_risk(0.6, 10.0, &[(None, 0.1), (Some(30.0), 0.2)]);
+        assert!((under - (0.2 + 0.4 * 0.75)).abs() < 1e-12, "{under}");
+        // No weights: the longest layer's race; no layer, no risk.
+        assert_eq!(layered_risk(0.4, 10.0, &[(None, 0.0)]), 0.4);
+        assert_eq!(layered_risk(0.4, 10.0, &[]), 0.0);
+    }
 
     #[test]
     fn a_risk_at_a_threshold_reaches_it_despite_rounding() {

@@ -83,6 +83,24 @@ impl Trace {
     }
 }
 
+/// Shocks ascending, each once with the sum of its weights, at most 1.
+fn summed_per_shock(found: &mut [(u32, f64)]) -> (Vec<u32>, Vec<f64>) {
+    found.sort_unstable_by_key(|a| a.0);
+    let mut shocks: Vec<u32> = Vec::with_capacity(found.len());
+    let mut weights: Vec<f64> = Vec::with_capacity(found.len());
+    for &(s, w) in found.iter() {
+        if shocks.last() == Some(&s) {
+            if let Some(last) = weights.last_mut() {
+                *last = (*last + w).min(1.0);
+            }
+        } else {
+            shocks.push(s);
+            weights.push(w);
+        }
+    }
+    (shocks, weights)
+}
+
 /// Shocks ascending, each once with its largest weight.
 fn heaviest_per_shock(found: &mut [(u32, f64)]) -> (Vec<u32>, Vec<f64>) {
     found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -180,7 +198,11 @@ impl Engine {
                 shocked.insert(packed, (day, weight));
             }
         }
-        let (shocks, weights) = heaviest_per_shock(&mut found);
+        // A shock acting on several nodes (a control on two tool grades)
+        // weighs what it takes at all of them (QA: taken at its heaviest
+        // node alone, the Dutch control held half of the finished chip's
+        // shortfall no longer once an ASML fire joined it).
+        let (shocks, weights) = summed_per_shock(&mut found);
         let arrives = if shocked.is_empty() {
             None
         } else {
