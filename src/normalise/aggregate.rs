@@ -257,8 +257,29 @@ fn pooled(owned_by: &OwnedBy, forms: &[Form<'_>], cover: &[usize]) -> Vec<(FirmI
             on.entry(firm).or_default().insert(k);
         }
     }
+    // Firms a listing blocks alone, grouped by the listings that do: the
+    // others may block them too, together, for longer (QA: a direct
+    // listing for 10 days on top of a pool for 30 threw the pool away).
+    let mut alone: BTreeMap<Vec<usize>, BTreeSet<FirmIx>> = BTreeMap::new();
+    for (firm, ks) in &on {
+        alone
+            .entry(ks.iter().copied().collect())
+            .or_default()
+            .insert(*firm);
+    }
     let spread = owned_by.spread(&direct_of(forms, cover));
     let mut out = Vec::new();
+    for (by, firms) in alone {
+        let rest: Vec<usize> = cover.iter().copied().filter(|k| !by.contains(k)).collect();
+        if rest.len() < 2 {
+            continue;
+        }
+        out.extend(
+            pooled(owned_by, forms, &rest)
+                .into_iter()
+                .filter(|(f, _)| firms.contains(f)),
+        );
+    }
     for c in spread.controlled {
         if on.contains_key(&c.firm) {
             continue;
@@ -589,5 +610,66 @@ mod tests {
         }
         let f = set_on(&last, "F");
         assert_eq!(f.recovery_days, Some(400.0), "B + C hold 50% after M1 ends");
+    }
+
+    /// QA: listing F directly (10 days) on top of the pool that blocks it
+    /// (A's 30% for 30 days, B's 25% for 200) threw the pool's shock away,
+    /// so F's block seemed to end with the direct listing. The pool's stays.
+    #[test]
+    fn a_direct_listing_on_top_of_a_pool_keeps_the_pool() {
+        let (_, map) = parse_str(MAP, "test").unwrap();
+        let mut n = Normaliser::new(&CoreConfig::default());
+        for (id, m, target, days) in [("e1", "M1", "A", 30), ("e2", "M2", "B", 200)] {
+            n.normalise(
+                &map,
+                &listing(
+                    id,
+                    m,
+                    "add",
+                    json!({"targets": [{"id": target}],
+                "expected_duration_days": days}),
+                ),
+            )
+            .unwrap();
+        }
+        let direct = n
+            .normalise(
+                &map,
+                &listing(
+                    "e3",
+                    "M3",
+                    "add",
+                    json!({"targets": [{"id": "F"}],
+                "expected_duration_days": 10}),
+                ),
+            )
+            .unwrap();
+        assert_eq!(keys(&direct), ["set Measure(\"M3\")"], "{:?}", direct.notes);
+        assert!(direct
+            .notes
+            .iter()
+            .all(|n| !n.contains("no longer blocked")));
+        // Ending the direct listing leaves the pool as it was too.
+        let end = n
+            .normalise(
+                &map,
+                &listing("e4", "M3", "remove", json!({"ts": "2024-05-02T00:00:00Z"})),
+            )
+            .unwrap();
+        assert_eq!(keys(&end), ["end Measure(\"M3\")"]);
+        // The pool blocks F until A's 30 days are over (B alone: 25%).
+        let again = n
+            .normalise(
+                &map,
+                &listing(
+                    "e5",
+                    "M1",
+                    "amend",
+                    json!({"targets": [{"id": "A"}],
+                "ts": "2024-05-03T00:00:00Z", "expected_duration_days": 40}),
+                ),
+            )
+            .unwrap();
+        assert_eq!(set_on(&again, "F").recovery_days, Some(40.0));
     }
 }
