@@ -556,3 +556,60 @@ fn a_larger_fire_on_top_of_an_open_ended_control_never_lowers_risk() {
     }
     assert!(risks[1] >= risks[0], "{risks:?}");
 }
+
+/// A control on A and on S2 (its downgraded substitute, 40% of which comes
+/// from the US) leaves S2 a backup through its German maker: 0.9 × 0.6 =
+/// 0.54 of A's demand. A price spike on S2 (100 → 300: two thirds scarce)
+/// thins what reaches these buyers to 0.6 × ⅓ = 0.2: 0.9 × 0.2 = 0.18 (QA:
+/// it stayed at 0.54).
+#[test]
+fn a_substitute_through_its_untouched_maker_is_thinned_by_its_own_scarcity() {
+    const M7: &str = r#"{"version":1,"home":"CN","chains":[{"id":"ic","name":"test"}],
+"items":[
+ {"id":"A","name":"Part A","inventory_days":20,"chains":["ic"]},
+ {"id":"S1","name":"Part S1","inventory_days":20},
+ {"id":"S2","name":"Part S2","inventory_days":20},
+ {"id":"P","name":"Product P","inventory_days":10,"inputs":[{"item":"A"}],"chains":["ic"]}
+],
+"firms":[
+ {"id":"F1","name":"Alpha US","country":"US","produces":[{"item":"A","share":0.8,"spare":0.5}]},
+ {"id":"F2","name":"Beta KR","country":"KR","produces":[{"item":"A","share":0.2,"spare":0.5}]},
+ {"id":"F3","name":"Gamma JP","country":"JP","produces":[{"item":"S1","share":1.0,"spare":0.1}]},
+ {"id":"F4","name":"Delta DE","country":"DE","produces":[{"item":"S2","share":0.6}]},
+ {"id":"F5","name":"Eps US","country":"US","produces":[{"item":"S2","share":0.4}]},
+ {"id":"PM","name":"Product Maker","country":"CN","produces":[{"item":"P","share":1.0}]}
+],
+"substitutes":[
+ {"from":"A","to":"S1","grade":"same_grade","switch_days":60,"coverage":0.1},
+ {"from":"A","to":"S2","grade":"downgraded","switch_days":90,"coverage":0.9}
+]}"#;
+    let mut m = Monitor::new(common::map(M7), CoreConfig::default());
+    apply(
+        &mut m,
+        r#"{"type":"sanction","id":"e","ts":"2024-01-01T00:00:00Z","measure":"E","action":"add","issuer_jurisdiction":"US","items":["A","S2"],"destinations":["CN"],"license_policy":"denial"}"#,
+    );
+    apply(
+        &mut m,
+        r#"{"type":"price","id":"p0","ts":"2024-01-01T00:00:00Z","item":"S2","price":100}"#,
+    );
+    let s2_for_a = |m: &Monitor| {
+        let now: DateTime<Utc> = "2024-01-02T00:00:00Z".parse().unwrap();
+        m.assessments(now)
+            .into_iter()
+            .find(|a| a.node_id == "A")
+            .expect("A is short")
+            .backups
+            .into_iter()
+            .find(|b| b.node == "S2")
+            .map(|b| (b.firm, b.coverage))
+    };
+    let (firm, before) = s2_for_a(&m).expect("S2 offered");
+    assert_eq!(firm.as_deref(), Some("F4"));
+    assert!((before - 0.54).abs() < 1e-9, "{before}");
+    apply(
+        &mut m,
+        r#"{"type":"price","id":"p1","ts":"2024-01-02T00:00:00Z","item":"S2","price":300}"#,
+    );
+    let (_, after) = s2_for_a(&m).expect("S2 still offered");
+    assert!((after - 0.9 * 0.6 / 3.0).abs() < 1e-9, "{after}");
+}

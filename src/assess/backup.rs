@@ -183,7 +183,10 @@ impl Assessor<'_> {
                 });
                 if let Some((weight, maker)) = self.untouched_makers(sub.to, r).filter(|_| !scarce)
                 {
-                    let coverage = sub.coverage * weight;
+                    // No more than reaches these buyers: a price spike on
+                    // the substitute, not behind the shortfall, still
+                    // thins it (QA).
+                    let coverage = sub.coverage * weight.min(available.min(1.0));
                     if coverage >= MIN_COVERAGE {
                         backups.push(Backup {
                             grade: sub.grade,
