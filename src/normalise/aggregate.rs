@@ -54,6 +54,8 @@ impl Form<'_> {
 struct Held {
     /// The listings its blocked holders rest on (indices into the forms).
     on: BTreeSet<usize>,
+    /// The listings of all its blocked owners, for the drivers.
+    named: BTreeSet<usize>,
     /// The listings covering the class: any of them may keep it blocked
     /// when one it rests on ends.
     cover: Vec<usize>,
@@ -83,7 +85,7 @@ pub(crate) fn across(
     // Per firm: the classes it is blocked in (scope, what it rests on).
     let mut blocked: BTreeMap<FirmIx, Vec<(ItemScope, Held)>> = BTreeMap::new();
     for (cover, scope) in classes(forms) {
-        for (firm, held) in pooled(owned_by, forms, &cover) {
+        for (firm, held) in pooled(map, owned_by, forms, &cover) {
             blocked.entry(firm).or_default().push((scope.clone(), held));
         }
     }
@@ -95,6 +97,7 @@ pub(crate) fn across(
         let mut by_cut: BTreeMap<u64, Vec<ItemIx>> = BTreeMap::new();
         let mut all_cut = None;
         let mut on: BTreeSet<usize> = BTreeSet::new();
+        let mut named: BTreeSet<usize> = BTreeSet::new();
         let mut ends: Vec<Option<DateTime<Utc>>> = Vec::new();
         for (scope, held) in &found {
             let cut = held
@@ -110,6 +113,7 @@ pub(crate) fn across(
                     .extend(items.iter().copied()),
             }
             on.extend(held.on.iter().copied());
+            named.extend(held.named.iter().copied());
             ends.push(blocked_until(owned_by, forms, &held.cover, firm));
         }
         let issuer = forms[0].listed.issuer;
@@ -145,7 +149,7 @@ pub(crate) fn across(
             .map(|e| ((e - since).num_seconds() as f64 / 86_400.0).max(0.0));
         // Caused by the event at hand if it is one it rests on, else by the
         // latest of those (an unrelated listing can re-read the pool).
-        let primary = on
+        let primary = named
             .iter()
             .map(|k| forms[*k].event_id)
             .find(|e| *e == event_id)
@@ -155,7 +159,7 @@ pub(crate) fn across(
                     .map(|k| forms[*k].event_id)
             })
             .unwrap_or(event_id);
-        let mut also: Vec<String> = on
+        let mut also: Vec<String> = named
             .iter()
             .map(|k| forms[*k].event_id.to_string())
             .filter(|e| e != primary)
@@ -250,7 +254,12 @@ fn classes(forms: &[Form<'_>]) -> Vec<(Vec<usize>, ItemScope)> {
 /// Firms the listings `cover` block pooled but none of them alone, with
 /// the listings each rests on. The walk reaches a holder before what it
 /// holds, so a holder's listings are known when they are needed.
-fn pooled(owned_by: &OwnedBy, forms: &[Form<'_>], cover: &[usize]) -> Vec<(FirmIx, Held)> {
+fn pooled(
+    map: &ChainMap,
+    owned_by: &OwnedBy,
+    forms: &[Form<'_>],
+    cover: &[usize],
+) -> Vec<(FirmIx, Held)> {
     let mut on: HashMap<FirmIx, BTreeSet<usize>> = HashMap::new();
     for &k in cover {
         for &firm in &forms[k].listed.blocked {
@@ -275,7 +284,7 @@ fn pooled(owned_by: &OwnedBy, forms: &[Form<'_>], cover: &[usize]) -> Vec<(FirmI
             continue;
         }
         out.extend(
-            pooled(owned_by, forms, &rest)
+            pooled(map, owned_by, forms, &rest)
                 .into_iter()
                 .filter(|(f, _)| firms.contains(f)),
         );
@@ -291,11 +300,23 @@ fn pooled(owned_by: &OwnedBy, forms: &[Form<'_>], cover: &[usize]) -> Vec<(FirmI
             .flatten()
             .copied()
             .collect();
+        // Drivers name every blocked owner's listing, not only those the
+        // walk had met when the share reached 50% (QA: a third holder's
+        // listing was left out, while the recovery waited for it).
+        let named: BTreeSet<usize> = map.firms[c.firm as usize]
+            .owners
+            .iter()
+            .filter_map(|(h, _)| on.get(h))
+            .flatten()
+            .copied()
+            .chain(rests.iter().copied())
+            .collect();
         on.insert(c.firm, rests.clone());
         out.push((
             c.firm,
             Held {
                 on: rests,
+                named,
                 cover: cover.to_vec(),
                 share: c.share,
                 holders: c.holders,
@@ -610,6 +631,11 @@ mod tests {
         }
         let f = set_on(&last, "F");
         assert_eq!(f.recovery_days, Some(400.0), "B + C hold 50% after M1 ends");
+        // A + B reach 50% first; C's listing is named too (QA).
+        let mut drivers = vec![f.event_id.clone()];
+        drivers.extend(f.also.iter().cloned());
+        drivers.sort();
+        assert_eq!(drivers, ["e1", "e2", "e3"]);
     }
 
     /// QA: listing F directly (10 days) on top of the pool that blocks it
