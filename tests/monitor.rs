@@ -557,14 +557,9 @@ fn a_larger_fire_on_top_of_an_open_ended_control_never_lowers_risk() {
     assert!(risks[1] >= risks[0], "{risks:?}");
 }
 
-/// A control on A and on S2 (its downgraded substitute, 40% of which comes
-/// from the US) leaves S2 a backup through its German maker: 0.9 × 0.6 =
-/// 0.54 of A's demand. A price spike on S2 (100 → 300: two thirds scarce)
-/// thins what reaches these buyers to 0.6 × ⅓ = 0.2: 0.9 × 0.2 = 0.18 (QA:
-/// it stayed at 0.54).
-#[test]
-fn a_substitute_through_its_untouched_maker_is_thinned_by_its_own_scarcity() {
-    const M7: &str = r#"{"version":1,"home":"CN","chains":[{"id":"ic","name":"test"}],
+/// A control E on A and on S2: A's downgraded substitute S2 is left only
+/// its German maker F4 (0.6 of S2; F5, 0.4, is in the US).
+const M7: &str = r#"{"version":1,"home":"CN","chains":[{"id":"ic","name":"test"}],
 "items":[
  {"id":"A","name":"Part A","inventory_days":20,"chains":["ic"]},
  {"id":"S1","name":"Part S1","inventory_days":20},
@@ -583,6 +578,14 @@ fn a_substitute_through_its_untouched_maker_is_thinned_by_its_own_scarcity() {
  {"from":"A","to":"S1","grade":"same_grade","switch_days":60,"coverage":0.1},
  {"from":"A","to":"S2","grade":"downgraded","switch_days":90,"coverage":0.9}
 ]}"#;
+
+/// A control on A and on S2 (its downgraded substitute, 40% of which comes
+/// from the US) leaves S2 a backup through its German maker: 0.9 × 0.6 =
+/// 0.54 of A's demand. A price spike on S2 (100 → 300: two thirds scarce)
+/// thins what reaches these buyers to 0.6 × ⅓ = 0.2: 0.9 × 0.2 = 0.18 (QA:
+/// it stayed at 0.54).
+#[test]
+fn a_substitute_through_its_untouched_maker_is_thinned_by_its_own_scarcity() {
     let mut m = Monitor::new(common::map(M7), CoreConfig::default());
     apply(
         &mut m,
@@ -612,4 +615,55 @@ fn a_substitute_through_its_untouched_maker_is_thinned_by_its_own_scarcity() {
     );
     let (_, after) = s2_for_a(&m).expect("S2 still offered");
     assert!((after - 0.9 * 0.6 / 3.0).abs() < 1e-9, "{after}");
+}
+
+/// QA round 10, finding 5: a fire taking half of F4, which the control
+/// behind A's shortfall does not reach, rejected S2 outright and named only
+/// that control. F4 still delivers 0.6 × 0.5 = 0.3 of S2, so S2 covers
+/// 0.9 × 0.3 = 0.27 of A's demand through F4. A German denial on S2 does
+/// keep F4 out, and the rejection now names it beside E.
+#[test]
+fn a_substitute_maker_thinned_by_an_unrelated_shock_still_covers_what_it_delivers() {
+    let control = r#"{"type":"sanction","id":"e","ts":"2024-01-01T00:00:00Z","measure":"E","action":"add","issuer_jurisdiction":"US","items":["A","S2"],"destinations":["CN"],"license_policy":"denial"}"#;
+    let now: DateTime<Utc> = "2024-01-03T00:00:00Z".parse().unwrap();
+    let a_of = |m: &Monitor| {
+        m.assessments(now)
+            .into_iter()
+            .find(|a| a.node_id == "A")
+            .expect("A is short")
+    };
+
+    let mut fire = Monitor::new(common::map(M7), CoreConfig::default());
+    apply(&mut fire, control);
+    apply(
+        &mut fire,
+        r#"{"type":"supplier_event","id":"f4","ts":"2024-01-02T00:00:00Z","incident":"f4","firm":"F4","kind":"fire","capacity_loss":0.5,"expected_recovery_days":30}"#,
+    );
+    let s2 = a_of(&fire)
+        .backups
+        .into_iter()
+        .find(|b| b.node == "S2")
+        .expect("S2 still offered through F4");
+    assert_eq!(s2.firm.as_deref(), Some("F4"));
+    assert!((s2.coverage - 0.27).abs() < 1e-9, "{}", s2.coverage);
+
+    let mut denial = Monitor::new(common::map(M7), CoreConfig::default());
+    apply(&mut denial, control);
+    apply(
+        &mut denial,
+        r#"{"type":"sanction","id":"d","ts":"2024-01-02T00:00:00Z","measure":"DE1","action":"add","issuer_jurisdiction":"DE","items":["S2"],"destinations":["CN"],"license_policy":"denial"}"#,
+    );
+    let a = a_of(&denial);
+    assert!(a.backups.iter().all(|b| b.node != "S2"), "{:?}", a.backups);
+    let why = &a
+        .rejected_backups
+        .iter()
+        .find(|b| b.node == "S2")
+        .expect("S2 rejected")
+        .reason;
+    assert!(why.contains("measure E (event e)"), "{why}");
+    assert!(
+        why.contains("its makers these shocks miss are held back by measure DE1 (event d)"),
+        "{why}"
+    );
 }

@@ -181,12 +181,12 @@ impl Assessor<'_> {
                             .any(|e| matches!(e, Effect::Scarcity { item: i, .. } if *i == sub.to))
                     })
                 });
-                if let Some((weight, maker)) = self.untouched_makers(sub.to, r).filter(|_| !scarce)
-                {
+                let clear = self.makers_clear_of(sub.to, r, drivers);
+                if let Some(maker) = clear.leading.filter(|_| !scarce) {
                     // No more than reaches these buyers: a price spike on
                     // the substitute, not behind the shortfall, still
                     // thins it (QA).
-                    let coverage = sub.coverage * weight.min(available.min(1.0));
+                    let coverage = sub.coverage * clear.weight.min(available.min(1.0));
                     if coverage >= MIN_COVERAGE {
                         backups.push(Backup {
                             grade: sub.grade,
@@ -201,6 +201,17 @@ impl Assessor<'_> {
                 }
                 // The item is named as hit, not `firm`: its leading producer
                 // may well be untouched while others of its makers are down.
+                // What keeps out the makers the shortfall's shocks miss is
+                // named too (QA: a fire at the German maker read as if the
+                // US control alone had shut the substitute).
+                let others = if clear.others.is_empty() || scarce {
+                    String::new()
+                } else {
+                    format!(
+                        "; its makers these shocks miss are held back by {}",
+                        self.describe(clear.others.into_iter())
+                    )
+                };
                 rejected.push(RejectedBackup {
                     grade: sub.grade,
                     node: to.id.clone(),
@@ -208,7 +219,7 @@ impl Assessor<'_> {
                     firm,
                     reason: format!(
                         "shares a shocked upstream node: {} is at {:.0}% of supply to these \
-                         buyers, hit by {}",
+                         buyers, hit by {}{others}",
                         to.id,
                         available.min(1.0) * 100.0,
                         self.describe(shared.into_iter())
@@ -266,32 +277,51 @@ impl Assessor<'_> {
         (backups, rejected)
     }
 
-    /// The share of `item`'s supply to profile `r` from named makers no
-    /// shock reaches (at full output, nothing of theirs cut), and the
-    /// largest of them. Makers the map cannot name are left out: nobody can
-    /// be called.
-    fn untouched_makers(&self, item: ItemIx, r: ProfileIx) -> Option<(f64, String)> {
+    /// What of `item` reaches profile `r` from named makers that none of
+    /// `driving` reaches: neither their own capacity, nor their deliveries
+    /// to these buyers, nor (as far as can be told without a trace of each)
+    /// their inputs, which must be in full. A maker thinned by some other
+    /// shock counts for what it still delivers (QA: a 50% fire at the only
+    /// such maker rejected the substitute outright). Makers the map cannot
+    /// name are left out: nobody can be called.
+    fn makers_clear_of(&self, item: ItemIx, r: ProfileIx, driving: &BTreeSet<u32>) -> Clear {
         let engine = self.engine;
         let map = engine.map();
         let limit = 1.0 - engine.error_bound();
         let p = engine.profile(r);
         let off = map.lines_offset(item);
-        let clean: Vec<(f64, FirmIx)> = map
-            .producers(item)
-            .iter()
-            .enumerate()
-            .filter(|(k, line)| {
-                map.country_code(map.firms[line.firm as usize].country) != UNATTRIBUTED
-                    && engine.line_output(off + *k as u32) >= limit
-                    && p.cut(map, line) == 0.0
-            })
-            .map(|(_, line)| (engine.producer_weight(item, line.share), line.firm))
-            .collect();
-        let weight: f64 = clean.iter().map(|(w, _)| w).sum();
-        let leading = clean
-            .iter()
-            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))?;
-        Some((weight.min(1.0), map.firms[leading.1 as usize].id.clone()))
+        let mut clear = Clear::default();
+        let mut best: Option<(f64, FirmIx)> = None;
+        for (k, line) in map.producers(item).iter().enumerate() {
+            if map.country_code(map.firms[line.firm as usize].country) == UNATTRIBUTED {
+                continue;
+            }
+            let l = off + k as u32;
+            let mut by = engine.local().line_drivers(map, l);
+            by.extend(p.cutting(map, line));
+            if by.iter().any(|s| driving.contains(s)) {
+                continue;
+            }
+            let kept = 1.0 - engine.line_loss(l);
+            if engine.line_output(l) < kept * limit {
+                continue;
+            }
+            let delivered =
+                engine.producer_weight(item, line.share) * kept * (1.0 - p.cut(map, line));
+            clear.others.extend(by);
+            if delivered <= 0.0 {
+                continue;
+            }
+            clear.weight += delivered;
+            let leads =
+                best.is_none_or(|(w, f)| delivered > w || (delivered == w && line.firm < f));
+            if leads {
+                best = Some((delivered, line.firm));
+                clear.leading = Some(map.firms[line.firm as usize].id.clone());
+            }
+        }
+        clear.weight = clear.weight.min(1.0);
+        clear
     }
 
     /// The named producer delivering most of `item` to profile `r`.
@@ -344,6 +374,17 @@ impl Assessor<'_> {
         parts.dedup();
         parts.join(", ")
     }
+}
+
+/// Makers of a substitute that the shocks behind a shortfall do not reach.
+#[derive(Default)]
+struct Clear {
+    /// Share of the substitute's supply they still deliver to the buyers.
+    weight: f64,
+    /// The one delivering most; on a tie, the first firm of the map.
+    leading: Option<String>,
+    /// Other shocks thinning them or keeping them out.
+    others: BTreeSet<u32>,
 }
 
 fn too_little(coverage: f64) -> String {
