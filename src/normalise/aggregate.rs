@@ -7,8 +7,9 @@
 //! Listings may cover different items, so the rule is read per class of
 //! items: the items covered by the same listings. In a class, the listings
 //! that cover it are pooled; a firm they block only together is cut from
-//! those items at the mildest licence policy among the listings its blocked
-//! holders rest on, from when the last of them took effect. It stays blocked
+//! those items at the strictest licence policy whose listings (with the
+//! stricter ones) still block it, from the first moment listings in effect
+//! blocked it. It stays blocked
 //! until listings ending in turn (earliest expected end first) leave too
 //! little: that is its expected recovery.
 
@@ -99,12 +100,17 @@ pub(crate) fn across(
         let mut on: BTreeSet<usize> = BTreeSet::new();
         let mut named: BTreeSet<usize> = BTreeSet::new();
         let mut ends: Vec<Option<DateTime<Utc>>> = Vec::new();
+        let mut starts: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
         for (scope, held) in &found {
-            let cut = held
-                .on
-                .iter()
-                .map(|k| forms[*k].listed.cut)
-                .fold(f64::INFINITY, f64::min);
+            let cut = strictest_cut(owned_by, forms, &held.cover, firm).unwrap_or_else(|| {
+                held.on
+                    .iter()
+                    .map(|k| forms[*k].listed.cut)
+                    .fold(f64::INFINITY, f64::min)
+            });
+            if let Some(start) = first_blocked(owned_by, forms, &held.cover, firm) {
+                starts.push(start);
+            }
             match scope {
                 ItemScope::All => all_cut = Some(cut),
                 ItemScope::Only(items) => by_cut
@@ -136,10 +142,14 @@ pub(crate) fn across(
                 cut: f64::from_bits(cut),
             });
         }
-        let Some(since) = on.iter().map(|k| forms[*k].since).max() else {
+        let Some(since) = starts.iter().map(|(since, _)| *since).max() else {
             continue;
         };
-        let began = on.iter().map(|k| forms[*k].began).max().unwrap_or(since);
+        let began = starts
+            .iter()
+            .map(|(_, began)| *began)
+            .max()
+            .unwrap_or(since);
         // Unknown in any class is unknown for the firm.
         let end = ends.iter().try_fold(None::<DateTime<Utc>>, |latest, e| {
             e.map(|e| Some(latest.map_or(e, |l| l.max(e))))
@@ -336,6 +346,62 @@ fn direct_of(forms: &[Form<'_>], listings: &[usize]) -> Vec<FirmIx> {
     direct
 }
 
+/// Whether the listings `left` block `firm`, alone or together.
+fn blocks(owned_by: &OwnedBy, forms: &[Form<'_>], left: &[usize], firm: FirmIx) -> bool {
+    owned_by
+        .spread(&direct_of(forms, left))
+        .blocked
+        .binary_search(&firm)
+        .is_ok()
+}
+
+/// The strictest cut `firm` is blocked at: the largest licence cut whose
+/// listings, with the stricter ones, still block it (QA: holders under a
+/// denial and a case-by-case listing reaching 50% first made the firm
+/// case-by-case, while two denials also held 55%).
+fn strictest_cut(
+    owned_by: &OwnedBy,
+    forms: &[Form<'_>],
+    cover: &[usize],
+    firm: FirmIx,
+) -> Option<f64> {
+    let mut cuts: Vec<f64> = cover.iter().map(|k| forms[*k].listed.cut).collect();
+    cuts.sort_by(|a, b| b.total_cmp(a));
+    cuts.dedup();
+    cuts.into_iter().find(|c| {
+        let left: Vec<usize> = cover
+            .iter()
+            .copied()
+            .filter(|k| forms[*k].listed.cut >= *c)
+            .collect();
+        blocks(owned_by, forms, &left, firm)
+    })
+}
+
+/// When `firm` became blocked, and when what blocked it was announced: the
+/// listings in `cover` taken in the order they took effect, the first
+/// that block it together (QA: the latest of the holders the walk met
+/// first, which could be later).
+fn first_blocked(
+    owned_by: &OwnedBy,
+    forms: &[Form<'_>],
+    cover: &[usize],
+    firm: FirmIx,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut order: Vec<usize> = cover.to_vec();
+    order.sort_by_key(|k| (forms[*k].since, *k));
+    (1..=order.len()).find_map(|n| {
+        let left = &order[..n];
+        blocks(owned_by, forms, left, firm).then(|| {
+            let began = left.iter().map(|k| forms[*k].began).max();
+            (
+                forms[order[n - 1]].since,
+                began.unwrap_or(forms[order[n - 1]].since),
+            )
+        })
+    })
+}
+
 /// When `firm` stops being blocked as the listings in `cover` end in turn,
 /// earliest expected end first; `None` if it stays blocked by listings
 /// without an expected end.
@@ -353,8 +419,7 @@ fn blocked_until(
     ending.sort();
     for (end, k) in ending {
         left.retain(|x| *x != k);
-        let spread = owned_by.spread(&direct_of(forms, &left));
-        if spread.blocked.binary_search(&firm).is_err() {
+        if !blocks(owned_by, forms, &left, firm) {
             return Some(end);
         }
     }
@@ -697,5 +762,65 @@ mod tests {
             )
             .unwrap();
         assert_eq!(set_on(&again, "F").recovery_days, Some(40.0));
+    }
+
+    /// A (30%) under a denial, B (25%) under a case-by-case listing and C
+    /// (25%) under another denial: A + B reach 50% first in F's owner list,
+    /// but A + C hold 55% under denials, so F is denied, not half cut. And
+    /// with C's denial in effect from June and B's only from September, F
+    /// is blocked from June (A + C), not from when B's listing starts.
+    #[test]
+    fn a_pooled_firm_is_cut_as_strictly_and_as_early_as_some_of_its_holders_block_it() {
+        let (_, map) = parse_str(MAP, "test").unwrap();
+        let mut n = Normaliser::new(&CoreConfig::default());
+        let mut last = Normalised::default();
+        for (id, m, target, policy, effective) in [
+            ("e1", "M1", "A", "denial", "2024-05-01T00:00:00Z"),
+            ("e2", "M2", "B", "case_by_case", "2024-09-01T00:00:00Z"),
+            ("e3", "M3", "C", "denial", "2024-06-01T00:00:00Z"),
+        ] {
+            last = n
+                .normalise(
+                    &map,
+                    &listing(
+                        id,
+                        m,
+                        "add",
+                        json!({"targets": [{"id": target}], "license_policy": policy,
+                            "effective": effective}),
+                    ),
+                )
+                .unwrap();
+        }
+        let f = set_on(&last, "F");
+        match &f.effects[..] {
+            [Effect::Listing { cut, .. }] => assert_eq!(*cut, 1.0, "A + C are denials"),
+            other => panic!("one listing effect, got {other:?}"),
+        }
+        assert_eq!(f.since.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+        assert_eq!(f.began.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+        let mut drivers = vec![f.event_id.clone()];
+        drivers.extend(f.also.iter().cloned());
+        drivers.sort();
+        assert_eq!(drivers, ["e1", "e2", "e3"]);
+
+        // Lifted to approval, C's listing no longer keeps the denial: A + B
+        // and A + C now cut at case-by-case at most.
+        let eased = n
+            .normalise(
+                &map,
+                &listing(
+                    "e4",
+                    "M3",
+                    "amend",
+                    json!({"targets": [{"id": "C"}], "license_policy": "case_by_case",
+                        "effective": "2024-06-01T00:00:00Z"}),
+                ),
+            )
+            .unwrap();
+        match &set_on(&eased, "F").effects[..] {
+            [Effect::Listing { cut, .. }] => assert_eq!(*cut, 0.5, "case by case"),
+            other => panic!("one listing effect, got {other:?}"),
+        }
     }
 }
