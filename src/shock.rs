@@ -89,4 +89,42 @@ pub struct Shock {
     /// Expected days from `since` until it ends; `None` when nobody knows.
     pub recovery_days: Option<f64>,
     pub effects: Vec<Effect>,
+    /// A measure's reach, part by part, with when each began to draw down
+    /// stock; empty when all of it began at `began`. An amend that widens
+    /// a measure (more items, destinations or targets) starts the new parts
+    /// then (QA: an amend adding a tool with 100 days of stock read
+    /// "impact in 0 days", as if cut since the measure's first day).
+    pub parts: Vec<Part>,
+}
+
+/// Whom a measure's cut reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reached {
+    /// Buyers in a country (an export control's destination).
+    Country(CountryIx),
+    /// A blocked firm: cut as a buyer, and stopped as a producer when
+    /// listed itself.
+    Firm(FirmIx),
+}
+
+/// One part of a measure's reach: an item (`None`: every item) to whom it
+/// reaches, and when its cut began.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub item: Option<ItemIx>,
+    pub reached: Reached,
+    pub began: DateTime<Utc>,
+}
+
+impl Shock {
+    /// When the part of the shock acting on `item` for any of `reached`
+    /// began: the earliest such part, or `began` if it has none.
+    pub fn began_for(&self, item: ItemIx, reached: &[Reached]) -> DateTime<Utc> {
+        self.parts
+            .iter()
+            .filter(|p| p.item.is_none_or(|i| i == item) && reached.contains(&p.reached))
+            .map(|p| p.began)
+            .min()
+            .unwrap_or(self.began)
+    }
 }

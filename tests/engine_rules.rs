@@ -357,6 +357,7 @@ fn a_measure_not_yet_in_effect_recovers_after_its_wait_and_its_duration() {
         key: ShockKey::Measure("m".into()),
         event_id: "e".into(),
         also: Vec::new(),
+        parts: Vec::new(),
         since: effective,
         began: effective,
         recovery_days: Some(30.0),

@@ -667,3 +667,73 @@ fn a_substitute_maker_thinned_by_an_unrelated_shock_still_covers_what_it_deliver
         "{why}"
     );
 }
+
+/// Tools X (100 days of stock; 70% made under US jurisdiction) and gas G
+/// (20 days; half from the US) go into chip Y, made in China and in Russia.
+const WIDENED: &str = r#"{"version":1,"home":"CN","chains":[{"id":"c1","name":"Chain one"}],
+"items":[
+ {"id":"X","name":"Tool","inventory_days":100,"chains":["c1"]},
+ {"id":"G","name":"Gas","inventory_days":20,"chains":["c1"]},
+ {"id":"Y","name":"Chip","inventory_days":30,"inputs":[{"item":"X"},{"item":"G"}],"chains":["c1"]}
+],
+"firms":[
+ {"id":"U1","name":"US Tool","country":"US","produces":[{"item":"X","share":0.4,"spare":0.1},{"item":"G","share":0.5,"spare":0.1}]},
+ {"id":"J1","name":"JP Tool","country":"JP","jurisdictions":["US"],"produces":[{"item":"X","share":0.3,"spare":0.1}]},
+ {"id":"K1","name":"KR Tool","country":"KR","produces":[{"item":"X","share":0.3,"spare":0.1},{"item":"G","share":0.5,"spare":0.1}]},
+ {"id":"C1","name":"CN Fab","country":"CN","produces":[{"item":"Y","share":0.5}]},
+ {"id":"R1","name":"RU Fab","country":"RU","produces":[{"item":"Y","share":0.5}]}
+]}"#;
+
+/// QA round 11, F1: a US control on gas G to China for 365 days from 1
+/// January, amended on 1 July to cover tools X as well, read X as cut
+/// since January: "impact in 0 days", risk 0.7, critical. X's 100 days of
+/// stock start to run down on 1 July: T = 100, R = 365 − 182 = 183, risk
+/// 0.7 × 183 / 283 = 0.4527 (warning), as when the same cut comes as a
+/// measure of its own. G keeps its start: 20 days from January are long
+/// past (T = 0). Widening the destinations does the same: a control on X
+/// to Russia, amended to China too, reaches Chinese buyers of X on 1 July.
+#[test]
+fn an_amend_that_widens_a_measure_starts_its_new_parts_when_it_takes_effect() {
+    let now: DateTime<Utc> = "2024-07-01T00:00:00Z".parse().unwrap();
+    let node = |m: &Monitor, id: &str| {
+        m.assessments(now)
+            .into_iter()
+            .find(|a| a.node_id == id)
+            .unwrap_or_else(|| panic!("{id} is short"))
+    };
+    let mut items = Monitor::new(common::map(WIDENED), CoreConfig::default());
+    apply(
+        &mut items,
+        r#"{"type":"sanction","id":"s1","ts":"2024-01-01T00:00:00Z","measure":"m1","action":"add","issuer_jurisdiction":"US","items":["G"],"destinations":["CN"],"license_policy":"denial","expected_duration_days":365}"#,
+    );
+    let changes = apply(
+        &mut items,
+        r#"{"type":"sanction","id":"s2","ts":"2024-07-01T00:00:00Z","measure":"m1","action":"amend","issuer_jurisdiction":"US","items":["G","X"],"destinations":["CN"],"license_policy":"denial","expected_duration_days":365}"#,
+    );
+    let x = node(&items, "X");
+    assert_eq!(x.time_to_impact_days, Some(100.0));
+    assert_eq!(x.recovery_days, Some(183.0));
+    assert!(
+        (x.cutoff_risk - 0.7 * 183.0 / 283.0).abs() < 1e-6,
+        "{}",
+        x.cutoff_risk
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.labels["node"] == "X" && c.labels["severity"] == "warning"),
+        "{changes:?}"
+    );
+    assert_eq!(node(&items, "G").time_to_impact_days, Some(0.0));
+
+    let mut places = Monitor::new(common::map(WIDENED), CoreConfig::default());
+    apply(
+        &mut places,
+        r#"{"type":"sanction","id":"s1","ts":"2024-01-01T00:00:00Z","measure":"m1","action":"add","issuer_jurisdiction":"US","items":["X"],"destinations":["RU"],"license_policy":"denial"}"#,
+    );
+    apply(
+        &mut places,
+        r#"{"type":"sanction","id":"s2","ts":"2024-07-01T00:00:00Z","measure":"m1","action":"amend","issuer_jurisdiction":"US","items":["X"],"destinations":["RU","CN"],"license_policy":"denial"}"#,
+    );
+    assert_eq!(node(&places, "X").time_to_impact_days, Some(100.0));
+}

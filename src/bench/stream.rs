@@ -148,6 +148,7 @@ impl ShockMaker {
             began: self.now(),
             recovery_days: recovery,
             effects,
+            parts: Vec::new(),
         }
     }
 

@@ -19,7 +19,8 @@ use rustc_hash::FxHashMap;
 
 use crate::map::{ChainMap, ItemIx, LineIx};
 
-use super::{Engine, Node, ProfileIx};
+use super::{Engine, Node, ProfileIx, ProfileKey};
+use crate::shock::Reached;
 
 /// Contributions below this share of supply are not traced: they cannot move
 /// a risk that is judged in percent, and tracing them would walk the map.
@@ -192,7 +193,7 @@ impl Engine {
             found.extend(here.iter().map(|s| (*s, weight)));
             let began = here
                 .iter()
-                .filter_map(|s| self.began(*s))
+                .filter_map(|s| self.began(*s, node))
                 .min_by(f64::total_cmp);
             if let Some(day) = began {
                 shocked.insert(packed, (day, weight));
@@ -215,9 +216,30 @@ impl Engine {
         }
     }
 
-    /// The day shock `number` began, if it is in force.
-    fn began(&self, number: u32) -> Option<f64> {
-        self.shock(number).map(|a| day_number(a.shock.began))
+    /// The day shock `number` began to act on `node`, if it is in force:
+    /// a part a measure gained later began later.
+    fn began(&self, number: u32, node: Node) -> Option<f64> {
+        let shock = &self.shock(number)?.shock;
+        if shock.parts.is_empty() {
+            return Some(day_number(shock.began));
+        }
+        let map = &*self.map;
+        // A blocked firm's profile also faces its country's controls.
+        let (item, reached) = match node {
+            Node::Line(l) => (map.line(l).item, [Reached::Firm(map.line(l).firm); 2]),
+            Node::Avail(r, i) => match self.profile(r).key {
+                ProfileKey::Country(c) => (i, [Reached::Country(c); 2]),
+                ProfileKey::Firm(f) => (
+                    i,
+                    [
+                        Reached::Firm(f),
+                        Reached::Country(map.firms[f as usize].country),
+                    ],
+                ),
+                ProfileKey::Open => return Some(day_number(shock.began)),
+            },
+        };
+        Some(day_number(shock.began_for(item, &reached)))
     }
 
     /// The shocks acting on `node` itself: capacity lost on a line, scarcity

@@ -155,6 +155,7 @@ fn propagation_settles_on_a_generated_map() {
         key: ShockKey::Incident("fire".into()),
         event_id: "e1".into(),
         also: Vec::new(),
+        parts: Vec::new(),
         since: chrono::DateTime::UNIX_EPOCH,
         began: chrono::DateTime::UNIX_EPOCH,
         recovery_days: Some(30.0),

@@ -222,6 +222,7 @@ pub(crate) fn across(
                     began,
                     recovery_days,
                     effects,
+                    parts: Vec::new(),
                 },
                 note,
             },

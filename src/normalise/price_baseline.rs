@@ -206,6 +206,7 @@ fn shock(config: &PriceConfig, item: ItemIx, scarce: &[ItemIx], episode: &Episod
         key: ShockKey::Price(item),
         event_id,
         also: Vec::new(),
+        parts: Vec::new(),
         since: episode.since,
         began: episode.since,
         recovery_days: Some(config.assumed_recovery_days),

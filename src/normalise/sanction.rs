@@ -13,7 +13,7 @@ use super::{Change, MatchedBy, NameIndex, NormaliseError, Normalised};
 use crate::config::SanctionConfig;
 use crate::event::{LicensePolicy, Sanction, SanctionAction, Target, ALL_ITEMS};
 use crate::map::{is_country_code, ChainMap, CountryIx, FirmIx, ItemIx};
-use crate::shock::{Effect, ItemScope, Shock, ShockKey};
+use crate::shock::{Effect, ItemScope, Part, Reached, Shock, ShockKey};
 
 /// Firms blocked through ownership named one by one in the notes; past this
 /// a conglomerate's listing would flood them, so the rest are counted.
@@ -46,6 +46,8 @@ struct InForce {
     recovery_days: Option<f64>,
     /// What its listing blocks, if it lists anyone the issuer binds.
     listed: Option<Listed>,
+    /// Its reach, part by part, with when each began.
+    parts: Vec<Part>,
 }
 
 /// What a validated add/amend asks for, in the map's indices.
@@ -192,6 +194,19 @@ impl Measures {
             Some(first) => first.min(since),
             None => since,
         };
+        // What the amend newly brings under the measure began when the amend
+        // takes effect; what it restates keeps its own start.
+        let parts = parts_after(
+            in_force.map(|m| m.parts.as_slice()),
+            reach_of(&effects),
+            began,
+            s.effective.unwrap_or(s.ts),
+        );
+        let shock_parts = if parts.iter().all(|p| p.began == began) {
+            Vec::new()
+        } else {
+            parts.clone()
+        };
         self.removed.remove(&s.measure);
         // An amend may move a listing to another issuer: both are re-read.
         let mut issuers: Vec<String> = in_force
@@ -210,6 +225,7 @@ impl Measures {
                 event_id: s.id.clone(),
                 recovery_days: s.expected_duration_days,
                 listed,
+                parts,
             },
         );
         let shock = Shock {
@@ -220,6 +236,7 @@ impl Measures {
             began,
             recovery_days: s.expected_duration_days,
             effects,
+            parts: shock_parts,
         };
         let mut changes = vec![Change::Set(shock)];
         if !issuers.is_empty() {
@@ -462,6 +479,96 @@ fn export_control(
     });
 }
 
+/// Whom a measure's effects reach, item by item (`None`: every item).
+fn reach_of(effects: &[Effect]) -> Vec<(Reached, Option<ItemIx>)> {
+    fn items(scope: &ItemScope) -> Vec<Option<ItemIx>> {
+        match scope {
+            ItemScope::All => vec![None],
+            ItemScope::Only(items) => items.iter().copied().map(Some).collect(),
+        }
+    }
+    let mut reach = Vec::new();
+    for e in effects {
+        let (scope, reached): (&ItemScope, Vec<Reached>) = match e {
+            Effect::ExportControl {
+                items,
+                destinations,
+                ..
+            } => (
+                items,
+                destinations.iter().map(|d| Reached::Country(*d)).collect(),
+            ),
+            Effect::Listing { items, blocked, .. } => {
+                (items, blocked.iter().map(|f| Reached::Firm(*f)).collect())
+            }
+            // A listed producer's lost capacity is on items its listing
+            // covers, for a firm it blocks: reached through that.
+            Effect::CapacityLoss { .. } | Effect::Scarcity { .. } => continue,
+        };
+        let items = items(scope);
+        for r in reached {
+            reach.extend(items.iter().map(|i| (r, *i)));
+        }
+    }
+    reach.sort_unstable();
+    reach.dedup();
+    reach
+}
+
+/// The parts of a measure's new `reach`, each with when it began: what the
+/// measure in force (`old`) already reached keeps its start, what is new
+/// starts at `widened`; none before the measure's own start `began`. A part
+/// over every item keeps beside it the older parts of single items it spans,
+/// whose cut began earlier.
+fn parts_after(
+    old: Option<&[Part]>,
+    reach: Vec<(Reached, Option<ItemIx>)>,
+    began: DateTime<Utc>,
+    widened: DateTime<Utc>,
+) -> Vec<Part> {
+    let Some(old) = old else {
+        return reach
+            .into_iter()
+            .map(|(reached, item)| Part {
+                item,
+                reached,
+                began,
+            })
+            .collect();
+    };
+    let before: BTreeMap<(Reached, Option<ItemIx>), DateTime<Utc>> =
+        old.iter().map(|p| ((p.reached, p.item), p.began)).collect();
+    let mut parts = Vec::with_capacity(reach.len());
+    for (reached, item) in reach {
+        let known = [before.get(&(reached, item)), before.get(&(reached, None))];
+        let start = known
+            .into_iter()
+            .flatten()
+            .min()
+            .copied()
+            .unwrap_or(widened)
+            .max(began);
+        if item.is_none() {
+            parts.extend(
+                before
+                    .range((reached, Some(0))..=(reached, Some(ItemIx::MAX)))
+                    .filter(|(_, b)| **b < start)
+                    .map(|((reached, item), b)| Part {
+                        item: *item,
+                        reached: *reached,
+                        began: (*b).max(began),
+                    }),
+            );
+        }
+        parts.push(Part {
+            item,
+            reached,
+            began: start,
+        });
+    }
+    parts
+}
+
 fn firm_label(map: &ChainMap, firm: FirmIx) -> String {
     let f = &map.firms[firm as usize];
     format!("{:?} ({:?})", f.id, f.name)
@@ -628,4 +735,59 @@ fn listing(
         });
     }
     listed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: &str) -> DateTime<Utc> {
+        format!("{d}T00:00:00Z").parse().unwrap()
+    }
+
+    /// A control on item 3 to China since January, widened in July to every
+    /// item: item 3 keeps January beside the July part over every item;
+    /// narrowed back in October to item 3, it still began in January.
+    #[test]
+    fn a_widened_measure_keeps_the_start_of_what_it_already_reached() {
+        let cn = Reached::Country(0);
+        let first = parts_after(
+            None,
+            vec![(cn, Some(3))],
+            day("2024-01-01"),
+            day("2024-01-01"),
+        );
+        let wide = parts_after(
+            Some(&first),
+            vec![(cn, None)],
+            day("2024-01-01"),
+            day("2024-07-01"),
+        );
+        let summary = |parts: &[Part]| -> Vec<(Option<ItemIx>, String)> {
+            parts
+                .iter()
+                .map(|p| (p.item, p.began.date_naive().to_string()))
+                .collect()
+        };
+        assert_eq!(
+            summary(&wide),
+            [
+                (Some(3), "2024-01-01".to_string()),
+                (None, "2024-07-01".to_string())
+            ]
+        );
+        let narrow = parts_after(
+            Some(&wide),
+            vec![(cn, Some(3)), (cn, Some(4))],
+            day("2024-01-01"),
+            day("2024-10-01"),
+        );
+        assert_eq!(
+            summary(&narrow),
+            [
+                (Some(3), "2024-01-01".to_string()),
+                (Some(4), "2024-07-01".to_string())
+            ]
+        );
+    }
 }

@@ -159,6 +159,7 @@ impl Incidents {
             began,
             recovery_days: e.expected_recovery_days,
             effects: vec![Effect::CapacityLoss { firm, items, loss }],
+            parts: Vec::new(),
         };
         Ok(Normalised {
             changes: vec![Change::Set(shock)],

@@ -28,6 +28,7 @@ pub fn shock(key: ShockKey, event: &str, recovery: Option<f64>, effects: Vec<Eff
         began: t0(),
         recovery_days: recovery,
         effects,
+        parts: Vec::new(),
     }
 }
 
