@@ -418,16 +418,83 @@ fn only_the_critical_input_that_binds_drives_a_node() {
     assert_eq!(p.time_to_impact_days, Some(180.0));
     assert_eq!(p.recovery_days, Some(365.0));
     close(p.cutoff_risk, 0.5 * 365.0 / 545.0);
-    // Once G is the least, it binds and drives P instead.
+    // Once G is the least (0.4), it binds and drives P, from its 45 days.
+    // X, at 0.5, no longer binds but would hold P at half alone, the bulk
+    // of P's 0.6 shortfall, once the gas is back: it still drives P (QA
+    // round 11: dropped, a year-long tool fire went unnamed).
     e.set(fire(&m, "gas-strike", "FG1", 1.0, 5.0));
     e.set(fire(&m, "gas-strike-2", "FG2", 0.2, 5.0));
     let p = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("P").unwrap()));
     close(p.shortfall, 0.6);
-    assert_eq!(
-        p.drivers,
-        vec!["gas-strike".to_string(), "gas-strike-2".to_string()]
-    );
+    assert_eq!(p.drivers, ["gas-strike", "gas-strike-2", "tool-fire"]);
     assert_eq!(p.time_to_impact_days, Some(45.0));
+    // A gas 10% short (FG1 at 80%) is not: under half of X's 0.5, so it
+    // neither binds nor could be the shortage, and is dropped again.
+    e.set(fire(&m, "gas-strike", "FG1", 0.2, 5.0));
+    e.end(&chainwatch::shock::ShockKey::Incident(
+        "gas-strike-2".into(),
+    ));
+    let p = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("P").unwrap()));
+    close(p.shortfall, 0.5);
+    assert_eq!(p.drivers, ["tool-fire"]);
+    assert_eq!(p.time_to_impact_days, Some(180.0));
+}
+
+/// QA round 11, F0: a fab needs gas (5 days of stock) and tools (300), both
+/// critical. A control leaving 35% of the gas makes it critical: 0.65 ×
+/// 365 / 370. A second control leaving 30% of the tools made the tools
+/// bind, dropped the gas and moved the impact to 300 days: warning, 0.7 ×
+/// 365 / 665 = 0.384. The gas still runs out on day 5 and alone holds the
+/// fab at 35%, the bulk of its 70% shortfall: T stays 5 and the fab
+/// critical, 0.7 × 365 / 370 = 0.6905.
+#[test]
+fn a_nearer_critical_input_nearly_as_short_still_times_the_shortage() {
+    use chainwatch::assess::Assessor;
+    const FAB: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "ic", "name": "test"}],
+      "items": [
+        {"id": "X", "name": "tool", "inventory_days": 300},
+        {"id": "G", "name": "gas", "inventory_days": 5},
+        {"id": "Y", "name": "chip", "inventory_days": 30, "chains": ["ic"]}
+      ],
+      "firms": [
+        {"id": "U1", "name": "US Tool", "country": "US",
+         "produces": [{"item": "X", "share": 0.7}, {"item": "G", "share": 0.65}]},
+        {"id": "K1", "name": "KR Tool", "country": "KR",
+         "produces": [{"item": "X", "share": 0.3}, {"item": "G", "share": 0.35}]},
+        {"id": "C1", "name": "CN Fab", "country": "CN", "produces": [{"item": "Y", "share": 1.0}],
+         "consumes": [{"item": "X"}, {"item": "G"}]}
+      ]
+    }"#;
+    let mut e = engine(FAB);
+    let m = e.map().clone();
+    let control = |id: &str, item: &str| chainwatch::shock::Shock {
+        key: ShockKey::Measure(id.into()),
+        event_id: id.into(),
+        also: Vec::new(),
+        parts: Vec::new(),
+        since: t0(),
+        began: t0(),
+        recovery_days: Some(365.0),
+        effects: vec![Effect::ExportControl {
+            issuer: m.country("US").unwrap(),
+            items: ItemScope::Only(vec![m.item(item).unwrap()]),
+            destinations: vec![m.home],
+            cut: 1.0,
+        }],
+    };
+    let config = CoreConfig::default();
+    let fab = NodeRef::Firm(m.firm("C1").unwrap());
+    e.set(control("gas", "G"));
+    let c1 = Assessor::new(&e, &config, t0()).assess(fab);
+    assert_eq!(c1.time_to_impact_days, Some(5.0));
+    close(c1.cutoff_risk, 0.65 * 365.0 / 370.0);
+    e.set(control("tool", "X"));
+    let c1 = Assessor::new(&e, &config, t0()).assess(fab);
+    close(c1.shortfall, 0.7);
+    assert_eq!(c1.drivers, ["gas", "tool"]);
+    assert_eq!(c1.time_to_impact_days, Some(5.0));
+    close(c1.cutoff_risk, 0.7 * 365.0 / 370.0);
 }
 
 #[test]

@@ -737,3 +737,45 @@ fn an_amend_that_widens_a_measure_starts_its_new_parts_when_it_takes_effect() {
     );
     assert_eq!(node(&places, "X").time_to_impact_days, Some(100.0));
 }
+
+/// QA round 11, F2: raw material R (10 days of stock) made half by F1 and
+/// half by F2. A 60-day fire and a 1-day strike each take half of F1: F1
+/// keeps 0.25, R is short by 0.375. Each weighs what it takes alone, half of
+/// F1's half: 0.25. Longest first: the fire's 0.25 races 60 days against
+/// 10, the strike fills the last 0.125 and races 1 day:
+///   0.25 × 60/70 + 0.125 × 1/11 = 0.2256 (watch).
+/// Both weighed the plant's whole loss, so the fire held all 0.375:
+/// 0.375 × 60/70 = 0.3214, a warning a one-day strike had no part in.
+#[test]
+fn two_incidents_at_one_plant_each_weigh_what_they_take() {
+    const RAW: &str = r#"{"version":1,"home":"CN","chains":[{"id":"c1","name":"Chain one"}],
+"items":[{"id":"R","name":"Raw","inventory_days":10,"chains":["c1"]}],
+"firms":[
+ {"id":"F1","name":"Us Raw","country":"US","produces":[{"item":"R","share":0.5,"spare":0.2}]},
+ {"id":"F2","name":"Jp Raw","country":"JP","produces":[{"item":"R","share":0.5,"spare":0.2}]}
+]}"#;
+    let mut m = Monitor::new(common::map(RAW), CoreConfig::default());
+    let mut changes = apply(
+        &mut m,
+        r#"{"type":"supplier_event","id":"f1","ts":"2024-01-01T00:00:00Z","incident":"fire1","firm":"F1","kind":"fire","capacity_loss":0.5,"expected_recovery_days":60}"#,
+    );
+    changes.extend(apply(
+        &mut m,
+        r#"{"type":"supplier_event","id":"f2","ts":"2024-01-01T00:00:00Z","incident":"strike1","firm":"F1","kind":"strike","capacity_loss":0.5,"expected_recovery_days":1}"#,
+    ));
+    let now: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+    let r = m
+        .assessments(now)
+        .into_iter()
+        .find(|a| a.node_id == "R")
+        .expect("R is short");
+    assert!((r.shortfall - 0.375).abs() < 1e-9);
+    let expected = 0.25 * 60.0 / 70.0 + 0.125 / 11.0;
+    assert!(
+        (r.cutoff_risk - expected).abs() < 1e-6,
+        "{} vs {expected}",
+        r.cutoff_risk
+    );
+    assert_eq!(r.severity, Severity::Watch);
+    assert!(changes.is_empty(), "{changes:?}");
+}

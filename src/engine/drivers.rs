@@ -190,7 +190,17 @@ impl Engine {
             }
             let share = spread.get(&packed).map_or(phi, |s| s.min(1.0).max(phi));
             let weight = (share * self.own_drop(node)).clamp(0.0, 1.0);
-            found.extend(here.iter().map(|s| (*s, weight)));
+            // Each shock weighs what it takes there on its own: a one-day
+            // strike beside a two-month fire at one plant is not the whole
+            // of the plant's loss (QA: it was, and took the fire's recovery).
+            if here.len() == 1 {
+                found.push((here[0], weight));
+            } else {
+                found.extend(
+                    here.iter()
+                        .map(|s| (*s, (share * self.own_drop_by(node, *s)).clamp(0.0, 1.0))),
+                );
+            }
             let began = here
                 .iter()
                 .filter_map(|s| self.began(*s, node))
@@ -477,13 +487,19 @@ impl Engine {
         }
     }
 
-    /// Drops the critical inputs that do not bind: a reader takes the least
-    /// of its critical inputs, so one standing above that least (by more
-    /// than the engine's error bound) passes none of its shortfall on and
-    /// is not where the reader's shortage comes from. Without this a 1%
-    /// strike at a gas maker, short by 0.07% where lithography was short by
-    /// 44%, named itself a driver of photolithography and set its time to
-    /// impact to the gas's 45 days of stock instead of the tools' 180 (QA).
+    /// Drops the critical inputs that do not bind, unless they could carry
+    /// the bulk of the reader's shortage alone. A reader takes the least of
+    /// its critical inputs, so one standing above that least (by more than
+    /// the engine's error bound) passes none of its shortfall on while the
+    /// least lasts. Without this a 1% strike at a gas maker, short by 0.07%
+    /// where lithography was short by 44%, named itself a driver of
+    /// photolithography and set its time to impact to the gas's 45 days of
+    /// stock instead of the tools' 180 (QA). But one short by half the
+    /// reader's shortfall or more is the shortage on its own, and may come
+    /// first: a fab cut from gas with 5 days of stock (35% left) and from
+    /// tools with 300 (30% left) runs at 35% from day 5 (QA: adding the tool
+    /// control dropped the gas, moved the impact from 5 days to 300 and took
+    /// the fab from critical to warning).
     fn keep_binding(&self, out: &mut Vec<Upstream>) {
         let least = out
             .iter()
@@ -492,7 +508,10 @@ impl Engine {
             .fold(f64::INFINITY, f64::min);
         if least.is_finite() {
             let limit = least + self.error_bound();
-            out.retain(|u| !u.critical || self.value_of(u.node) <= limit);
+            out.retain(|u| {
+                let v = self.value_of(u.node);
+                !u.critical || v <= limit || bulk(1.0 - v, 1.0 - least)
+            });
         }
     }
 
@@ -522,6 +541,70 @@ impl Engine {
                         + self.unrecorded[i as usize]
                 };
                 1.0 - (kept * self.item_factor[i as usize]).clamp(0.0, 1.0)
+            }
+        };
+        drop.clamp(0.0, 1.0)
+    }
+
+    /// What shock `number` alone takes from `node`, its inputs at full (see
+    /// [`Engine::own_drop`]).
+    fn own_drop_by(&self, node: Node, number: u32) -> f64 {
+        let map = &*self.map;
+        let drop = match node {
+            Node::Line(l) => {
+                let line = map.line(l);
+                let kept: f64 = self
+                    .local
+                    .firm_losses
+                    .get(&line.firm)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(s, only, _)| {
+                        *s == number
+                            && only
+                                .as_ref()
+                                .is_none_or(|items| items.binary_search(&line.item).is_ok())
+                    })
+                    .map(|(_, _, loss)| 1.0 - loss)
+                    .product();
+                1.0 - kept
+            }
+            Node::Avail(r, i) => {
+                let scarce: f64 = self
+                    .local
+                    .scarcity
+                    .get(&i)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(s, _)| *s == number)
+                    .map(|(_, loss)| 1.0 - loss)
+                    .product();
+                let kept = if map.is_assembled(i) {
+                    1.0
+                } else {
+                    let p = self.profile(r);
+                    let off = map.lines_offset(i) as usize;
+                    map.producers(i)
+                        .iter()
+                        .enumerate()
+                        .map(|(k, line)| {
+                            let subject = &map.firms[line.firm as usize].subject_to;
+                            let cut_kept: f64 = p
+                                .rules
+                                .iter()
+                                .filter(|rule| {
+                                    rule.shock == number
+                                        && rule.items.covers(line.item)
+                                        && subject.contains(&rule.issuer)
+                                })
+                                .map(|rule| 1.0 - rule.cut)
+                                .product();
+                            self.line_weight[off + k] * cut_kept
+                        })
+                        .sum::<f64>()
+                        + self.unrecorded[i as usize]
+                };
+                1.0 - (kept * scarce).clamp(0.0, 1.0)
             }
         };
         drop.clamp(0.0, 1.0)
