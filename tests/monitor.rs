@@ -779,3 +779,55 @@ fn two_incidents_at_one_plant_each_weigh_what_they_take() {
     assert_eq!(r.severity, Severity::Watch);
     assert!(changes.is_empty(), "{changes:?}");
 }
+
+/// QA round 11, F4: gas G made half in Russia, half in the Netherlands; chip
+/// Y made in Germany from it. A Russian control to ["EU"] reaches the German
+/// fab (a member state): Y at 0.5. An EU control to ["CN", "DE"] does not
+/// govern sales from the Netherlands to Germany: Y untouched, G cut for
+/// China only.
+#[test]
+fn the_eu_as_a_destination_is_its_member_states_and_as_an_issuer_one_territory() {
+    const EU_MAP: &str = r#"{"version":1,"home":"CN","chains":[{"id":"c1","name":"Chain one"}],
+"items":[
+ {"id":"G","name":"Gas","inventory_days":20,"chains":["c1"]},
+ {"id":"Y","name":"Chip","inventory_days":30,"inputs":[{"item":"G"}],"chains":["c1"]}
+],
+"firms":[
+ {"id":"RUF","name":"RU Gas","country":"RU","produces":[{"item":"G","share":0.5}]},
+ {"id":"NLF","name":"NL Gas","country":"NL","produces":[{"item":"G","share":0.5}]},
+ {"id":"DEF","name":"DE Fab","country":"DE","produces":[{"item":"Y","share":1.0}]}
+]}"#;
+    let now: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+    let supply = |m: &Monitor, id: &str| {
+        m.assessments(now)
+            .into_iter()
+            .find(|a| a.node_id == id)
+            .map_or(1.0, |a| a.supply_ratio)
+    };
+    let mut to_eu = Monitor::new(common::map(EU_MAP), CoreConfig::default());
+    let e = decode(br#"{"type":"sanction","id":"s1","ts":"2024-01-01T00:00:00Z","measure":"m1","action":"add","issuer_jurisdiction":"RU","items":["G"],"destinations":["EU"],"license_policy":"denial"}"#).unwrap();
+    let applied = to_eu.apply(&e, e.ts()).unwrap();
+    assert!(
+        applied
+            .notes
+            .iter()
+            .any(|n| n.contains("EU: taken as the member states on the map: DE, NL")),
+        "{:?}",
+        applied.notes
+    );
+    assert!((supply(&to_eu, "Y") - 0.5).abs() < 1e-9);
+
+    let mut from_eu = Monitor::new(common::map(EU_MAP), CoreConfig::default());
+    let e = decode(br#"{"type":"sanction","id":"s1","ts":"2024-01-01T00:00:00Z","measure":"m1","action":"add","issuer_jurisdiction":"EU","items":["G"],"destinations":["CN","DE"],"license_policy":"denial"}"#).unwrap();
+    let applied = from_eu.apply(&e, e.ts()).unwrap();
+    assert!(
+        applied
+            .notes
+            .iter()
+            .any(|n| n.contains("destinations[1] DE: a member state of the issuing EU")),
+        "{:?}",
+        applied.notes
+    );
+    assert_eq!(supply(&from_eu, "Y"), 1.0);
+    assert!((supply(&from_eu, "G") - 0.5).abs() < 1e-9);
+}

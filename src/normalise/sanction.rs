@@ -12,8 +12,11 @@ use super::index::{index_for, MapIndex};
 use super::{Change, MatchedBy, NameIndex, NormaliseError, Normalised};
 use crate::config::SanctionConfig;
 use crate::event::{LicensePolicy, Sanction, SanctionAction, Target, ALL_ITEMS};
-use crate::map::{is_country_code, ChainMap, CountryIx, FirmIx, ItemIx};
+use crate::map::{is_country_code, ChainMap, CountryIx, FirmIx, ItemIx, EU_MEMBERS};
 use crate::shock::{Effect, ItemScope, Part, Reached, Shock, ShockKey};
+
+/// The European Union, as an issuer and as a destination.
+const EU: &str = "EU";
 
 /// Firms blocked through ownership named one by one in the notes; past this
 /// a conglomerate's listing would flood them, so the rest are counted.
@@ -434,14 +437,52 @@ fn export_control(
         return;
     };
     let mut destinations = Vec::new();
+    // The EU is one territory for its own export rules: sales between
+    // member states are no exports (QA: an EU control to ["CN", "DE"] cut
+    // German buyers from a Dutch maker).
+    let inside = |code: &str| {
+        code == checked.issuer_code
+            || (checked.issuer_code == EU && (code == EU || EU_MEMBERS.contains(&code)))
+    };
     for (k, code) in s.destinations.iter().enumerate() {
+        if code == EU {
+            // A destination of "EU" is every member state (QA: a control
+            // to ["EU"] cut no buyer, as map firms are in member states).
+            let members: Vec<&str> = EU_MEMBERS
+                .iter()
+                .copied()
+                .filter(|m| map.country(m).is_some() && !inside(m))
+                .collect();
+            if members.is_empty() {
+                notes.push(format!(
+                    "destinations[{k}] EU: no firm of the map is in a member state outside \
+                     the issuer's own territory; dropped"
+                ));
+            } else {
+                notes.push(format!(
+                    "destinations[{k}] EU: taken as the member states on the map: {}",
+                    members.join(", ")
+                ));
+            }
+            // Firms a source places in "EU" itself (CSET's EUR rows) too.
+            let union = map
+                .country(EU)
+                .filter(|_| !inside(EU) && !members.is_empty());
+            destinations.extend(members.iter().filter_map(|m| map.country(m)).chain(union));
+            continue;
+        }
         match map.country(code) {
             // Sales inside the issuer's own country are no exports: a
             // control naming it would cut the issuer's producers from its
             // own buyers, which no export control does.
-            Some(c) if c == issuer => notes.push(format!(
-                "destinations[{k}] {code}: the issuer's own country; an export control \
-                 does not govern sales at home; dropped"
+            Some(_) if inside(code) => notes.push(format!(
+                "destinations[{k}] {code}: {}; an export control does not govern sales \
+                 at home; dropped",
+                if code == checked.issuer_code {
+                    "the issuer's own country"
+                } else {
+                    "a member state of the issuing EU"
+                }
             )),
             Some(c) => destinations.push(c),
             None => notes.push(format!(
