@@ -9,7 +9,9 @@
 //!
 //! The shock is per item (`ShockKey::Price`): it is active while any series
 //! of the item is spiking, starts at the first spike of the episode, and ends
-//! when the last spiking series sees a normal price again. History is kept by
+//! when the last spiking series sees a normal price again, or has had none
+//! while other series of the item had three normal ones (the feed moved to
+//! another currency or unit). History is kept by
 //! item id, not index, so it survives a map reload. Prices are taken in
 //! arrival order (the partition's), not sorted by `ts`.
 
@@ -43,7 +45,16 @@ struct Episode {
     since: DateTime<Utc>,
     /// Series spiking now, with their latest loss and event.
     spiking: BTreeMap<Quote, (f64, String)>,
+    /// Per spiking series, the normal prices other series of the item have
+    /// had since its own last price.
+    quiet: BTreeMap<Quote, usize>,
 }
+
+/// Normal prices of an item in other series, with none in a spiking one,
+/// after which that series' spike is taken as over: a feed that moved to
+/// another currency or unit would otherwise hold its last spike for good
+/// (QA: USD/kg spiked, then months of normal USD/t prices changed nothing).
+const SUPERSEDED_AFTER: usize = 3;
 
 /// Share of the market that no longer clears at price `p` over `baseline`.
 ///
@@ -133,7 +144,9 @@ impl PriceBook {
                 .or_insert_with(|| Episode {
                     since: price.ts,
                     spiking: BTreeMap::new(),
+                    quiet: BTreeMap::new(),
                 });
+            episode.quiet.insert(quote.clone(), 0);
             episode.spiking.insert(quote, (loss, price.id.clone()));
             notes.push(format!(
                 "{label}: {p} is {:.1}% over the baseline {base} of {} prices: scarcity {:.1}%",
@@ -173,10 +186,37 @@ impl PriceBook {
         }
         let mut changes = Vec::new();
         if let Some(episode) = self.episodes.get_mut(&price.item) {
+            let mut ended = Vec::new();
             if episode.spiking.remove(&quote).is_some() {
+                episode.quiet.remove(&quote);
+                notes.push(format!("{label}: {p} is back within the spike threshold"));
+                ended.push(quote.clone());
+            }
+            // Only a judged price says the item is at its normal level.
+            if baseline.is_some() {
+                for (other, count) in episode.quiet.iter_mut() {
+                    *count += 1;
+                    if *count >= SUPERSEDED_AFTER {
+                        let series = if other.0.is_empty() && other.1.is_empty() {
+                            format!("{} (no currency or unit)", price.item)
+                        } else {
+                            format!("{} {}/{}", price.item, other.0, other.1)
+                        };
+                        notes.push(format!(
+                            "{series}: no price since its spike, while {label} has had \
+                             {SUPERSEDED_AFTER} normal prices: its spike is taken as over"
+                        ));
+                        ended.push(other.clone());
+                    }
+                }
+                for q in &ended {
+                    episode.spiking.remove(q);
+                    episode.quiet.remove(q);
+                }
+            }
+            if !ended.is_empty() {
                 if episode.spiking.is_empty() {
                     self.episodes.remove(&price.item);
-                    notes.push(format!("{label}: {p} is back within the spike threshold"));
                     changes.push(Change::End(ShockKey::Price(item)));
                 } else {
                     let scarce = map.made_members(item);
@@ -517,5 +557,52 @@ mod tests {
             .observe(&config, &map, &price("c8", 8, 70.0, "CNY"))
             .unwrap();
         assert!(matches!(n.changes[..], [Change::End(_)]));
+    }
+
+    /// QA round 11, F3: neon in USD spikes to 20 over 10, then the feed
+    /// quotes EUR only. Its first EUR price only starts that baseline; the
+    /// third judged normal one ends the USD spike, with a note. A USD price
+    /// in between (a spike again) would restart the count.
+    #[test]
+    fn a_spike_in_a_series_that_went_quiet_ends_after_normal_prices_in_another() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        book.observe(&config, &map, &price("u1", 1, 10.0, "USD"))
+            .unwrap();
+        let spike = book
+            .observe(&config, &map, &price("u2", 2, 20.0, "USD"))
+            .unwrap();
+        assert_eq!(scarcity_of(&spike), (0.5, "u2", 2));
+        let item = map.item("N1").unwrap();
+        let mut ends = Vec::new();
+        for day in 3..=7 {
+            let n = book
+                .observe(&config, &map, &price(&format!("e{day}"), day, 9.0, "EUR"))
+                .unwrap();
+            if day == 5 {
+                // A USD spike again: the count starts over.
+                let again = book
+                    .observe(&config, &map, &price("u5", 5, 21.0, "USD"))
+                    .unwrap();
+                assert!(!again.changes.is_empty());
+            }
+            ends.push((day, n.changes.clone(), n.notes.join("; ")));
+        }
+        // e3 starts the EUR baseline; e4 and e5 count 2, then u5 starts
+        // over; e6 and e7 count 2: not yet over.
+        assert!(ends.iter().all(|(_, c, _)| c.is_empty()), "{ends:?}");
+        let n = book
+            .observe(&config, &map, &price("e8", 8, 9.0, "EUR"))
+            .unwrap();
+        assert_eq!(n.changes, vec![Change::End(ShockKey::Price(item))]);
+        assert!(
+            n.notes.join("; ").contains(
+                "N1 USD/kg: no price since its spike, while N1 EUR/kg has had 3 normal \
+                 prices: its spike is taken as over"
+            ),
+            "{:?}",
+            n.notes
+        );
     }
 }
