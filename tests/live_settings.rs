@@ -97,6 +97,9 @@ fn every_error_names_the_key_and_the_layer() {
         ("[thresholds]\nwarning = 0.7\n", "thresholds.critical: must be above thresholds.warning (0.6 ≤ 0.7)"),
         ("[thresholds]\nresolve_margin = 0.1\n", "thresholds.resolve_margin: must be at least 0 and below thresholds.watch (0.1), got 0.1"),
         ("[sanctions]\ncase_by_case = 2\n", "sanctions.case_by_case: 2 is outside 0..1"),
+        // QA round 11: a case-by-case cut over the denial's was taken.
+        ("[sanctions]\ndenial = 0.5\ncase_by_case = 0.9\n", "sanctions.case_by_case: must not cut more than sanctions.denial (0.9 > 0.5)"),
+        ("[sanctions]\napproval = 0.6\n", "sanctions.approval: must not cut more than sanctions.case_by_case (0.6 > 0.5)"),
         ("[price]\nspike = 0\n", "price.spike: must be above 0, got 0"),
         ("[price]\nbaseline_window = 0\nmin_samples = 0\n", "price.baseline_window: must be at least 1"),
         ("[price]\nmin_samples = 25\n", "price.min_samples: must be between 1 and price.baseline_window (20), got 25"),

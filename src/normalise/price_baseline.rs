@@ -56,6 +56,16 @@ struct Episode {
 /// (QA: USD/kg spiked, then months of normal USD/t prices changed nothing).
 const SUPERSEDED_AFTER: usize = 3;
 
+/// A price as people write it: in full, or in scientific notation past what
+/// anyone quotes (QA: 1e300 printed as 301 digits).
+fn shown(p: f64) -> String {
+    if p.abs() < 1e15 {
+        format!("{p}")
+    } else {
+        format!("{p:e}")
+    }
+}
+
 /// Share of the market that no longer clears at price `p` over `baseline`.
 ///
 /// Price elasticity of demand is taken as -1 (spending constant): at price
@@ -148,9 +158,17 @@ impl PriceBook {
                 });
             episode.quiet.insert(quote.clone(), 0);
             episode.spiking.insert(quote, (loss, price.id.clone()));
+            let over = (p / base - 1.0) * 100.0;
+            // A wild quote (1e300) would print hundreds of digits (QA).
+            let over = if over < 1e6 {
+                format!("{over:.1}")
+            } else {
+                format!("{over:.3e}")
+            };
             notes.push(format!(
-                "{label}: {p} is {:.1}% over the baseline {base} of {} prices: scarcity {:.1}%",
-                (p / base - 1.0) * 100.0,
+                "{label}: {} is {over}% over the baseline {} of {} prices: scarcity {:.1}%",
+                shown(p),
+                shown(base),
                 window.len(),
                 loss * 100.0
             ));
@@ -189,7 +207,10 @@ impl PriceBook {
             let mut ended = Vec::new();
             if episode.spiking.remove(&quote).is_some() {
                 episode.quiet.remove(&quote);
-                notes.push(format!("{label}: {p} is back within the spike threshold"));
+                notes.push(format!(
+                    "{label}: {} is back within the spike threshold",
+                    shown(p)
+                ));
                 ended.push(quote.clone());
             }
             // Only a judged price says the item is at its normal level.
