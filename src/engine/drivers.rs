@@ -524,33 +524,22 @@ impl Engine {
     /// a control on a tool whose only maker is burnt out would still cut it
     /// all when the fire is over, so it weighs all, not nothing.
     fn own_drop(&self, node: Node) -> f64 {
-        let map = &*self.map;
-        let drop = match node {
-            Node::Line(l) => self.line_loss[l as usize],
-            Node::Avail(r, i) => {
-                let kept = if map.is_assembled(i) {
-                    1.0
-                } else {
-                    let p = self.profile(r);
-                    let off = map.lines_offset(i) as usize;
-                    map.producers(i)
-                        .iter()
-                        .enumerate()
-                        .map(|(k, line)| self.line_weight[off + k] * (1.0 - p.cut(map, line)))
-                        .sum::<f64>()
-                        + self.unrecorded[i as usize]
-                };
-                1.0 - (kept * self.item_factor[i as usize]).clamp(0.0, 1.0)
-            }
-        };
-        drop.clamp(0.0, 1.0)
+        self.drop_by(node, None)
     }
 
     /// What shock `number` alone takes from `node`, its inputs at full (see
     /// [`Engine::own_drop`]).
     fn own_drop_by(&self, node: Node, number: u32) -> f64 {
+        self.drop_by(node, Some(number))
+    }
+
+    /// What the shocks at `node` take from it, its inputs at full: all of
+    /// them, or only shock `only`.
+    fn drop_by(&self, node: Node, only: Option<u32>) -> f64 {
         let map = &*self.map;
+        let counts = |s: u32| only.is_none_or(|o| o == s);
         let drop = match node {
+            Node::Line(l) if only.is_none() => self.line_loss[l as usize],
             Node::Line(l) => {
                 let line = map.line(l);
                 let kept: f64 = self
@@ -559,9 +548,9 @@ impl Engine {
                     .get(&line.firm)
                     .into_iter()
                     .flatten()
-                    .filter(|(s, only, _)| {
-                        *s == number
-                            && only
+                    .filter(|(s, items, _)| {
+                        counts(*s)
+                            && items
                                 .as_ref()
                                 .is_none_or(|items| items.binary_search(&line.item).is_ok())
                     })
@@ -570,15 +559,18 @@ impl Engine {
                 1.0 - kept
             }
             Node::Avail(r, i) => {
-                let scarce: f64 = self
-                    .local
-                    .scarcity
-                    .get(&i)
-                    .into_iter()
-                    .flatten()
-                    .filter(|(s, _)| *s == number)
-                    .map(|(_, loss)| 1.0 - loss)
-                    .product();
+                let scarce: f64 = if only.is_none() {
+                    self.item_factor[i as usize]
+                } else {
+                    self.local
+                        .scarcity
+                        .get(&i)
+                        .into_iter()
+                        .flatten()
+                        .filter(|(s, _)| counts(*s))
+                        .map(|(_, loss)| 1.0 - loss)
+                        .product()
+                };
                 let kept = if map.is_assembled(i) {
                     1.0
                 } else {
@@ -588,18 +580,23 @@ impl Engine {
                         .iter()
                         .enumerate()
                         .map(|(k, line)| {
-                            let subject = &map.firms[line.firm as usize].subject_to;
-                            let cut_kept: f64 = p
-                                .rules
-                                .iter()
-                                .filter(|rule| {
-                                    rule.shock == number
-                                        && rule.items.covers(line.item)
-                                        && subject.contains(&rule.issuer)
-                                })
-                                .map(|rule| 1.0 - rule.cut)
-                                .product();
-                            self.line_weight[off + k] * cut_kept
+                            let cut = if only.is_none() {
+                                p.cut(map, line)
+                            } else {
+                                let subject = &map.firms[line.firm as usize].subject_to;
+                                let kept: f64 = p
+                                    .rules
+                                    .iter()
+                                    .filter(|rule| {
+                                        counts(rule.shock)
+                                            && rule.items.covers(line.item)
+                                            && subject.contains(&rule.issuer)
+                                    })
+                                    .map(|rule| 1.0 - rule.cut)
+                                    .product();
+                                1.0 - kept
+                            };
+                            self.line_weight[off + k] * (1.0 - cut)
                         })
                         .sum::<f64>()
                         + self.unrecorded[i as usize]
