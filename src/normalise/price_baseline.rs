@@ -1,6 +1,7 @@
 //! Price history and spike detection: prices become item-wide scarcity shocks.
 //!
-//! Per series — one item in one currency and unit, since 10 USD/kg and
+//! Per series — one item in one currency and unit (mass and volume in kg
+//! and l, so USD/t continues USD/kg), since 10 USD/kg and
 //! 70 CNY/kg cannot share a mean — the baseline is the mean of the last
 //! `baseline_window` prices that were not spikes. Until a series has
 //! `min_samples` of them a price only joins the baseline. A price above
@@ -10,8 +11,8 @@
 //! The shock is per item (`ShockKey::Price`): it is active while any series
 //! of the item is spiking, starts at the first spike of the episode, and ends
 //! when the last spiking series sees a normal price again, or has had none
-//! while other series of the item had three normal ones (the feed moved to
-//! another currency or unit). History is kept by
+//! while another series of the item, quoted since before the spike, had three
+//! normal ones (the feed moved to another currency or unit). History is kept by
 //! item id, not index, so it survives a map reload. Prices are taken in
 //! arrival order (the partition's), not sorted by `ts`.
 
@@ -38,6 +39,9 @@ pub(crate) struct PriceBook {
     /// late is stale (QA: a March spike quote arriving in September reopened
     /// an episode the September price had ended).
     latest: HashMap<(String, Quote), DateTime<Utc>>,
+    /// Time of the first price per item and quote: a series that began
+    /// during a spike says nothing of the level before it.
+    first: HashMap<(String, Quote), DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,10 +60,30 @@ struct Episode {
 /// (QA: USD/kg spiked, then months of normal USD/t prices changed nothing).
 const SUPERSEDED_AFTER: usize = 3;
 
+/// A unit of mass or volume as its base unit (kg, l) and how many of the
+/// base unit it is; any other unit as it is.
+fn base_unit(unit: &str) -> (String, f64) {
+    let per_base = match unit.trim().to_ascii_lowercase().as_str() {
+        "mg" => Some(("kg", 1e-6)),
+        "g" => Some(("kg", 1e-3)),
+        "kg" => Some(("kg", 1.0)),
+        "t" | "tonne" | "tonnes" | "mt" | "metric ton" => Some(("kg", 1e3)),
+        "lb" => Some(("kg", 0.453_592_37)),
+        "ml" => Some(("l", 1e-3)),
+        "l" => Some(("l", 1.0)),
+        "m3" | "m³" => Some(("l", 1e3)),
+        _ => None,
+    };
+    match per_base {
+        Some((base, n)) => (base.to_string(), n),
+        None => (unit.to_string(), 1.0),
+    }
+}
+
 /// A price as people write it: in full, or in scientific notation past what
 /// anyone quotes (QA: 1e300 printed as 301 digits).
 fn shown(p: f64) -> String {
-    if p.abs() < 1e15 {
+    if p == 0.0 || (1e-6..1e15).contains(&p.abs()) {
         format!("{p}")
     } else {
         format!("{p:e}")
@@ -97,13 +121,19 @@ impl PriceBook {
             ));
         }
 
-        let p = price.price;
-        let quote: Quote = (
-            price.currency.clone().unwrap_or_default(),
-            price.unit.clone().unwrap_or_default(),
-        );
+        // Units of one quantity share a series, in its base unit (QA: a
+        // feed moving from USD/kg to USD/t started a series of its own and
+        // left the USD/kg spike open).
+        let given_unit = price.unit.clone().unwrap_or_default();
+        let (unit, per_base) = base_unit(&given_unit);
+        let p = price.price / per_base;
+        let quote: Quote = (price.currency.clone().unwrap_or_default(), unit);
         let label = match (&price.currency, &price.unit) {
             (None, None) => price.item.clone(),
+            _ if quote.1 != given_unit => format!(
+                "{} {}/{} (given per {given_unit})",
+                price.item, quote.0, quote.1
+            ),
             _ => format!("{} {}/{}", price.item, quote.0, quote.1),
         };
         let series_key = (price.item.clone(), quote.clone());
@@ -117,7 +147,8 @@ impl PriceBook {
             }
         }
         // Nothing below may fail.
-        self.latest.insert(series_key, price.ts);
+        self.latest.insert(series_key.clone(), price.ts);
+        let first_seen = *self.first.entry(series_key).or_insert(price.ts);
         let window = self
             .history
             .get(&price.item)
@@ -162,8 +193,10 @@ impl PriceBook {
             // A wild quote (1e300) would print hundreds of digits (QA).
             let over = if over < 1e6 {
                 format!("{over:.1}")
-            } else {
+            } else if over.is_finite() {
                 format!("{over:.3e}")
+            } else {
+                "more than 1e308".to_string()
             };
             notes.push(format!(
                 "{label}: {} is {over}% over the baseline {} of {} prices: scarcity {:.1}%",
@@ -213,8 +246,11 @@ impl PriceBook {
                 ));
                 ended.push(quote.clone());
             }
-            // Only a judged price says the item is at its normal level.
-            if baseline.is_some() {
+            // Only a judged price says the item is at its normal level, and
+            // only in a series quoted before the spike began: one that
+            // started during it has the spiked level as its normal (QA: a
+            // feed that moved to USD/t at the spiked price ended the spike).
+            if baseline.is_some() && first_seen < episode.since {
                 for (other, count) in episode.quiet.iter_mut() {
                     *count += 1;
                     if *count >= SUPERSEDED_AFTER {
@@ -580,41 +616,49 @@ mod tests {
         assert!(matches!(n.changes[..], [Change::End(_)]));
     }
 
-    /// QA round 11, F3: neon in USD spikes to 20 over 10, then the feed
-    /// quotes EUR only. Its first EUR price only starts that baseline; the
-    /// third judged normal one ends the USD spike, with a note. A USD price
-    /// in between (a spike again) would restart the count.
+    /// QA round 11, F3: neon quoted in USD and EUR; USD spikes to 20 over
+    /// 10, then the feed quotes EUR only. Three judged normal EUR prices
+    /// end the USD spike, with a note; a USD price in between (a spike
+    /// again) restarts the count. A series first quoted during the spike
+    /// (GBP) vouches for nothing: its normal is the spiked level (QA round
+    /// 12: a feed that moved to another unit at the spiked price ended it).
     #[test]
     fn a_spike_in_a_series_that_went_quiet_ends_after_normal_prices_in_another() {
         let (_, map) = parse_str(MAP, "t").unwrap();
         let config = PriceConfig::default();
         let mut book = PriceBook::default();
-        book.observe(&config, &map, &price("u1", 1, 10.0, "USD"))
-            .unwrap();
+        for (id, p, currency) in [("u1", 10.0, "USD"), ("e1", 9.0, "EUR")] {
+            book.observe(&config, &map, &price(id, 1, p, currency))
+                .unwrap();
+        }
         let spike = book
             .observe(&config, &map, &price("u2", 2, 20.0, "USD"))
             .unwrap();
         assert_eq!(scarcity_of(&spike), (0.5, "u2", 2));
         let item = map.item("N1").unwrap();
-        let mut ends = Vec::new();
-        for day in 3..=7 {
-            let n = book
-                .observe(&config, &map, &price(&format!("e{day}"), day, 9.0, "EUR"))
-                .unwrap();
+        let mut quiet = Vec::new();
+        for day in 3..=6 {
             if day == 5 {
-                // A USD spike again: the count starts over.
                 let again = book
                     .observe(&config, &map, &price("u5", 5, 21.0, "USD"))
                     .unwrap();
                 assert!(!again.changes.is_empty());
             }
-            ends.push((day, n.changes.clone(), n.notes.join("; ")));
+            for (id, currency) in [("e", "EUR"), ("g", "GBP")] {
+                let n = book
+                    .observe(
+                        &config,
+                        &map,
+                        &price(&format!("{id}{day}"), day, 9.0, currency),
+                    )
+                    .unwrap();
+                quiet.push((day, n.changes.clone()));
+            }
         }
-        // e3 starts the EUR baseline; e4 and e5 count 2, then u5 starts
-        // over; e6 and e7 count 2: not yet over.
-        assert!(ends.iter().all(|(_, c, _)| c.is_empty()), "{ends:?}");
+        // e3, e4 count 2; u5 starts over; e5, e6 count 2: not yet over.
+        assert!(quiet.iter().all(|(_, c)| c.is_empty()), "{quiet:?}");
         let n = book
-            .observe(&config, &map, &price("e8", 8, 9.0, "EUR"))
+            .observe(&config, &map, &price("e7", 7, 9.0, "EUR"))
             .unwrap();
         assert_eq!(n.changes, vec![Change::End(ShockKey::Price(item))]);
         assert!(
@@ -625,5 +669,27 @@ mod tests {
             "{:?}",
             n.notes
         );
+    }
+
+    /// 100 USD/kg, then 200000 USD/t: one series, in USD/kg, at 200, a
+    /// spike; 100000 USD/t ends it.
+    #[test]
+    fn units_of_one_quantity_are_one_series() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        let mut per = |id: &str, day: u32, p: f64, unit: &str| {
+            let mut q = price(id, day, p, "USD");
+            q.unit = Some(unit.into());
+            book.observe(&config, &map, &q).unwrap()
+        };
+        per("a", 1, 100.0, "kg");
+        let spike = per("b", 2, 200_000.0, "t");
+        assert_eq!(scarcity_of(&spike), (0.5, "b", 2));
+        assert!(spike.notes[0].starts_with("N1 USD/kg (given per t): 200 is 100.0% over"));
+        let back = per("c", 3, 0.1, "g");
+        assert!(!back.changes.is_empty(), "0.1 USD/g is 100 USD/kg: normal");
+        let back = per("d", 4, 100_000.0, "tonne");
+        assert!(back.changes.is_empty());
     }
 }
