@@ -446,7 +446,8 @@ fn only_the_critical_input_that_binds_drives_a_node() {
 /// bind, dropped the gas and moved the impact to 300 days: warning, 0.7 ×
 /// 365 / 665 = 0.384. The gas still runs out on day 5 and alone holds the
 /// fab at 35%, the bulk of its 70% shortfall: T stays 5 and the fab
-/// critical, 0.7 × 365 / 370 = 0.6905.
+/// critical, 0.65 × 365 / 370 + 0.05 × 365 / 665 = 0.6687 (each part from
+/// its own arrival).
 #[test]
 fn a_nearer_critical_input_nearly_as_short_still_times_the_shortage() {
     use chainwatch::assess::Assessor;
@@ -494,7 +495,8 @@ fn a_nearer_critical_input_nearly_as_short_still_times_the_shortage() {
     close(c1.shortfall, 0.7);
     assert_eq!(c1.drivers, ["gas", "tool"]);
     assert_eq!(c1.time_to_impact_days, Some(5.0));
-    close(c1.cutoff_risk, 0.7 * 365.0 / 370.0);
+    // The gas's 0.65 from day 5, the tools' further 0.05 from day 300.
+    close(c1.cutoff_risk, 0.65 * 365.0 / 370.0 + 0.05 * 365.0 / 665.0);
 }
 
 #[test]
@@ -966,10 +968,11 @@ fn a_shock_in_series_weighs_only_its_own_part() {
     let fz = Assessor::new(&e, &config, t0()).assess(NodeRef::Firm(m.firm("FZ").unwrap()));
     // Lines at 0.98 and 0: the firm at 0.49, short 0.51, of which the
     // line on RY holds 0.5, arriving after RY's 100 days. Each shock weighs
-    // its line's part, 0.02 / 2 and 1 / 2, and its part races on its own:
-    // 0.01 × 300 / 400 + 0.5 × 50 / 150.
+    // its line's part, 0.02 / 2 and 1 / 2, and its part races on its own,
+    // from its own arrival (RX's 10 days, RY's 100):
+    // 0.01 × 300 / 310 + 0.5 × 50 / 150.
     close(fz.supply_ratio, 0.49);
     assert_eq!(fz.time_to_impact_days, Some(100.0));
     assert_eq!(fz.recovery_days, Some(50.0));
-    close(fz.cutoff_risk, 0.01 * 300.0 / 400.0 + 0.5 * 50.0 / 150.0);
+    close(fz.cutoff_risk, 0.01 * 300.0 / 310.0 + 0.5 * 50.0 / 150.0);
 }

@@ -517,16 +517,17 @@ fn an_end_delivered_before_its_start_still_ends_it() {
 /// QA: on top of an open-ended control on AA (0.1 of FAM), a 12% fire at
 /// ZZ's maker for 30 days gave a lower risk than a 10% one: the larger
 /// fire held half the shortfall, so its 30 days became the recovery of the
-/// whole. Each part now races with its own end, longest first:
-///   10%: 0.1 × 1 + 0.9 × 0.1 × 30 / (30 + 9)  = 0.1692
+/// whole. Each part now races with its own end, from its own arrival (the
+/// fire's: ZZ's 10 days of stock from the fire):
+///   10%: 0.1 × 1 + 0.9 × 0.1 × 30 / (30 + 10)  = 0.1675
 ///   12%: 0.1 × 1 + 0.9 × 0.12 × 30 / (30 + 10) = 0.181
-/// (ZZ's 10 days of stock less the day since the fire, or AA's 10 days
-/// from the control's start, whichever brings half the shortfall first.)
+/// The time to impact shown is the bulk's: AA's 10 days from the control's
+/// start (9 left) while the control holds half the shortfall, else ZZ's.
 #[test]
 fn a_larger_fire_on_top_of_an_open_ended_control_never_lowers_risk() {
     let mut risks = Vec::new();
     for (loss, tti, expected) in [
-        (0.1, 9.0, 0.1 + 0.09 * 30.0 / 39.0),
+        (0.1, 9.0, 0.1 + 0.09 * 30.0 / 40.0),
         (0.12, 10.0, 0.1 + 0.108 * 30.0 / 40.0),
     ] {
         let mut m = Monitor::new(common::map(FAMILY), CoreConfig::default());
@@ -830,4 +831,61 @@ fn the_eu_as_a_destination_is_its_member_states_and_as_an_issuer_one_territory()
     );
     assert_eq!(supply(&from_eu, "Y"), 1.0);
     assert!((supply(&from_eu, "G") - 0.5).abs() < 1e-9);
+}
+
+/// QA round 12, N1: chip Y (no stock) made 40% by a fab on gas G (5 days of
+/// stock), 41% by one on tools X (300 days), 19% by a third. A year-long
+/// fire at the gas maker: 0.4 × 365 / 370 = 0.3946, a warning. A 30-day
+/// fire at the tool maker the same day moved the single time to impact to
+/// the tools' 300 days (their part held the bulk) and the warning resolved
+/// at 0.4 × 365/665 + 0.41 × 30/330 = 0.2568; with the tool fab at 39% it
+/// went the other way, to critical. Each part now arrives on its own day:
+///   0.4 × 365/370 + 0.41 × 30/330 = 0.4319 (warning, still open).
+#[test]
+fn a_far_short_fire_does_not_hide_a_near_long_one() {
+    const CHIP: &str = r#"{"version":1,"home":"CN","chains":[{"id":"c1","name":"C1"}],
+"items":[
+ {"id":"G","name":"Gas","inventory_days":5},
+ {"id":"X","name":"Tool","inventory_days":300},
+ {"id":"Y","name":"Chip","inventory_days":0,"chains":["c1"]}
+],
+"firms":[
+ {"id":"GM","name":"Gas Maker","country":"KR","produces":[{"item":"G","share":1.0}]},
+ {"id":"XM","name":"Tool Maker","country":"JP","produces":[{"item":"X","share":1.0}]},
+ {"id":"P1","name":"Fab One","country":"TW","consumes":[{"item":"G"}],"produces":[{"item":"Y","share":0.4}]},
+ {"id":"P2","name":"Fab Two","country":"TW","consumes":[{"item":"X"}],"produces":[{"item":"Y","share":0.41}]},
+ {"id":"P3","name":"Fab Three","country":"TW","produces":[{"item":"Y","share":0.19}]}
+]}"#;
+    let mut m = Monitor::new(common::map(CHIP), CoreConfig::default());
+    let fired = apply(
+        &mut m,
+        r#"{"type":"supplier_event","id":"a","ts":"2024-01-01T00:00:00Z","incident":"a","firm":"GM","kind":"fire","capacity_loss":1.0,"expected_recovery_days":365}"#,
+    );
+    assert!(
+        fired
+            .iter()
+            .any(|c| c.labels["node"] == "Y" && c.labels["severity"] == "warning"),
+        "{fired:?}"
+    );
+    let changes = apply(
+        &mut m,
+        r#"{"type":"supplier_event","id":"b","ts":"2024-01-01T00:00:00Z","incident":"b","firm":"XM","kind":"fire","capacity_loss":1.0,"expected_recovery_days":30}"#,
+    );
+    assert!(
+        changes.iter().all(|c| c.labels["node"] != "Y"),
+        "{changes:?}"
+    );
+    let now: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+    let y = m
+        .assessments(now)
+        .into_iter()
+        .find(|a| a.node_id == "Y")
+        .expect("Y is short");
+    let expected = 0.4 * 365.0 / 370.0 + 0.41 * 30.0 / 330.0;
+    assert!(
+        (y.cutoff_risk - expected).abs() < 1e-6,
+        "{} vs {expected}",
+        y.cutoff_risk
+    );
+    assert_eq!(y.drivers, ["a", "b"]);
 }

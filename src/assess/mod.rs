@@ -29,7 +29,7 @@ pub struct Exposure {
     pub impact_day: Option<f64>,
 }
 pub use many::{exposures, risks, risks_on};
-pub use risk::{cutoff_risk, layered_risk, reaches, Severity};
+pub use risk::{cutoff_risk, layered_risk, reaches, Layer, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assessment {
@@ -124,6 +124,10 @@ impl<'a> Assessor<'a> {
                 };
                 let stock = map.items[item as usize].inventory_days;
                 let impact_day = drivers.arrives.map(|d| d + stock);
+                let mut drivers = drivers;
+                for a in drivers.arrivals.iter_mut().flatten() {
+                    *a += stock;
+                }
                 (supply, shortfall, drivers, impact_day)
             }
             NodeRef::Firm(firm) => {
@@ -144,10 +148,14 @@ impl<'a> Assessor<'a> {
                         let n = lines.len() as f64;
                         let mut arrivals = Vec::with_capacity(lines.len());
                         let mut weight: BTreeMap<u32, f64> = BTreeMap::new();
+                        let mut by_shock: BTreeMap<u32, Vec<(f64, f64)>> = BTreeMap::new();
                         for &l in lines {
                             let line = self.drivers(Node::Line(l));
-                            for (s, w) in line.weighted() {
+                            for ((s, w), a) in line.weighted().zip(&line.arrivals) {
                                 *weight.entry(s).or_default() += w / n;
+                                if let Some(day) = a {
+                                    by_shock.entry(s).or_default().push((*day, w / n));
+                                }
                             }
                             if let Some(day) = line.arrives {
                                 let part = (1.0 - self.engine.line_output(l)) / n;
@@ -155,6 +163,15 @@ impl<'a> Assessor<'a> {
                             }
                         }
                         (drivers.shocks, drivers.weights) = weight.into_iter().unzip();
+                        drivers.arrivals = drivers
+                            .shocks
+                            .iter()
+                            .map(|s| {
+                                by_shock
+                                    .remove(s)
+                                    .and_then(|own| bulk_arrival(own, shortfall))
+                            })
+                            .collect();
                         drivers.arrives = bulk_arrival(arrivals, shortfall);
                     }
                 }
@@ -200,11 +217,20 @@ impl<'a> Assessor<'a> {
 
     fn risk_from(&self, shortfall: f64, drivers: &Trace, impact_day: Option<f64>) -> f64 {
         if shortfall > 0.0 {
-            layered_risk(
-                shortfall,
-                self.days_until(impact_day).unwrap_or(0.0),
-                &self.lasting(drivers),
-            )
+            let impact = self.days_until(impact_day).unwrap_or(0.0);
+            let layers: Vec<Layer> = drivers
+                .weighted()
+                .enumerate()
+                .map(|(k, (s, weight))| Layer {
+                    recovery: self.remaining(s),
+                    weight,
+                    // Unknown only if the search missed it: the bulk's.
+                    impact: self
+                        .days_until(drivers.arrivals.get(k).copied().flatten())
+                        .unwrap_or(impact),
+                })
+                .collect();
+            layered_risk(shortfall, impact, &layers)
         } else {
             0.0
         }

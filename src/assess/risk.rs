@@ -21,40 +21,69 @@ pub fn cutoff_risk(shortfall: f64, time_to_impact: f64, recovery: Option<f64>) -
     (shortfall.clamp(0.0, 1.0) * race).clamp(0.0, 1.0)
 }
 
-/// Risk 0..1 of a shortfall made of layers that end at different times:
-/// `layers` are the drivers' (remaining days, None when unknown; weight),
-/// longest first. The shortfall is filled with the longest-lasting layers
-/// first (weights scaled up when they fall short of it), and each part is
-/// judged by [`cutoff_risk`]'s race with its own recovery. With one layer,
-/// or layers ending together, it is [`cutoff_risk`] at that recovery.
+/// One driver's part in a shortfall: how long it lasts, what it can account
+/// for, and when it reaches the node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layer {
+    /// Remaining days; `None` when unknown.
+    pub recovery: Option<f64>,
+    /// The most of the node's supply it can account for.
+    pub weight: f64,
+    /// Days until its part reaches the node.
+    pub impact: f64,
+}
+
+impl Layer {
+    /// Its race: the share of its part that turns into a cut-off.
+    fn race(&self) -> f64 {
+        cutoff_risk(1.0, self.impact, self.recovery)
+    }
+}
+
+/// Risk 0..1 of a shortfall made of layers that end and arrive at
+/// different times: the shortfall is filled with the layers whose race
+/// (see [`cutoff_risk`]) is closest to a cut-off first, as far as their
+/// weights go (scaled up when they fall short of it), and each part is
+/// judged by its own race. With one layer, or layers arriving together, the
+/// longest-lasting come first, as [`cutoff_risk`] at that recovery.
 ///
-/// A shock more, or a larger one, never lowers it: it adds weight, or
-/// slots in before layers that end sooner, and the shortfall it fills is
-/// no smaller (QA: an i-line price spike moved the lithography chain's
-/// single "bulk" recovery from the Dutch control's 466 days to an ASML
-/// fire's 196 and took it from critical to warning).
-pub fn layered_risk(shortfall: f64, time_to_impact: f64, layers: &[(Option<f64>, f64)]) -> f64 {
+/// A shock more, or a larger one, never lowers it: its layer only adds to
+/// what can fill the shortfall, which is no smaller, and the fill takes the
+/// worst first (QA: an i-line price spike moved the lithography chain's
+/// single recovery from the Dutch control's 466 days to an ASML fire's 196;
+/// a far 30-day tool fire moved a near year-long gas outage's part to its
+/// own day 300; both took a node down a level). `time_to_impact` serves
+/// when no layer weighs anything.
+pub fn layered_risk(shortfall: f64, time_to_impact: f64, layers: &[Layer]) -> f64 {
     let shortfall = shortfall.clamp(0.0, 1.0);
-    let total: f64 = layers.iter().map(|l| l.1.max(0.0)).sum();
+    let total: f64 = layers.iter().map(|l| l.weight.max(0.0)).sum();
     if total <= 0.0 {
         // Nothing weighs: the longest layer times it all; no layer at all
         // (every shock under the attribution floor) is no known driver,
         // and no risk, as the reported recovery says (0 days).
+        let longest = layers.iter().max_by(|a, b| match (a.recovery, b.recovery) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (Some(x), Some(y)) => x.total_cmp(&y),
+        });
         return cutoff_risk(
             shortfall,
             time_to_impact,
-            layers.first().map_or(Some(0.0), |l| l.0),
+            longest.map_or(Some(0.0), |l| l.recovery),
         );
     }
+    let mut order: Vec<&Layer> = layers.iter().collect();
+    order.sort_by(|a, b| b.race().total_cmp(&a.race()));
     let scale = (shortfall / total).max(1.0);
     let mut filled = 0.0;
     let mut risk = 0.0;
-    for (days, weight) in layers {
-        let part = (weight.max(0.0) * scale).min(shortfall - filled);
+    for layer in order {
+        let part = (layer.weight.max(0.0) * scale).min(shortfall - filled);
         if part <= 0.0 {
             break;
         }
-        risk += cutoff_risk(part, time_to_impact, *days);
+        risk += part * layer.race();
         filled += part;
     }
     risk.clamp(0.0, 1.0)
@@ -155,25 +184,59 @@ impl Severity {
 mod tests {
     use super::*;
 
+    fn at(impact: f64, layers: &[(Option<f64>, f64)]) -> Vec<Layer> {
+        layers
+            .iter()
+            .map(|&(recovery, weight)| Layer {
+                recovery,
+                weight,
+                impact,
+            })
+            .collect()
+    }
+
     #[test]
     fn layers_race_each_with_their_own_recovery() {
         // One layer: the plain race.
-        let one = layered_risk(0.5, 90.0, &[(Some(10.0), 0.5)]);
+        let one = layered_risk(0.5, 90.0, &at(90.0, &[(Some(10.0), 0.5)]));
         assert!((one - cutoff_risk(0.5, 90.0, Some(10.0))).abs() < 1e-12);
         // Open-ended 0.1, then 0.2 for 30 days, 10 days of stock:
         // 0.1 × 1 + 0.2 × 30 / 40 = 0.25.
-        let two = layered_risk(0.3, 10.0, &[(None, 0.1), (Some(30.0), 0.2)]);
+        let two = layered_risk(0.3, 10.0, &at(10.0, &[(None, 0.1), (Some(30.0), 0.2)]));
         assert!((two - 0.25).abs() < 1e-12, "{two}");
         // Weights past the shortfall fill it longest first: the short layer
         // gets what is left (0.3 − 0.25 = 0.05).
-        let over = layered_risk(0.3, 10.0, &[(None, 0.25), (Some(30.0), 0.2)]);
+        let over = layered_risk(0.3, 10.0, &at(10.0, &[(None, 0.25), (Some(30.0), 0.2)]));
         assert!((over - (0.25 + 0.05 * 0.75)).abs() < 1e-12, "{over}");
         // Weights under it are scaled up to it: ×2 here.
-        let under = layered_risk(0.6, 10.0, &[(None, 0.1), (Some(30.0), 0.2)]);
+        let under = layered_risk(0.6, 10.0, &at(10.0, &[(None, 0.1), (Some(30.0), 0.2)]));
         assert!((under - (0.2 + 0.4 * 0.75)).abs() < 1e-12, "{under}");
         // No weights: the longest layer's race; no layer, no risk.
-        assert_eq!(layered_risk(0.4, 10.0, &[(None, 0.0)]), 0.4);
+        assert_eq!(layered_risk(0.4, 10.0, &at(10.0, &[(None, 0.0)])), 0.4);
         assert_eq!(layered_risk(0.4, 10.0, &[]), 0.0);
+    }
+
+    /// QA round 12, N1: a gas outage (weight 0.4, 365 days) reaching the
+    /// node in 5 days, and a tool fire (0.41, 30 days) that would reach it
+    /// in 300, long after it ends: 0.4 × 365/370 + 0.41 × 30/330. Alone,
+    /// the gas gave 0.4 × 365/370; the fire adds, never takes away.
+    #[test]
+    fn a_far_short_layer_adds_to_a_near_long_one() {
+        let gas = Layer {
+            recovery: Some(365.0),
+            weight: 0.4,
+            impact: 5.0,
+        };
+        let tools = Layer {
+            recovery: Some(30.0),
+            weight: 0.41,
+            impact: 300.0,
+        };
+        let alone = layered_risk(0.4, 5.0, &[gas]);
+        let both = layered_risk(0.81, 300.0, &[gas, tools]);
+        assert!((alone - 0.4 * 365.0 / 370.0).abs() < 1e-12);
+        let expected = 0.4 * 365.0 / 370.0 + 0.41 * 30.0 / 330.0;
+        assert!((both - expected).abs() < 1e-12, "{both} vs {expected}");
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub struct Trace {
     /// Parallel to `shocks`.
     pub weights: Vec<f64>,
     pub arrives: Option<f64>,
+    /// Parallel to `shocks`: the day each shock's own part reaches the
+    /// node, by the same rule as `arrives` over its nodes alone (`arrives`
+    /// itself for a lone shock). A near shock's part arrives on its own
+    /// day, whatever a far one does (QA: a far tool fire holding half the
+    /// shortfall moved a near gas outage's part to its day 300).
+    pub arrivals: Vec<Option<f64>>,
 }
 
 impl Trace {
@@ -68,7 +74,21 @@ impl Trace {
                     .zip(other.weights.iter().copied()),
             )
             .collect();
+        let mut first: FxHashMap<u32, f64> = FxHashMap::default();
+        let later = other.arrivals.iter().map(|a| a.map(|a| a + days));
+        for (s, a) in self
+            .shocks
+            .iter()
+            .zip(self.arrivals.iter().copied())
+            .chain(other.shocks.iter().zip(later))
+        {
+            if let Some(a) = a {
+                let e = first.entry(*s).or_insert(a);
+                *e = e.min(a);
+            }
+        }
         (self.shocks, self.weights) = heaviest_per_shock(&mut both);
+        self.arrivals = self.shocks.iter().map(|s| first.get(s).copied()).collect();
         if let Some(d) = other.arrives {
             let d = d + days;
             self.arrives = Some(self.arrives.map_or(d, |n| n.min(d)));
@@ -178,6 +198,8 @@ impl Engine {
         let reach = self.reach(target);
         let spread = self.spread(target, &reach);
         let mut found: Vec<(u32, f64)> = Vec::new();
+        // Per shocked node and shock: the day it began there, its weight.
+        let mut parts: Vec<(u64, u32, f64, f64)> = Vec::new();
         let mut here: Vec<u32> = Vec::new();
         // Per shocked node, the day its earliest shock began and its weight.
         let mut shocked: FxHashMap<u64, (f64, f64)> = FxHashMap::default();
@@ -193,6 +215,7 @@ impl Engine {
             // Each shock weighs what it takes there on its own: a one-day
             // strike beside a two-month fire at one plant is not the whole
             // of the plant's loss (QA: it was, and took the fire's recovery).
+            let first = found.len();
             if here.len() == 1 {
                 found.push((here[0], weight));
             } else {
@@ -201,10 +224,13 @@ impl Engine {
                         .map(|s| (*s, (share * self.own_drop_by(node, *s)).clamp(0.0, 1.0))),
                 );
             }
-            let began = here
-                .iter()
-                .filter_map(|s| self.began(*s, node))
-                .min_by(f64::total_cmp);
+            let mut began: Option<f64> = None;
+            for &(s, w) in &found[first..] {
+                if let Some(day) = self.began(s, node) {
+                    parts.push((packed, s, day, w));
+                    began = Some(began.map_or(day, |b| b.min(day)));
+                }
+            }
             if let Some(day) = began {
                 shocked.insert(packed, (day, weight));
             }
@@ -219,11 +245,77 @@ impl Engine {
         } else {
             self.arrival(target, &reach, &shocked)
         };
+        let arrivals = if shocks.len() <= 1 {
+            vec![arrives; shocks.len()]
+        } else {
+            self.arrivals_by_shock(target, &reach, &parts, &shocks)
+        };
         Trace {
             shocks,
             weights,
             arrives,
+            arrivals,
         }
+    }
+
+    /// The day each of `shocks` reaches `target` on its own: the bulk (see
+    /// [`bulk_arrival`]) of its `parts` (node, shock, day it began there,
+    /// weight), each that many days of stock away. One search by days of
+    /// stock over what matters, until every shocked node is reached.
+    fn arrivals_by_shock(
+        &self,
+        target: Node,
+        reach: &FxHashMap<u64, f64>,
+        parts: &[(u64, u32, f64, f64)],
+        shocks: &[u32],
+    ) -> Vec<Option<f64>> {
+        let mut pending: rustc_hash::FxHashSet<u64> = parts.iter().map(|p| p.0).collect();
+        let mut dist: FxHashMap<u64, f64> = FxHashMap::default();
+        let mut settled: FxHashMap<u64, f64> = FxHashMap::default();
+        let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
+        dist.insert(target.pack(), 0.0);
+        heap.push(Reverse((0f64.to_bits(), target.pack())));
+        let mut next: Vec<Upstream> = Vec::new();
+        while let Some(Reverse((bits, packed))) = heap.pop() {
+            if pending.is_empty() {
+                break;
+            }
+            let d = f64::from_bits(bits);
+            if dist.get(&packed).is_some_and(|known| *known < d) {
+                continue;
+            }
+            if pending.remove(&packed) {
+                settled.insert(packed, d);
+            }
+            self.upstream(Node::unpack(packed), &mut next);
+            for u in &next {
+                let key = u.node.pack();
+                if !reach.contains_key(&key) {
+                    continue;
+                }
+                let nd = d + u.days;
+                if dist.get(&key).is_none_or(|known| nd < *known) {
+                    dist.insert(key, nd);
+                    heap.push(Reverse((nd.to_bits(), key)));
+                }
+            }
+        }
+        let shortfall = 1.0 - self.value_of(target);
+        shocks
+            .iter()
+            .map(|s| {
+                let own: Vec<(f64, f64)> = parts
+                    .iter()
+                    .filter(|p| p.1 == *s)
+                    .filter_map(|p| settled.get(&p.0).map(|d| (p.2 + d, p.3)))
+                    .collect();
+                if own.is_empty() {
+                    None
+                } else {
+                    bulk_arrival(own, shortfall)
+                }
+            })
+            .collect()
     }
 
     /// The day shock `number` began to act on `node`, if it is in force:
