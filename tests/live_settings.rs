@@ -93,8 +93,8 @@ fn every_error_names_the_key_and_the_layer() {
         ("[thresholds]\nwatch = -0.1\n", "thresholds.watch: -0.1 is outside 0..1"),
         ("[thresholds]\ncritical = 1.5\n", "thresholds.critical: 1.5 is outside 0..1"),
         ("[thresholds]\nwatch = 0.01\nwarning = 0.04\n", "thresholds.warning: must be at least 0.05, got 0.04"),
-        ("[thresholds]\nwatch = 0.35\n", "thresholds.warning: must be above thresholds.watch (0.3 ≤ 0.35)"),
-        ("[thresholds]\nwarning = 0.7\n", "thresholds.critical: must be above thresholds.warning (0.6 ≤ 0.7)"),
+        ("[thresholds]\nwatch = 0.35\n", "thresholds.warning: must be above thresholds.watch (0.3 ≤ 0.35); thresholds.warning is at its default"),
+        ("[thresholds]\nwarning = 0.7\n", "thresholds.critical: must be above thresholds.warning (0.6 ≤ 0.7); thresholds.critical is at its default"),
         ("[thresholds]\nresolve_margin = 0.1\n", "thresholds.resolve_margin: must be at least 0 and below thresholds.watch (0.1), got 0.1"),
         ("[sanctions]\ncase_by_case = 2\n", "sanctions.case_by_case: 2 is outside 0..1"),
         // QA round 11: a case-by-case cut over the denial's was taken.

@@ -889,3 +889,20 @@ fn a_far_short_fire_does_not_hide_a_near_long_one() {
     );
     assert_eq!(y.drivers, ["a", "b"]);
 }
+
+/// QA round 12: a control under the `approval` policy cuts nothing, and
+/// said nothing of it.
+#[test]
+fn a_measure_whose_licence_policy_cuts_nothing_says_so() {
+    let mut m = Monitor::new(common::map(WIDENED), CoreConfig::default());
+    let e = decode(br#"{"type":"sanction","id":"s1","ts":"2024-01-01T00:00:00Z","measure":"m1","action":"add","issuer_jurisdiction":"US","items":["X"],"destinations":["CN"],"license_policy":"approval"}"#).unwrap();
+    let applied = m.apply(&e, e.ts()).unwrap();
+    assert!(applied.changes.is_empty());
+    assert!(
+        applied.notes.iter().any(|n| n.contains(
+            "its licence policy \"approval\" cuts no deliveries (sanctions.approval = 0)"
+        )),
+        "{:?}",
+        applied.notes
+    );
+}

@@ -133,8 +133,13 @@ impl Layers {
                 .chain(b.related.iter().copied())
                 .find_map(from)
                 .unwrap_or_else(|| DEFAULTS.to_string());
-            // An ordering broken across layers names the other layer too.
+            // An ordering broken across layers names the other layer too,
+            // and says when the key itself was left at its default (QA: a
+            // lone `denial = 0.4` quoted a case_by_case nobody wrote).
             let mut message = b.message;
+            if from(b.key).is_none() && origin != DEFAULTS {
+                message.push_str(&format!("; {} is at its default", b.key));
+            }
             for k in &b.related {
                 if let Some(o) = from(k).filter(|o| *o != origin) {
                     message.push_str(&format!("; {k} is set in {o}"));

@@ -165,6 +165,15 @@ impl Measures {
                  amend or remove applies",
                 s.measure
             ));
+        } else if checked.cut <= 0.0 {
+            // Licences granted as a rule stop nothing (QA: silent).
+            notes.push(format!(
+                "measure {:?}: its licence policy {:?} cuts no deliveries (sanctions.{} = 0); \
+                 it is tracked so that a later amend or remove applies",
+                s.measure,
+                s.license_policy.as_str(),
+                s.license_policy.as_str()
+            ));
         }
         // An amend that gives no `effective` keeps the one in force (QA: one
         // made before that date moved the start to the amend's own time).
