@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 
 use super::ownership::OwnedBy;
 use crate::map::{ChainMap, CountryIx, FirmIx, ItemIx};
-use crate::shock::{Effect, ItemScope, Shock, ShockKey};
+use crate::shock::{Effect, ItemScope, Part, Reached, Shock, ShockKey};
 
 /// What a listing in force blocks, kept for the aggregation.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,9 +42,27 @@ pub(crate) struct Form<'a> {
     pub began: DateTime<Utc>,
     pub recovery_days: Option<f64>,
     pub listed: &'a Listed,
+    /// Its reach part by part, when an amend widened it (see [`Part`]).
+    pub parts: &'a [Part],
 }
 
 impl Form<'_> {
+    /// When it began to cut the items of `scope`: an amend that widened it
+    /// to them began them later (QA: widening a pooled listing from Y to
+    /// every item dated the new block from the pool's first day).
+    fn began_in(&self, scope: &ItemScope) -> DateTime<Utc> {
+        self.parts
+            .iter()
+            .filter(|p| match (scope, p.item) {
+                (_, None) => true,
+                (ItemScope::All, Some(_)) => false,
+                (ItemScope::Only(items), Some(i)) => items.binary_search(&i).is_ok(),
+            })
+            .map(|p| p.began)
+            .min()
+            .unwrap_or(self.began)
+    }
+
     fn ends(&self) -> Option<DateTime<Utc>> {
         self.recovery_days
             .map(|d| self.since + chrono::Duration::seconds((d * 86_400.0).round() as i64))
@@ -91,6 +109,41 @@ pub(crate) fn across(
         }
     }
     for (firm, mut found) in blocked {
+        // When each class's block began: a narrower class may have begun
+        // before the block on every item, and keeps its start.
+        let mut starts: Vec<(DateTime<Utc>, DateTime<Utc>, ItemScope)> = found
+            .iter()
+            .filter_map(|(scope, held)| {
+                first_blocked(owned_by, forms, &held.cover, firm, scope)
+                    .map(|(since, began)| (since, began, scope.clone()))
+            })
+            .collect();
+        // Within a block on every item, items a listing named before it was
+        // widened to all may have been blocked since earlier.
+        for (scope, held) in &found {
+            let Some(all) = starts
+                .iter()
+                .find(|(_, _, s)| s == scope && *s == ItemScope::All)
+                .map(|(_, began, _)| *began)
+            else {
+                continue;
+            };
+            let named: BTreeSet<ItemIx> = held
+                .cover
+                .iter()
+                .flat_map(|k| forms[*k].parts.iter().filter_map(|p| p.item))
+                .collect();
+            for item in named {
+                let one = ItemScope::Only(vec![item]);
+                if let Some((since, began)) =
+                    first_blocked(owned_by, forms, &held.cover, firm, &one)
+                {
+                    if began < all {
+                        starts.push((since, began, one));
+                    }
+                }
+            }
+        }
         // Blocked from every item, it needs no narrower cut besides.
         if let Some(k) = found.iter().position(|(s, _)| *s == ItemScope::All) {
             found = vec![found.swap_remove(k)];
@@ -100,7 +153,6 @@ pub(crate) fn across(
         let mut on: BTreeSet<usize> = BTreeSet::new();
         let mut named: BTreeSet<usize> = BTreeSet::new();
         let mut ends: Vec<Option<DateTime<Utc>>> = Vec::new();
-        let mut starts: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
         for (scope, held) in &found {
             let cut = strictest_cut(owned_by, forms, &held.cover, firm).unwrap_or_else(|| {
                 held.on
@@ -108,9 +160,6 @@ pub(crate) fn across(
                     .map(|k| forms[*k].listed.cut)
                     .fold(f64::INFINITY, f64::min)
             });
-            if let Some(start) = first_blocked(owned_by, forms, &held.cover, firm) {
-                starts.push(start);
-            }
             match scope {
                 ItemScope::All => all_cut = Some(cut),
                 ItemScope::Only(items) => by_cut
@@ -142,14 +191,39 @@ pub(crate) fn across(
                 cut: f64::from_bits(cut),
             });
         }
-        let Some(since) = starts.iter().map(|(since, _)| *since).max() else {
+        // Recovery runs from when the block on every item, if any, began.
+        let whole = starts.iter().find(|(_, _, scope)| *scope == ItemScope::All);
+        let Some(since) = whole
+            .map(|(since, _, _)| *since)
+            .or_else(|| starts.iter().map(|(since, _, _)| *since).max())
+        else {
             continue;
         };
         let began = starts
             .iter()
-            .map(|(_, began)| *began)
-            .max()
+            .map(|(_, began, _)| *began)
+            .min()
             .unwrap_or(since);
+        // Classes blocked from different days keep their own (see
+        // [`Shock::parts`]).
+        let parts: Vec<Part> = if starts.iter().all(|(_, b, _)| *b == began) {
+            Vec::new()
+        } else {
+            starts
+                .iter()
+                .flat_map(|(_, b, scope)| {
+                    let items: Vec<Option<ItemIx>> = match scope {
+                        ItemScope::All => vec![None],
+                        ItemScope::Only(items) => items.iter().copied().map(Some).collect(),
+                    };
+                    items.into_iter().map(move |item| Part {
+                        item,
+                        reached: Reached::Firm(firm),
+                        began: *b,
+                    })
+                })
+                .collect()
+        };
         // Unknown in any class is unknown for the firm.
         let end = ends.iter().try_fold(None::<DateTime<Utc>>, |latest, e| {
             e.map(|e| Some(latest.map_or(e, |l| l.max(e))))
@@ -222,7 +296,7 @@ pub(crate) fn across(
                     began,
                     recovery_days,
                     effects,
-                    parts: Vec::new(),
+                    parts,
                 },
                 note,
             },
@@ -388,13 +462,14 @@ fn first_blocked(
     forms: &[Form<'_>],
     cover: &[usize],
     firm: FirmIx,
+    scope: &ItemScope,
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let mut order: Vec<usize> = cover.to_vec();
     order.sort_by_key(|k| (forms[*k].since, *k));
     (1..=order.len()).find_map(|n| {
         let left = &order[..n];
         blocks(owned_by, forms, left, firm).then(|| {
-            let began = left.iter().map(|k| forms[*k].began).max();
+            let began = left.iter().map(|k| forms[*k].began_in(scope)).max();
             (
                 forms[order[n - 1]].since,
                 began.unwrap_or(forms[order[n - 1]].since),
@@ -440,6 +515,7 @@ pub(crate) fn same_cut(a: &Shock, b: &Shock) -> bool {
         && a.began == b.began
         && a.recovery_days == b.recovery_days
         && a.effects == b.effects
+        && a.parts == b.parts
         && events(a) == events(b)
 }
 
@@ -823,5 +899,54 @@ mod tests {
             [Effect::Listing { cut, .. }] => assert_eq!(*cut, 0.5, "case by case"),
             other => panic!("one listing effect, got {other:?}"),
         }
+    }
+
+    /// QA round 12, N2: A's listing covers every item, B's only N1, so F is
+    /// pooled out of N1 from 1 May. B's listing, amended on 1 July to every
+    /// item, blocks F from the rest then, not from 1 May: the block on N1
+    /// keeps its start beside the later block on every item.
+    #[test]
+    fn a_pool_widened_by_an_amend_starts_its_new_items_then() {
+        let (_, map) = parse_str(MAP, "test").unwrap();
+        let mut n = Normaliser::new(&CoreConfig::default());
+        n.normalise(
+            &map,
+            &listing("e1", "M1", "add", json!({"targets": [{"id": "A"}]})),
+        )
+        .unwrap();
+        let narrow = n
+            .normalise(
+                &map,
+                &listing(
+                    "e2",
+                    "M2",
+                    "add",
+                    json!({"targets": [{"id": "B"}], "items": ["N1"]}),
+                ),
+            )
+            .unwrap();
+        assert!(set_on(&narrow, "F").parts.is_empty());
+        let wide = n
+            .normalise(
+                &map,
+                &listing(
+                    "e3",
+                    "M2",
+                    "amend",
+                    json!({"targets": [{"id": "B"}], "ts": "2024-07-01T00:00:00Z"}),
+                ),
+            )
+            .unwrap();
+        let f = set_on(&wide, "F");
+        let firm = map.firm("F").unwrap();
+        let n1 = map.item("N1").unwrap();
+        let n3 = map.item("N3").unwrap();
+        let day = |d: &str| -> chrono::DateTime<chrono::Utc> {
+            format!("{d}T00:00:00Z").parse().unwrap()
+        };
+        assert_eq!(f.began, day("2024-05-01"));
+        let reached = [crate::shock::Reached::Firm(firm)];
+        assert_eq!(f.began_for(n1, &reached), day("2024-05-01"));
+        assert_eq!(f.began_for(n3, &reached), day("2024-07-01"));
     }
 }

@@ -286,6 +286,7 @@ impl Measures {
                     began: m.began,
                     recovery_days: m.recovery_days,
                     listed,
+                    parts: &m.parts,
                 })
             })
             .collect();
