@@ -906,3 +906,40 @@ fn a_measure_whose_licence_policy_cuts_nothing_says_so() {
         applied.notes
     );
 }
+
+/// QA round 13: a case-by-case control on tool K from two Japanese makers
+/// (0.03 + 0.31) takes 0.34 × 0.5 = 0.17 of K; it was named once per maker
+/// and weighed 0.34. With a 120-day fire taking half of the Dutch maker
+/// (0.33), judged on 1 November: the control 0.17 × 264/(264+79), the fire
+/// 0.33 × 89/(89+149), 0.2543: watch, not the warning it read.
+#[test]
+fn a_measure_on_several_makers_of_an_item_weighs_what_it_takes_once() {
+    const KRF: &str = r#"{"version":1,"home":"CN","chains":[{"id":"c1","name":"C1"}],
+ "items":[{"id":"K","name":"KrF tool","inventory_days":180,"chains":["c1"]}],
+ "firms":[{"id":"AS","name":"ASML-like","country":"NL","produces":[{"item":"K","share":0.66}]},
+          {"id":"NI","name":"Nikon-like","country":"JP","produces":[{"item":"K","share":0.03}]},
+          {"id":"CA","name":"Canon-like","country":"JP","produces":[{"item":"K","share":0.31}]}]}"#;
+    let mut m = Monitor::new(common::map(KRF), CoreConfig::default());
+    apply(
+        &mut m,
+        r#"{"type":"sanction","id":"jp23","ts":"2023-07-23T00:00:00Z","measure":"jp-2023","action":"add","issuer_jurisdiction":"JP","items":["K"],"destinations":["CN"],"license_policy":"case_by_case","expected_duration_days":365}"#,
+    );
+    apply(
+        &mut m,
+        r#"{"type":"supplier_event","id":"asml-f","ts":"2023-10-01T00:00:00Z","incident":"asml-fire","firm":"AS","kind":"fire","capacity_loss":0.5,"expected_recovery_days":120}"#,
+    );
+    let now: DateTime<Utc> = "2023-11-01T00:00:00Z".parse().unwrap();
+    let k = m
+        .assessments(now)
+        .into_iter()
+        .find(|a| a.node_id == "K")
+        .expect("K is short");
+    let expected = 0.17 * 264.0 / 343.0 + 0.33 * 89.0 / 238.0;
+    assert!(
+        (k.cutoff_risk - expected).abs() < 1e-4,
+        "{} vs {expected}",
+        k.cutoff_risk
+    );
+    assert_eq!(k.recovery_days, Some(89.0));
+    assert_eq!(k.severity, Severity::Watch);
+}

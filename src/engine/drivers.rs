@@ -207,6 +207,11 @@ impl Engine {
             let node = Node::unpack(packed);
             here.clear();
             self.shocks_at(node, phi, &mut here);
+            // A measure cutting several makers of the item is named once
+            // per maker: it weighs what it takes there once (QA: a control
+            // on two Japanese makers counted twice).
+            here.sort_unstable();
+            here.dedup();
             if here.is_empty() {
                 continue;
             }
