@@ -263,6 +263,32 @@ impl Engine {
         }
     }
 
+    /// One step of a search by days of stock: the nodes `packed`, `d` days
+    /// away, reads within `reach`, offered at `d` plus the hop's days.
+    fn step_by_days(
+        &self,
+        packed: u64,
+        d: f64,
+        reach: &FxHashMap<u64, f64>,
+        dist: &mut FxHashMap<u64, f64>,
+        heap: &mut BinaryHeap<Reverse<(u64, u64)>>,
+        next: &mut Vec<Upstream>,
+    ) {
+        self.upstream(Node::unpack(packed), next);
+        for u in next.iter() {
+            let key = u.node.pack();
+            if !reach.contains_key(&key) {
+                continue;
+            }
+            let nd = d + u.days;
+            if dist.get(&key).is_none_or(|known| nd < *known) {
+                dist.insert(key, nd);
+                // Non-negative floats order like their bit patterns.
+                heap.push(Reverse((nd.to_bits(), key)));
+            }
+        }
+    }
+
     /// The day each of `shocks` reaches `target` on its own: the bulk (see
     /// [`bulk_arrival`]) of its `parts` (node, shock, day it began there,
     /// weight), each that many days of stock away. One search by days of
@@ -292,18 +318,7 @@ impl Engine {
             if pending.remove(&packed) {
                 settled.insert(packed, d);
             }
-            self.upstream(Node::unpack(packed), &mut next);
-            for u in &next {
-                let key = u.node.pack();
-                if !reach.contains_key(&key) {
-                    continue;
-                }
-                let nd = d + u.days;
-                if dist.get(&key).is_none_or(|known| nd < *known) {
-                    dist.insert(key, nd);
-                    heap.push(Reverse((nd.to_bits(), key)));
-                }
-            }
+            self.step_by_days(packed, d, reach, &mut dist, &mut heap, &mut next);
         }
         let shortfall = 1.0 - self.value_of(target);
         shocks
@@ -423,19 +438,7 @@ impl Engine {
             if let Some(&(began, weight)) = shocked.get(&packed) {
                 arrivals.push(Reverse((day_key(began + d), weight.to_bits())));
             }
-            self.upstream(Node::unpack(packed), &mut next);
-            for u in &next {
-                let key = u.node.pack();
-                if !reach.contains_key(&key) {
-                    continue;
-                }
-                let nd = d + u.days;
-                if dist.get(&key).is_none_or(|known| nd < *known) {
-                    dist.insert(key, nd);
-                    // Non-negative floats order like their bit patterns.
-                    heap.push(Reverse((nd.to_bits(), key)));
-                }
-            }
+            self.step_by_days(packed, d, reach, &mut dist, &mut heap, &mut next);
         }
         // Weights are bounds and the search keeps to what matters, so the
         // arrivals found may fall short of half: the last of them decides.
