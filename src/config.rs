@@ -281,25 +281,27 @@ impl CoreConfig {
         // A stricter policy never lets more through (QA: case_by_case 0.9
         // over denial 0.5 was taken).
         let sc = &self.sanctions;
-        if sc.case_by_case > sc.denial {
-            return Some(Broken {
-                key: "sanctions.case_by_case",
-                related: vec!["sanctions.denial"],
-                message: format!(
-                    "must not cut more than sanctions.denial ({} > {})",
-                    sc.case_by_case, sc.denial
-                ),
-            });
-        }
-        if sc.approval > sc.case_by_case {
-            return Some(Broken {
-                key: "sanctions.approval",
-                related: vec!["sanctions.case_by_case"],
-                message: format!(
-                    "must not cut more than sanctions.case_by_case ({} > {})",
-                    sc.approval, sc.case_by_case
-                ),
-            });
+        for (key, milder, other, stricter) in [
+            (
+                "sanctions.case_by_case",
+                sc.case_by_case,
+                "sanctions.denial",
+                sc.denial,
+            ),
+            (
+                "sanctions.approval",
+                sc.approval,
+                "sanctions.case_by_case",
+                sc.case_by_case,
+            ),
+        ] {
+            if milder > stricter {
+                return Some(Broken {
+                    key,
+                    related: vec![other],
+                    message: format!("must not cut more than {other} ({milder} > {stricter})"),
+                });
+            }
         }
         let p = &self.price;
         if !(p.spike > 0.0 && p.spike.is_finite()) {

@@ -419,15 +419,6 @@ impl<'a> Assessor<'a> {
         }
     }
 
-    /// How long until the bulk of the shortage is over: the remaining
-    /// expected duration after which the drivers still in force weigh less
-    /// than half of the `shortfall` (see [`crate::engine::bulk`]). With one
-    /// driver, or drivers alike, that is the longest; a side shock too light
-    /// to hold half the shortfall cannot stretch it (nor, with no expected
-    /// end, make it unknown). A driver's remaining duration is unknown if it
-    /// has no expected end, or has reached it and is still in force. A
-    /// measure not yet in effect has its wait still to come as well (its
-    /// duration counts from its `effective` date).
     /// The drivers' (remaining days, None when unknown; weight), longest
     /// first.
     fn lasting(&self, drivers: &Trace) -> Vec<(Option<f64>, f64)> {
@@ -444,6 +435,15 @@ impl<'a> Assessor<'a> {
         left
     }
 
+    /// How long until the bulk of the shortage is over: the remaining
+    /// expected duration after which the drivers still in force weigh less
+    /// than half of the `shortfall` (see [`crate::engine::bulk`]). With one
+    /// driver, or drivers alike, that is the longest; a side shock too light
+    /// to hold half the shortfall cannot stretch it (nor, with no expected
+    /// end, make it unknown). A driver's remaining duration is unknown if it
+    /// has no expected end, or has reached it and is still in force. A
+    /// measure not yet in effect has its wait still to come as well (its
+    /// duration counts from its `effective` date).
     fn recovery(&self, drivers: &Trace, shortfall: f64) -> Option<f64> {
         let left = self.lasting(drivers);
         let needed = shortfall.min(left.iter().map(|l| l.1).sum());
