@@ -404,7 +404,8 @@ fn only_the_critical_input_that_binds_drives_a_node() {
     use chainwatch::assess::Assessor;
     let mut e = engine(TWO_CRITICAL);
     let m = e.map().clone();
-    // X loses half (365 days); a 1% strike at FG1 leaves G at 99.5% (5 days).
+    // X loses half (365 days); a 1% strike at FG1 leaves G at 99.5% (5 days),
+    // short by less than UNBOUND_FLOOR (5%): not traced.
     e.set(fire(&m, "tool-fire", "FX", 0.5, 365.0));
     e.set(fire(&m, "gas-strike", "FG1", 0.01, 5.0));
     let config = CoreConfig::default();
@@ -428,15 +429,21 @@ fn only_the_critical_input_that_binds_drives_a_node() {
     close(p.shortfall, 0.6);
     assert_eq!(p.drivers, ["gas-strike", "gas-strike-2", "tool-fire"]);
     assert_eq!(p.time_to_impact_days, Some(45.0));
-    // A gas 10% short (FG1 at 80%) is not: under half of X's 0.5, so it
-    // neither binds nor could be the shortage, and is dropped again.
+    // A gas 10% short (FG1 at 80%) neither binds nor holds the bulk of P's
+    // shortfall, but it is the shortage from day 45 until the tools run
+    // out, and once they are back: it is named (QA round 13: keeping only
+    // inputs short by half the reader's shortfall made risk fall as a
+    // binding shock grew). Its 5-day part races 5 / 50 = 0.1, under the
+    // tools' 365 / 545, which fill P's shortfall first: the risk, and the
+    // bulk's 180 days, stay the tools'.
     e.set(fire(&m, "gas-strike", "FG1", 0.2, 5.0));
     e.end(&chainwatch::shock::ShockKey::Incident(
         "gas-strike-2".into(),
     ));
     let p = Assessor::new(&e, &config, t0()).assess(NodeRef::Item(m.item("P").unwrap()));
     close(p.shortfall, 0.5);
-    assert_eq!(p.drivers, ["tool-fire"]);
+    assert_eq!(p.drivers, ["gas-strike", "tool-fire"]);
+    close(p.cutoff_risk, 0.5 * 365.0 / 545.0);
     assert_eq!(p.time_to_impact_days, Some(180.0));
 }
 
@@ -497,6 +504,107 @@ fn a_nearer_critical_input_nearly_as_short_still_times_the_shortage() {
     assert_eq!(c1.time_to_impact_days, Some(5.0));
     // The gas's 0.65 from day 5, the tools' further 0.05 from day 300.
     close(c1.cutoff_risk, 0.65 * 365.0 / 370.0 + 0.05 * 365.0 / 665.0);
+}
+
+/// QA round 13, F1: Y needs gas G (5 days of stock) and tool X (300), both
+/// critical. A year-long 40% strike at the gas maker is a warning, 0.4 ×
+/// 365 / 370. A 30-day tool fire grew from 70% to 100%: the tools bind, and
+/// the gas, short by less than half of Y's shortfall, was dropped from the
+/// trace, so Y fell from 0.42 to 1.0 × 30 / 330 = 0.09 and resolved. The
+/// gas still runs out on day 5 for a year: 0.4 × 365 / 370 + 0.6 × 30 / 330.
+#[test]
+fn qa13_a_larger_far_fire_keeps_the_near_gas_shortage() {
+    use chainwatch::assess::Assessor;
+    const CHIP: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "c1", "name": "test"}],
+      "items": [
+        {"id": "G", "name": "gas", "inventory_days": 5},
+        {"id": "X", "name": "tool", "inventory_days": 300},
+        {"id": "Y", "name": "chip", "inventory_days": 0, "chains": ["c1"],
+         "inputs": [{"item": "G"}, {"item": "X"}]}
+      ],
+      "firms": [
+        {"id": "GM", "name": "Gas Maker", "country": "KR", "produces": [{"item": "G", "share": 1.0}]},
+        {"id": "XM", "name": "Tool Maker", "country": "JP", "produces": [{"item": "X", "share": 1.0}]},
+        {"id": "FAB", "name": "Fab", "country": "TW", "produces": [{"item": "Y", "share": 1.0}]}
+      ]
+    }"#;
+    let mut e = engine(CHIP);
+    let m = e.map().clone();
+    let config = CoreConfig::default();
+    let y = NodeRef::Item(m.item("Y").unwrap());
+    e.set(fire(&m, "strike", "GM", 0.4, 365.0));
+    let gas_alone = Assessor::new(&e, &config, t0()).assess(y).cutoff_risk;
+    close(gas_alone, 0.4 * 365.0 / 370.0);
+    e.set(fire(&m, "fire", "XM", 0.7, 30.0));
+    let smaller = Assessor::new(&e, &config, t0()).assess(y);
+    close(
+        smaller.cutoff_risk,
+        0.4 * 365.0 / 370.0 + 0.3 * 30.0 / 330.0,
+    );
+    e.set(fire(&m, "fire", "XM", 1.0, 30.0));
+    let larger = Assessor::new(&e, &config, t0()).assess(y);
+    assert_eq!(larger.drivers, ["fire", "strike"]);
+    close(larger.cutoff_risk, 0.4 * 365.0 / 370.0 + 0.6 * 30.0 / 330.0);
+    assert!(larger.cutoff_risk > smaller.cutoff_risk);
+}
+
+/// QA round 13, F2: Y takes 40% of its worth from gas G (5 days of stock)
+/// and 60% from tool X (300 days), both non-critical. One control on both
+/// was timed by the bulk of its weight, X's, so its gas part too arrived on
+/// day 300: 1.0 × 60 / 360 = 0.17, where the same cuts as two controls gave
+/// 0.47 (and widening a control on G alone to X took Y from 0.37 to 0.14).
+/// Each node a shock acts on now times its own part.
+#[test]
+fn qa13_one_control_on_a_near_and_a_far_input_times_each_part_on_its_own() {
+    use chainwatch::assess::Assessor;
+    const CHIP: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "c1", "name": "test"}],
+      "items": [
+        {"id": "G", "name": "gas", "inventory_days": 5},
+        {"id": "X", "name": "tool", "inventory_days": 300},
+        {"id": "Y", "name": "chip", "inventory_days": 0, "chains": ["c1"],
+         "inputs": [{"item": "G", "critical": false, "weight": 0.4},
+                    {"item": "X", "critical": false, "weight": 0.6}]}
+      ],
+      "firms": [
+        {"id": "GM", "name": "Gas Maker", "country": "US", "produces": [{"item": "G", "share": 1.0}]},
+        {"id": "XM", "name": "Tool Maker", "country": "US", "produces": [{"item": "X", "share": 1.0}]},
+        {"id": "FAB", "name": "Fab", "country": "CN", "produces": [{"item": "Y", "share": 1.0}]}
+      ]
+    }"#;
+    let m = map(CHIP);
+    let control = |id: &str, items: &[&str]| chainwatch::shock::Shock {
+        key: ShockKey::Measure(id.into()),
+        event_id: id.into(),
+        also: Vec::new(),
+        parts: Vec::new(),
+        since: t0(),
+        began: t0(),
+        recovery_days: Some(60.0),
+        effects: vec![Effect::ExportControl {
+            issuer: m.country("US").unwrap(),
+            items: ItemScope::Only(items.iter().map(|i| m.item(i).unwrap()).collect()),
+            destinations: vec![m.home],
+            cut: 1.0,
+        }],
+    };
+    let config = CoreConfig::default();
+    let y = NodeRef::Item(m.item("Y").unwrap());
+    let expected = 0.4 * 60.0 / 65.0 + 0.6 * 60.0 / 360.0;
+    let mut one = Engine::new(m.clone(), PropagationConfig::default());
+    one.set(control("both", &["G", "X"]));
+    let mut two = Engine::new(m.clone(), PropagationConfig::default());
+    two.set(control("gas", &["G"]));
+    two.set(control("tool", &["X"]));
+    close(
+        Assessor::new(&one, &config, t0()).assess(y).cutoff_risk,
+        expected,
+    );
+    close(
+        Assessor::new(&two, &config, t0()).assess(y).cutoff_risk,
+        expected,
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::CoreConfig;
-use crate::engine::{bulk_arrival, day_number, Engine, Node, ProfileIx, Trace};
+use crate::engine::{bulk_arrival, day_number, gathered, Arrival, Engine, Node, ProfileIx, Trace};
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
 pub use backup::{Backup, RejectedBackup};
@@ -125,8 +125,8 @@ impl<'a> Assessor<'a> {
                 let stock = map.items[item as usize].inventory_days;
                 let impact_day = drivers.arrives.map(|d| d + stock);
                 let mut drivers = drivers;
-                for a in drivers.arrivals.iter_mut().flatten() {
-                    *a += stock;
+                for a in &mut drivers.arrivals {
+                    a.day = a.day.map(|d| d + stock);
                 }
                 (supply, shortfall, drivers, impact_day)
             }
@@ -148,30 +148,23 @@ impl<'a> Assessor<'a> {
                         let n = lines.len() as f64;
                         let mut arrivals = Vec::with_capacity(lines.len());
                         let mut weight: BTreeMap<u32, f64> = BTreeMap::new();
-                        let mut by_shock: BTreeMap<u32, Vec<(f64, f64)>> = BTreeMap::new();
+                        let mut parts: Vec<Arrival> = Vec::new();
                         for &l in lines {
                             let line = self.drivers(Node::Line(l));
-                            for ((s, w), a) in line.weighted().zip(&line.arrivals) {
+                            for (s, w) in line.weighted() {
                                 *weight.entry(s).or_default() += w / n;
-                                if let Some(day) = a {
-                                    by_shock.entry(s).or_default().push((*day, w / n));
-                                }
                             }
+                            parts.extend(line.arrivals.iter().map(|a| Arrival {
+                                weight: a.weight / n,
+                                ..*a
+                            }));
                             if let Some(day) = line.arrives {
                                 let part = (1.0 - self.engine.line_output(l)) / n;
                                 arrivals.push((day, part));
                             }
                         }
                         (drivers.shocks, drivers.weights) = weight.into_iter().unzip();
-                        drivers.arrivals = drivers
-                            .shocks
-                            .iter()
-                            .map(|s| {
-                                by_shock
-                                    .remove(s)
-                                    .and_then(|own| bulk_arrival(own, shortfall))
-                            })
-                            .collect();
+                        drivers.arrivals = gathered(parts, &drivers.shocks, &drivers.weights);
                         drivers.arrives = bulk_arrival(arrivals, shortfall);
                     }
                 }
@@ -218,16 +211,23 @@ impl<'a> Assessor<'a> {
     fn risk_from(&self, shortfall: f64, drivers: &Trace, impact_day: Option<f64>) -> f64 {
         if shortfall > 0.0 {
             let impact = self.days_until(impact_day).unwrap_or(0.0);
+            let mut recovery: Option<(u32, Option<f64>)> = None;
             let layers: Vec<Layer> = drivers
-                .weighted()
-                .enumerate()
-                .map(|(k, (s, weight))| Layer {
-                    recovery: self.remaining(s),
-                    weight,
-                    // Unknown only if the search missed it: the bulk's.
-                    impact: self
-                        .days_until(drivers.arrivals.get(k).copied().flatten())
-                        .unwrap_or(impact),
+                .arrivals
+                .iter()
+                .map(|a| {
+                    // Parts come by shock: one lookup per shock.
+                    let lasts = match recovery {
+                        Some((s, r)) if s == a.shock => r,
+                        _ => self.remaining(a.shock),
+                    };
+                    recovery = Some((a.shock, lasts));
+                    Layer {
+                        recovery: lasts,
+                        weight: a.weight,
+                        // Unknown only without a start: the bulk's.
+                        impact: self.days_until(a.day).unwrap_or(impact),
+                    }
                 })
                 .collect();
             layered_risk(shortfall, impact, &layers)

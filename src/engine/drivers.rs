@@ -26,6 +26,12 @@ use crate::shock::Reached;
 /// a risk that is judged in percent, and tracing them would walk the map.
 pub const ATTRIBUTION_FLOOR: f64 = 1e-4;
 
+/// A critical input that does not bind is traced only if it is short by at
+/// least this: one left out moves the reader's risk by less than its
+/// shortfall, and on a national map there are many (at 100k firms, 0.01
+/// doubled the cost of a risk against 0.05, see [`Engine::keep_binding`]).
+pub const UNBOUND_FLOOR: f64 = 0.05;
+
 /// One node a node reads: its weight in the reader and the days of stock
 /// held on the hop.
 struct Upstream {
@@ -49,46 +55,59 @@ pub struct Trace {
     /// Parallel to `shocks`.
     pub weights: Vec<f64>,
     pub arrives: Option<f64>,
-    /// Parallel to `shocks`: the day each shock's own part reaches the
-    /// node, by the same rule as `arrives` over its nodes alone (`arrives`
-    /// itself for a lone shock). A near shock's part arrives on its own
-    /// day, whatever a far one does (QA: a far tool fire holding half the
-    /// shortfall moved a near gas outage's part to its day 300).
-    pub arrivals: Vec<Option<f64>>,
+    /// Each shock's weight split by the day its part reaches the node (by
+    /// shock, then day): one part per day on which nodes it acts on reach
+    /// the node, each on the day it began there plus the days of stock
+    /// between. A near shock's part arrives on its own day, whatever a far
+    /// one does (QA: a far tool fire holding half the shortfall moved a near
+    /// gas outage's part to its day 300), and so does a near part of one
+    /// shock (QA: widening a control from a gas 5 days away to a tool 300
+    /// days away moved the gas's part to day 300 and resolved a warning).
+    pub arrivals: Vec<Arrival>,
+}
+
+/// Part of a shock's weight at a node, and the day it reaches the node
+/// (unknown if the shock has no start on record).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arrival {
+    pub shock: u32,
+    pub weight: f64,
+    pub day: Option<f64>,
 }
 
 impl Trace {
     /// Adds what stands behind one more path into the node, `days` of stock
-    /// further away.
+    /// further away. Each shock keeps the weight and the parts of the path
+    /// on which it weighs most.
     pub fn merge(&mut self, other: &Trace, days: f64) {
-        let mut both: Vec<(u32, f64)> = self
-            .shocks
+        let mut both: Vec<(u32, f64)> = self.weighted().chain(other.weighted()).collect();
+        let (shocks, weights) = heaviest_per_shock(&mut both);
+        let from_other = |s: u32| {
+            let weight = |t: &Trace| {
+                t.shocks
+                    .binary_search(&s)
+                    .map_or(f64::NEG_INFINITY, |k| t.weights[k])
+            };
+            weight(other) > weight(self)
+        };
+        let mut arrivals: Vec<Arrival> = self
+            .arrivals
             .iter()
+            .filter(|a| !from_other(a.shock))
             .copied()
-            .zip(self.weights.iter().copied())
             .chain(
                 other
-                    .shocks
+                    .arrivals
                     .iter()
-                    .copied()
-                    .zip(other.weights.iter().copied()),
+                    .filter(|a| from_other(a.shock))
+                    .map(|a| Arrival {
+                        day: a.day.map(|d| d + days),
+                        ..*a
+                    }),
             )
             .collect();
-        let mut first: FxHashMap<u32, f64> = FxHashMap::default();
-        let later = other.arrivals.iter().map(|a| a.map(|a| a + days));
-        for (s, a) in self
-            .shocks
-            .iter()
-            .zip(self.arrivals.iter().copied())
-            .chain(other.shocks.iter().zip(later))
-        {
-            if let Some(a) = a {
-                let e = first.entry(*s).or_insert(a);
-                *e = e.min(a);
-            }
-        }
-        (self.shocks, self.weights) = heaviest_per_shock(&mut both);
-        self.arrivals = self.shocks.iter().map(|s| first.get(s).copied()).collect();
+        arrivals.sort_by(|a, b| a.shock.cmp(&b.shock).then(by_day(a.day, b.day)));
+        (self.shocks, self.weights, self.arrivals) = (shocks, weights, arrivals);
         if let Some(d) = other.arrives {
             let d = d + days;
             self.arrives = Some(self.arrives.map_or(d, |n| n.min(d)));
@@ -102,6 +121,45 @@ impl Trace {
             .copied()
             .zip(self.weights.iter().copied())
     }
+}
+
+/// Unknown days last.
+fn by_day(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
+/// Parts by shock and day, those of one shock on one day summed, each
+/// shock's scaled to its weight in `shocks`/`weights` where the sum of its
+/// parts went over it (a weight is at most 1).
+pub fn gathered(mut parts: Vec<Arrival>, shocks: &[u32], weights: &[f64]) -> Vec<Arrival> {
+    parts.sort_by(|a, b| a.shock.cmp(&b.shock).then(by_day(a.day, b.day)));
+    let mut out: Vec<Arrival> = Vec::with_capacity(parts.len());
+    for p in parts {
+        match out.last_mut() {
+            Some(last) if last.shock == p.shock && last.day == p.day => last.weight += p.weight,
+            _ => out.push(p),
+        }
+    }
+    let mut start = 0;
+    while start < out.len() {
+        let s = out[start].shock;
+        let end = start + out[start..].iter().take_while(|a| a.shock == s).count();
+        let sum: f64 = out[start..end].iter().map(|a| a.weight).sum();
+        let cap = shocks.binary_search(&s).map_or(sum, |k| weights[k]);
+        // Over by rounding alone is not over.
+        if sum > cap + 1e-12 {
+            for a in &mut out[start..end] {
+                a.weight *= cap / sum;
+            }
+        }
+        start = end;
+    }
+    out
 }
 
 /// Shocks ascending, each once with the sum of its weights, at most 1.
@@ -163,46 +221,27 @@ pub fn bulk_arrival(mut arrivals: Vec<(f64, f64)>, shortfall: f64) -> Option<f64
     arrivals.last().map(|a| a.0)
 }
 
-/// A day as a key that orders like the day, negative ones included.
-fn day_key(day: f64) -> u64 {
-    let b = day.to_bits();
-    if b >> 63 == 1 {
-        !b
-    } else {
-        b | 1 << 63
-    }
-}
-
-fn key_day(key: u64) -> f64 {
-    f64::from_bits(if key >> 63 == 1 {
-        key & !(1 << 63)
-    } else {
-        !key
-    })
-}
-
 /// A time as days since 1970-01-01 (UTC), the unit of [`Trace::arrives`].
 pub fn day_number(t: chrono::DateTime<chrono::Utc>) -> f64 {
     t.timestamp_millis() as f64 / 86_400_000.0
 }
 
 impl Engine {
-    /// The shocks behind `target`, as far as they matter to it, and the day
-    /// the first shortage reaches it.
+    /// The shocks behind `target`, as far as they matter to it, and when
+    /// their shortage reaches it.
     ///
     /// Two searches over the node's upstream: [`Engine::reach`] finds what
     /// matters (and so the shocks), then a search by days of stock within it
-    /// stops once no shock further away can arrive sooner, which is usually
-    /// at the first node a shock acts on.
+    /// finds how far each shocked node is.
     pub fn drivers(&self, target: Node) -> Trace {
         let reach = self.reach(target);
         let spread = self.spread(target, &reach);
         let mut found: Vec<(u32, f64)> = Vec::new();
         // Per shocked node and shock: the day it began there, its weight.
-        let mut parts: Vec<(u64, u32, f64, f64)> = Vec::new();
+        let mut parts: Vec<(u64, u32, Option<f64>, f64)> = Vec::new();
         let mut here: Vec<u32> = Vec::new();
         // Per shocked node, the day its earliest shock began and its weight.
-        let mut shocked: FxHashMap<u64, (f64, f64)> = FxHashMap::default();
+        let mut shocked: Vec<(u64, f64, f64)> = Vec::new();
         for (&packed, &phi) in &reach {
             let node = Node::unpack(packed);
             here.clear();
@@ -231,13 +270,14 @@ impl Engine {
             }
             let mut began: Option<f64> = None;
             for &(s, w) in &found[first..] {
-                if let Some(day) = self.began(s, node) {
-                    parts.push((packed, s, day, w));
+                let day = self.began(s, node);
+                parts.push((packed, s, day, w));
+                if let Some(day) = day {
                     began = Some(began.map_or(day, |b| b.min(day)));
                 }
             }
             if let Some(day) = began {
-                shocked.insert(packed, (day, weight));
+                shocked.push((packed, day, weight));
             }
         }
         // A shock acting on several nodes (a control on two tool grades)
@@ -245,64 +285,42 @@ impl Engine {
         // node alone, the Dutch control held half of the finished chip's
         // shortfall no longer once an ASML fire joined it).
         let (shocks, weights) = summed_per_shock(&mut found);
-        let arrives = if shocked.is_empty() {
-            None
-        } else {
-            self.arrival(target, &reach, &shocked)
-        };
-        let arrivals = if shocks.len() <= 1 {
-            vec![arrives; shocks.len()]
-        } else {
-            self.arrivals_by_shock(target, &reach, &parts, &shocks)
-        };
+        let away = self.days_away(target, &reach, shocked.iter().map(|s| s.0));
+        let arrives = bulk_arrival(
+            shocked
+                .iter()
+                .filter_map(|(p, began, w)| away.get(p).map(|d| (began + d, *w)))
+                .collect(),
+            1.0 - self.value_of(target),
+        );
+        let arrivals = parts
+            .iter()
+            .map(|&(p, shock, began, weight)| Arrival {
+                shock,
+                weight,
+                day: began.and_then(|b| away.get(&p).map(|d| b + d)),
+            })
+            .collect();
         Trace {
+            arrivals: gathered(arrivals, &shocks, &weights),
             shocks,
             weights,
             arrives,
-            arrivals,
         }
     }
 
-    /// One step of a search by days of stock: the nodes `packed`, `d` days
-    /// away, reads within `reach`, offered at `d` plus the hop's days.
-    fn step_by_days(
-        &self,
-        packed: u64,
-        d: f64,
-        reach: &FxHashMap<u64, f64>,
-        dist: &mut FxHashMap<u64, f64>,
-        heap: &mut BinaryHeap<Reverse<(u64, u64)>>,
-        next: &mut Vec<Upstream>,
-    ) {
-        self.upstream(Node::unpack(packed), next);
-        for u in next.iter() {
-            let key = u.node.pack();
-            if !reach.contains_key(&key) {
-                continue;
-            }
-            let nd = d + u.days;
-            if dist.get(&key).is_none_or(|known| nd < *known) {
-                dist.insert(key, nd);
-                // Non-negative floats order like their bit patterns.
-                heap.push(Reverse((nd.to_bits(), key)));
-            }
-        }
-    }
-
-    /// The day each of `shocks` reaches `target` on its own: the bulk (see
-    /// [`bulk_arrival`]) of its `parts` (node, shock, day it began there,
-    /// weight), each that many days of stock away. One search by days of
-    /// stock over what matters, until every shocked node is reached.
-    fn arrivals_by_shock(
+    /// How many days of stock lie between `target` and each of `nodes`,
+    /// through what matters to it (`reach`): a search by days of stock,
+    /// nearest first, until every one of them is reached.
+    fn days_away(
         &self,
         target: Node,
         reach: &FxHashMap<u64, f64>,
-        parts: &[(u64, u32, f64, f64)],
-        shocks: &[u32],
-    ) -> Vec<Option<f64>> {
-        let mut pending: rustc_hash::FxHashSet<u64> = parts.iter().map(|p| p.0).collect();
+        nodes: impl Iterator<Item = u64>,
+    ) -> FxHashMap<u64, f64> {
+        let mut pending: rustc_hash::FxHashSet<u64> = nodes.collect();
+        let mut away: FxHashMap<u64, f64> = FxHashMap::default();
         let mut dist: FxHashMap<u64, f64> = FxHashMap::default();
-        let mut settled: FxHashMap<u64, f64> = FxHashMap::default();
         let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
         dist.insert(target.pack(), 0.0);
         heap.push(Reverse((0f64.to_bits(), target.pack())));
@@ -316,26 +334,23 @@ impl Engine {
                 continue;
             }
             if pending.remove(&packed) {
-                settled.insert(packed, d);
+                away.insert(packed, d);
             }
-            self.step_by_days(packed, d, reach, &mut dist, &mut heap, &mut next);
-        }
-        let shortfall = 1.0 - self.value_of(target);
-        shocks
-            .iter()
-            .map(|s| {
-                let own: Vec<(f64, f64)> = parts
-                    .iter()
-                    .filter(|p| p.1 == *s)
-                    .filter_map(|p| settled.get(&p.0).map(|d| (p.2 + d, p.3)))
-                    .collect();
-                if own.is_empty() {
-                    None
-                } else {
-                    bulk_arrival(own, shortfall)
+            self.upstream(Node::unpack(packed), &mut next);
+            for u in &next {
+                let key = u.node.pack();
+                if !reach.contains_key(&key) {
+                    continue;
                 }
-            })
-            .collect()
+                let nd = d + u.days;
+                if dist.get(&key).is_none_or(|known| nd < *known) {
+                    dist.insert(key, nd);
+                    // Non-negative floats order like their bit patterns.
+                    heap.push(Reverse((nd.to_bits(), key)));
+                }
+            }
+        }
+        away
     }
 
     /// The day shock `number` began to act on `node`, if it is in force:
@@ -384,65 +399,6 @@ impl Engine {
                 }
             }
         }
-    }
-
-    /// The day the bulk of `target`'s shortage reaches it from the nodes in
-    /// `shocked` (each with the day its shock began and its weight), through
-    /// days of stock along nodes that matter to it (`reach`): the earliest
-    /// day by which arrivals weighing half its shortfall are in (see
-    /// [`bulk`]). Days of stock are searched nearest first; an arrival is
-    /// settled once even the earliest start, that far away, could not come
-    /// before it, so the search usually ends at the first heavy shocked node.
-    fn arrival(
-        &self,
-        target: Node,
-        reach: &FxHashMap<u64, f64>,
-        shocked: &FxHashMap<u64, (f64, f64)>,
-    ) -> Option<f64> {
-        let earliest = shocked.values().map(|v| v.0).fold(f64::INFINITY, f64::min);
-        let total: f64 = shocked.values().map(|v| v.1).sum();
-        let needed = (1.0 - self.value_of(target)).min(total);
-        // Arrivals found, by day (keyed by `day_key`: a day before 1970 is
-        // negative).
-        let mut arrivals: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
-        let mut arrived = 0.0;
-        let mut last = None;
-        let mut settle = |arrivals: &mut BinaryHeap<Reverse<(u64, u64)>>, until: f64| {
-            while let Some(&Reverse((key, weight))) = arrivals.peek() {
-                let day = key_day(key);
-                if day > until {
-                    break;
-                }
-                arrivals.pop();
-                arrived += f64::from_bits(weight);
-                last = Some(day);
-                if bulk(arrived, needed) {
-                    return Some(day);
-                }
-            }
-            None
-        };
-        let mut dist: FxHashMap<u64, f64> = FxHashMap::default();
-        let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
-        dist.insert(target.pack(), 0.0);
-        heap.push(Reverse((0f64.to_bits(), target.pack())));
-        let mut next: Vec<Upstream> = Vec::new();
-        while let Some(Reverse((bits, packed))) = heap.pop() {
-            let d = f64::from_bits(bits);
-            if dist.get(&packed).is_some_and(|known| *known < d) {
-                continue;
-            }
-            if let Some(day) = settle(&mut arrivals, earliest + d) {
-                return Some(day);
-            }
-            if let Some(&(began, weight)) = shocked.get(&packed) {
-                arrivals.push(Reverse((day_key(began + d), weight.to_bits())));
-            }
-            self.step_by_days(packed, d, reach, &mut dist, &mut heap, &mut next);
-        }
-        // Weights are bounds and the search keeps to what matters, so the
-        // arrivals found may fall short of half: the last of them decides.
-        settle(&mut arrivals, f64::INFINITY).or(last)
     }
 
     /// The upstream of `target` that matters to it, with each node's reach
@@ -587,19 +543,20 @@ impl Engine {
         }
     }
 
-    /// Drops the critical inputs that do not bind, unless they could carry
-    /// the bulk of the reader's shortage alone. A reader takes the least of
-    /// its critical inputs, so one standing above that least (by more than
-    /// the engine's error bound) passes none of its shortfall on while the
-    /// least lasts. Without this a 1% strike at a gas maker, short by 0.07%
-    /// where lithography was short by 44%, named itself a driver of
-    /// photolithography and set its time to impact to the gas's 45 days of
-    /// stock instead of the tools' 180 (QA). But one short by half the
-    /// reader's shortfall or more is the shortage on its own, and may come
-    /// first: a fab cut from gas with 5 days of stock (35% left) and from
-    /// tools with 300 (30% left) runs at 35% from day 5 (QA: adding the tool
-    /// control dropped the gas, moved the impact from 5 days to 300 and took
-    /// the fab from critical to warning).
+    /// Drops the critical inputs that do not bind and are short by less
+    /// than [`UNBOUND_FLOOR`]. A reader takes the least of its critical
+    /// inputs, so one standing above that least passes none of its
+    /// shortfall on while the least lasts; but the least may come late or
+    /// end soon, and until it comes, or once it is over, the other is the
+    /// shortage: a fab cut from gas with 5 days of stock (60% left) and from
+    /// tools with 300 (0% left, for 30 days) runs at 60% from day 5 (QA:
+    /// dropping the gas, or keeping it only when short by half the fab's
+    /// shortfall, gave a risk that fell when the tool fire grew). Each part
+    /// is timed on its own (see [`Trace::arrivals`]), so a slight one cannot
+    /// time the shortage; left out, one moves the risk by less than its
+    /// shortfall (before, a 1% strike at a gas maker, 0.07% short where the
+    /// tools were 44% short, was named a driver of photolithography and set
+    /// its time to impact).
     fn keep_binding(&self, out: &mut Vec<Upstream>) {
         let least = out
             .iter()
@@ -610,7 +567,7 @@ impl Engine {
             let limit = least + self.error_bound();
             out.retain(|u| {
                 let v = self.value_of(u.node);
-                !u.critical || v <= limit || bulk(1.0 - v, 1.0 - least)
+                !u.critical || v <= limit || 1.0 - v >= UNBOUND_FLOOR
             });
         }
     }
@@ -755,6 +712,33 @@ pub(super) fn heaviest_first(map: &ChainMap, line_weight: &[f64]) -> Vec<u32> {
 mod tests {
     use super::*;
     use crate::map::parse_str;
+
+    #[test]
+    fn parts_of_a_shock_on_one_day_add_up_and_keep_under_its_weight() {
+        let part = |shock, weight, day| Arrival { shock, weight, day };
+        // Shock 1 acts on three nodes, two reaching on day 5: 0.3 + 0.2 on
+        // day 5 and 0.6 on day 300 sum to 1.1 over its weight of 1 (a
+        // weight is at most 1), so each is scaled by 1 / 1.1. Shock 2 is
+        // under its weight and kept; an unknown day goes last.
+        let got = gathered(
+            vec![
+                part(2, 0.1, None),
+                part(1, 0.6, Some(300.0)),
+                part(1, 0.3, Some(5.0)),
+                part(2, 0.2, Some(7.0)),
+                part(1, 0.2, Some(5.0)),
+            ],
+            &[1, 2],
+            &[1.0, 0.3],
+        );
+        assert_eq!(got.len(), 4);
+        assert_eq!((got[0].shock, got[0].day), (1, Some(5.0)));
+        assert!((got[0].weight - 0.5 / 1.1).abs() < 1e-12);
+        assert_eq!((got[1].shock, got[1].day), (1, Some(300.0)));
+        assert!((got[1].weight - 0.6 / 1.1).abs() < 1e-12);
+        assert_eq!(got[2], part(2, 0.2, Some(7.0)));
+        assert_eq!(got[3], part(2, 0.1, None));
+    }
 
     #[test]
     fn producers_are_taken_heaviest_first_ties_in_map_order() {

@@ -31,7 +31,9 @@ use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
 use dependents::Readers;
-pub use drivers::{bulk, bulk_arrival, day_number, Trace, ATTRIBUTION_FLOOR};
+pub use drivers::{
+    bulk, bulk_arrival, day_number, gathered, Arrival, Trace, ATTRIBUTION_FLOOR, UNBOUND_FLOOR,
+};
 pub use influence::Influence;
 use lines::LineReads;
 pub use node::{Node, ProfileIx};
