@@ -17,8 +17,14 @@ pub enum ShockKey {
     /// Price-driven scarcity of one item.
     Price(ItemIx),
     /// A firm that an issuer's listings block only together, under the 50%
-    /// rule in aggregate: the issuer's country code and the firm's id.
-    Ownership { issuer: String, firm: String },
+    /// rule in aggregate: the issuer's country code, the firm's id, and the
+    /// licence level: the listings cutting this much or more (as written by
+    /// `f64`'s `Display`) block it.
+    Ownership {
+        issuer: String,
+        firm: String,
+        cut: String,
+    },
 }
 
 /// Items a measure covers.

@@ -943,3 +943,60 @@ fn a_measure_on_several_makers_of_an_item_weighs_what_it_takes_once() {
     assert_eq!(k.recovery_days, Some(89.0));
     assert_eq!(k.severity, Severity::Watch);
 }
+
+/// QA round 12, N4: H1 (30%, denial) and H2 (25%, case by case), both for
+/// a year, block C case by case; H3 (25%, denial for 10 days) then blocks
+/// it outright with H1. Half of widget W comes from C, whose resin (100
+/// days of stock) comes from the US. One shock at the strictest level gave
+/// the whole cut the year: 0.5 × 305 / 345 = 0.442, a warning for a
+/// 10-day listing. Each level is its own shock now: the case-by-case half
+/// of C's resin for 305 more days (from 1 January: 40 days to go), the rest
+/// for 10 (from 1 March: 100 days to go), 0.25 × 305 / 345 + 0.25 × 10 /
+/// 110 = 0.244, a watch.
+#[test]
+fn qa12_a_short_denial_on_top_of_a_case_by_case_pool_lasts_its_own_days() {
+    const POOL: &str = r#"{"version":1,"home":"CN","chains":[{"id":"ic","name":"IC"}],
+ "items":[{"id":"X","name":"Resin X","inventory_days":100},
+          {"id":"W","name":"Widget W","inventory_days":0,"inputs":[{"item":"X"}],"chains":["ic"]}],
+ "firms":[{"id":"U","name":"US Resin","country":"US","produces":[{"item":"X","share":1.0}]},
+          {"id":"H1","name":"Holding One","country":"CN"},
+          {"id":"H2","name":"Holding Two","country":"CN"},
+          {"id":"H3","name":"Holding Three","country":"CN"},
+          {"id":"C","name":"Widget Maker","country":"CN",
+           "owners":[{"firm":"H1","share":0.3},{"firm":"H2","share":0.25},{"firm":"H3","share":0.25}],
+           "produces":[{"item":"W","share":0.5}]},
+          {"id":"D","name":"Other Widget","country":"CN","produces":[{"item":"W","share":0.5}]}]}"#;
+    let mut m = Monitor::new(common::map(POOL), CoreConfig::default());
+    let listing = |id: &str, ts: &str, target: &str, policy: &str, days: u32| {
+        format!(
+            r#"{{"type":"sanction","id":"{id}","ts":"{ts}","measure":"M-{id}","action":"add","issuer_jurisdiction":"US","targets":[{{"id":"{target}"}}],"items":["*"],"license_policy":"{policy}","expected_duration_days":{days}}}"#
+        )
+    };
+    apply(
+        &mut m,
+        &listing("s1", "2024-01-01T00:00:00Z", "H1", "denial", 365),
+    );
+    apply(
+        &mut m,
+        &listing("s2", "2024-01-01T00:00:00Z", "H2", "case_by_case", 365),
+    );
+    apply(
+        &mut m,
+        &listing("s3", "2024-03-01T00:00:00Z", "H3", "denial", 10),
+    );
+    let now: DateTime<Utc> = "2024-03-01T00:00:00Z".parse().unwrap();
+    let w = m
+        .assessments(now)
+        .into_iter()
+        .find(|a| a.node_id == "W")
+        .expect("W is short");
+    assert_eq!(w.shortfall, 0.5);
+    let expected = 0.25 * 305.0 / 345.0 + 0.25 * 10.0 / 110.0;
+    assert!(
+        (w.cutoff_risk - expected).abs() < 1e-4,
+        "{} vs {expected}",
+        w.cutoff_risk
+    );
+    assert_eq!(w.severity, Severity::Watch);
+    assert_eq!(w.drivers, ["s1", "s2", "s3"]);
+}

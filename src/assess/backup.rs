@@ -354,8 +354,8 @@ impl Assessor<'_> {
                 let what = match &a.shock.key {
                     ShockKey::Measure(m) => format!("measure {m}"),
                     ShockKey::Incident(i) => format!("incident {i}"),
-                    ShockKey::Ownership { issuer, firm } => {
-                        format!("{issuer} listings together on {firm} (50% rule)")
+                    ShockKey::Ownership { issuer, firm, cut } => {
+                        format!("{issuer} listings at a cut of {cut} or more together on {firm} (50% rule)")
                     }
                     ShockKey::Price(i) => {
                         format!("price spike of {}", self.engine.map().items[*i as usize].id)

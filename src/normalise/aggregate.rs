@@ -82,21 +82,32 @@ struct Held {
     holders: Vec<(FirmIx, f64)>,
 }
 
-/// A firm's shock, and the note that says why, when it is blocked only by
-/// the issuer's listings together.
+/// A firm's shock at one licence level, and the note that says why, when it
+/// is blocked only by the issuer's listings together.
 pub(crate) struct Together {
     pub shock: Shock,
     pub note: String,
 }
 
 /// For every firm that `forms` (every listing in force of one issuer) block
-/// only together: its shock, keyed by issuer and firm, caused by `event_id`.
+/// only together: one shock per licence level it is blocked at, keyed by
+/// issuer, firm and level (the level's cut, as [`f64::to_bits`]), caused by
+/// `event_id`.
+///
+/// A level's listings are those at its cut or stricter. The strictest level
+/// that blocks the firm cuts it that much; each looser level that also
+/// blocks it carries the part of the cut down to it, with its own start and
+/// recovery: 30% held under a year-long denial and 25% under a year-long
+/// case-by-case listing block it case by case for the year, and 25% more
+/// under a 10-day denial block it outright for those 10 days only (QA
+/// round 12: one shock at the strictest level took the year for the whole
+/// cut, and a 10-day listing raised a warning).
 pub(crate) fn across(
     map: &ChainMap,
     owned_by: &OwnedBy,
     forms: &[Form<'_>],
     event_id: &str,
-) -> BTreeMap<FirmIx, Together> {
+) -> BTreeMap<(FirmIx, u64), Together> {
     let mut out = BTreeMap::new();
     if forms.len() < 2 {
         return out;
@@ -108,201 +119,274 @@ pub(crate) fn across(
             blocked.entry(firm).or_default().push((scope.clone(), held));
         }
     }
-    for (firm, mut found) in blocked {
-        // When each class's block began: a narrower class may have begun
-        // before the block on every item, and keeps its start.
-        let mut starts: Vec<(DateTime<Utc>, DateTime<Utc>, ItemScope)> = found
-            .iter()
-            .filter_map(|(scope, held)| {
-                first_blocked(owned_by, forms, &held.cover, firm, scope)
-                    .map(|(since, began)| (since, began, scope.clone()))
+    for (firm, found) in blocked {
+        for (level, at) in levels(owned_by, forms, firm, &found) {
+            if let Some(together) = level_shock(map, owned_by, forms, firm, level, at, event_id) {
+                out.insert((firm, level), together);
+            }
+        }
+    }
+    out
+}
+
+/// The licence levels `firm` is blocked at, each with the classes blocked
+/// at it: their holders cut down to the level's listings, and the cut the
+/// level adds to the looser one below it in that class (a level's cut
+/// `c` over the looser `b` adds `1 − (1 − c) / (1 − b)`, so the levels
+/// together cut `c`).
+fn levels(
+    owned_by: &OwnedBy,
+    forms: &[Form<'_>],
+    firm: FirmIx,
+    found: &[(ItemScope, Held)],
+) -> BTreeMap<u64, Vec<(ItemScope, Held, f64)>> {
+    let mut out: BTreeMap<u64, Vec<(ItemScope, Held, f64)>> = BTreeMap::new();
+    for (scope, held) in found {
+        let mut cuts: Vec<f64> = held.cover.iter().map(|k| forms[*k].listed.cut).collect();
+        cuts.sort_by(|a, b| b.total_cmp(a));
+        cuts.dedup();
+        // A level's listings are a superset of every stricter level's, so
+        // once one blocks, every looser one does.
+        let blocking: Vec<(f64, Vec<usize>)> = cuts
+            .into_iter()
+            .filter_map(|c| {
+                let left: Vec<usize> = held
+                    .cover
+                    .iter()
+                    .copied()
+                    .filter(|k| forms[*k].listed.cut >= c)
+                    .collect();
+                blocks(owned_by, forms, &left, firm).then_some((c, left))
             })
             .collect();
-        // Within a block on every item, items a listing named before it was
-        // widened to all may have been blocked since earlier.
-        for (scope, held) in &found {
-            let Some(all) = starts
-                .iter()
-                .find(|(_, _, s)| s == scope && *s == ItemScope::All)
-                .map(|(_, began, _)| *began)
-            else {
-                continue;
+        for (j, (cut, left)) in blocking.iter().enumerate() {
+            let below = blocking.get(j + 1).map_or(0.0, |b| b.0);
+            let adds = if below >= 1.0 {
+                0.0
+            } else {
+                1.0 - (1.0 - cut) / (1.0 - below)
             };
-            let named: BTreeSet<ItemIx> = held
-                .cover
-                .iter()
-                .flat_map(|k| forms[*k].parts.iter().filter_map(|p| p.item))
-                .collect();
-            for item in named {
-                let one = ItemScope::Only(vec![item]);
-                if let Some((since, began)) =
-                    first_blocked(owned_by, forms, &held.cover, firm, &one)
-                {
-                    if began < all {
-                        starts.push((since, began, one));
-                    }
-                }
-            }
+            let keep = |set: &BTreeSet<usize>| -> BTreeSet<usize> {
+                set.iter().copied().filter(|k| left.contains(k)).collect()
+            };
+            let (share, holders) = owned_by
+                .spread(&direct_of(forms, left))
+                .controlled
+                .into_iter()
+                .find(|c| c.firm == firm)
+                .map_or((held.share, held.holders.clone()), |c| (c.share, c.holders));
+            let at = Held {
+                on: keep(&held.on),
+                named: keep(&held.named),
+                cover: left.clone(),
+                share,
+                holders,
+            };
+            out.entry(cut.to_bits())
+                .or_default()
+                .push((scope.clone(), at, adds));
         }
-        // Blocked from every item, it needs no narrower cut besides.
-        if let Some(k) = found.iter().position(|(s, _)| *s == ItemScope::All) {
-            found = vec![found.swap_remove(k)];
-        }
-        let mut by_cut: BTreeMap<u64, Vec<ItemIx>> = BTreeMap::new();
-        let mut all_cut = None;
-        let mut on: BTreeSet<usize> = BTreeSet::new();
-        let mut named: BTreeSet<usize> = BTreeSet::new();
-        let mut ends: Vec<Option<DateTime<Utc>>> = Vec::new();
-        for (scope, held) in &found {
-            let cut = strictest_cut(owned_by, forms, &held.cover, firm).unwrap_or_else(|| {
-                held.on
-                    .iter()
-                    .map(|k| forms[*k].listed.cut)
-                    .fold(f64::INFINITY, f64::min)
-            });
-            match scope {
-                ItemScope::All => all_cut = Some(cut),
-                ItemScope::Only(items) => by_cut
-                    .entry(cut.to_bits())
-                    .or_default()
-                    .extend(items.iter().copied()),
-            }
-            on.extend(held.on.iter().copied());
-            named.extend(held.named.iter().copied());
-            ends.push(blocked_until(owned_by, forms, &held.cover, firm));
-        }
-        let issuer = forms[0].listed.issuer;
-        let mut effects: Vec<Effect> = Vec::new();
-        if let Some(cut) = all_cut {
-            effects.push(Effect::Listing {
-                issuer,
-                items: ItemScope::All,
-                blocked: vec![firm],
-                cut,
-            });
-        }
-        for (cut, mut items) in by_cut {
-            items.sort_unstable();
-            items.dedup();
-            effects.push(Effect::Listing {
-                issuer,
-                items: ItemScope::Only(items),
-                blocked: vec![firm],
-                cut: f64::from_bits(cut),
-            });
-        }
-        // Recovery runs from when the block on every item, if any, began.
-        let whole = starts.iter().find(|(_, _, scope)| *scope == ItemScope::All);
-        let Some(since) = whole
-            .map(|(since, _, _)| *since)
-            .or_else(|| starts.iter().map(|(since, _, _)| *since).max())
+    }
+    out
+}
+
+/// The shock on `firm` at one licence `level` (see [`levels`]), from the
+/// classes blocked at it.
+fn level_shock(
+    map: &ChainMap,
+    owned_by: &OwnedBy,
+    forms: &[Form<'_>],
+    firm: FirmIx,
+    level: u64,
+    mut found: Vec<(ItemScope, Held, f64)>,
+    event_id: &str,
+) -> Option<Together> {
+    // When each class's block began: a narrower class may have begun
+    // before the block on every item, and keeps its start.
+    let mut starts: Vec<(DateTime<Utc>, DateTime<Utc>, ItemScope)> = found
+        .iter()
+        .filter_map(|(scope, held, _)| {
+            first_blocked(owned_by, forms, &held.cover, firm, scope)
+                .map(|(since, began)| (since, began, scope.clone()))
+        })
+        .collect();
+    // Within a block on every item, items a listing named before it was
+    // widened to all may have been blocked since earlier.
+    for (scope, held, _) in &found {
+        let Some(all) = starts
+            .iter()
+            .find(|(_, _, s)| s == scope && *s == ItemScope::All)
+            .map(|(_, began, _)| *began)
         else {
             continue;
         };
-        let began = starts
+        let named: BTreeSet<ItemIx> = held
+            .cover
             .iter()
-            .map(|(_, began, _)| *began)
-            .min()
-            .unwrap_or(since);
-        // Classes blocked from different days keep their own (see
-        // [`Shock::parts`]).
-        let parts: Vec<Part> = if starts.iter().all(|(_, b, _)| *b == began) {
-            Vec::new()
-        } else {
-            starts
-                .iter()
-                .flat_map(|(_, b, scope)| {
-                    let items: Vec<Option<ItemIx>> = match scope {
-                        ItemScope::All => vec![None],
-                        ItemScope::Only(items) => items.iter().copied().map(Some).collect(),
-                    };
-                    items.into_iter().map(move |item| Part {
-                        item,
-                        reached: Reached::Firm(firm),
-                        began: *b,
-                    })
-                })
-                .collect()
-        };
-        // Unknown in any class is unknown for the firm.
-        let end = ends.iter().try_fold(None::<DateTime<Utc>>, |latest, e| {
-            e.map(|e| Some(latest.map_or(e, |l| l.max(e))))
-        });
-        let recovery_days = end
-            .flatten()
-            .map(|e| ((e - since).num_seconds() as f64 / 86_400.0).max(0.0));
-        // Caused by the event at hand if it is one it rests on, else by the
-        // latest of those (an unrelated listing can re-read the pool).
-        let primary = named
-            .iter()
-            .map(|k| forms[*k].event_id)
-            .find(|e| *e == event_id)
-            .or_else(|| {
-                on.iter()
-                    .max_by_key(|k| (forms[**k].since, forms[**k].event_id))
-                    .map(|k| forms[*k].event_id)
-            })
-            .unwrap_or(event_id);
-        let mut also: Vec<String> = named
-            .iter()
-            .map(|k| forms[*k].event_id.to_string())
-            .filter(|e| e != primary)
+            .flat_map(|k| forms[*k].parts.iter().filter_map(|p| p.item))
             .collect();
-        also.sort();
-        also.dedup();
-        let f = &map.firms[firm as usize];
-        let (share, holders) = found
-            .iter()
-            .map(|(_, h)| (h.share, &h.holders))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(s, h)| (s, h.clone()))
-            .unwrap_or_default();
-        let holders: Vec<String> = holders
-            .iter()
-            .map(|(h, share)| {
-                let measures: Vec<&str> = forms
-                    .iter()
-                    .filter(|x| x.listed.blocked.binary_search(h).is_ok())
-                    .map(|x| x.measure)
-                    .collect();
-                let why = if measures.is_empty() {
-                    " (blocked in aggregate itself)".to_string()
-                } else {
-                    format!(" ({})", measures.join(", "))
-                };
-                format!("{:?} {:.1}%{why}", map.firms[*h as usize].id, share * 100.0)
-            })
-            .collect();
-        let note = format!(
-            "firm {:?} ({:?}) blocked through ownership in aggregate across the {} \
-             listings: {:.1}% held by blocked {}",
-            f.id,
-            f.name,
-            forms[0].listed.issuer_code,
-            share * 100.0,
-            holders.join(", ")
-        );
-        out.insert(
-            firm,
-            Together {
-                shock: Shock {
-                    key: ShockKey::Ownership {
-                        issuer: forms[0].listed.issuer_code.clone(),
-                        firm: f.id.clone(),
-                    },
-                    event_id: primary.to_string(),
-                    also,
-                    since,
-                    began,
-                    recovery_days,
-                    effects,
-                    parts,
-                },
-                note,
-            },
-        );
+        for item in named {
+            let one = ItemScope::Only(vec![item]);
+            if let Some((since, began)) = first_blocked(owned_by, forms, &held.cover, firm, &one) {
+                if began < all {
+                    starts.push((since, began, one));
+                }
+            }
+        }
     }
-    out
+    // Blocked from every item, it needs no narrower cut besides.
+    if let Some(k) = found.iter().position(|(s, _, _)| *s == ItemScope::All) {
+        found = vec![found.swap_remove(k)];
+    }
+    let mut by_cut: BTreeMap<u64, Vec<ItemIx>> = BTreeMap::new();
+    let mut all_cut = None;
+    let mut on: BTreeSet<usize> = BTreeSet::new();
+    let mut named: BTreeSet<usize> = BTreeSet::new();
+    let mut ends: Vec<Option<DateTime<Utc>>> = Vec::new();
+    for (scope, held, cut) in &found {
+        match scope {
+            ItemScope::All => all_cut = Some(*cut),
+            ItemScope::Only(items) => by_cut
+                .entry(cut.to_bits())
+                .or_default()
+                .extend(items.iter().copied()),
+        }
+        on.extend(held.on.iter().copied());
+        named.extend(held.named.iter().copied());
+        ends.push(blocked_until(owned_by, forms, &held.cover, firm));
+    }
+    let issuer = forms[0].listed.issuer;
+    let mut effects: Vec<Effect> = Vec::new();
+    if let Some(cut) = all_cut {
+        effects.push(Effect::Listing {
+            issuer,
+            items: ItemScope::All,
+            blocked: vec![firm],
+            cut,
+        });
+    }
+    for (cut, mut items) in by_cut {
+        items.sort_unstable();
+        items.dedup();
+        effects.push(Effect::Listing {
+            issuer,
+            items: ItemScope::Only(items),
+            blocked: vec![firm],
+            cut: f64::from_bits(cut),
+        });
+    }
+    // Recovery runs from when the block on every item, if any, began.
+    let whole = starts.iter().find(|(_, _, scope)| *scope == ItemScope::All);
+    let since = whole
+        .map(|(since, _, _)| *since)
+        .or_else(|| starts.iter().map(|(since, _, _)| *since).max())?;
+    let began = starts
+        .iter()
+        .map(|(_, began, _)| *began)
+        .min()
+        .unwrap_or(since);
+    // Classes blocked from different days keep their own (see
+    // [`Shock::parts`]).
+    let parts: Vec<Part> = if starts.iter().all(|(_, b, _)| *b == began) {
+        Vec::new()
+    } else {
+        starts
+            .iter()
+            .flat_map(|(_, b, scope)| {
+                let items: Vec<Option<ItemIx>> = match scope {
+                    ItemScope::All => vec![None],
+                    ItemScope::Only(items) => items.iter().copied().map(Some).collect(),
+                };
+                items.into_iter().map(move |item| Part {
+                    item,
+                    reached: Reached::Firm(firm),
+                    began: *b,
+                })
+            })
+            .collect()
+    };
+    // Unknown in any class is unknown for the firm.
+    let end = ends.iter().try_fold(None::<DateTime<Utc>>, |latest, e| {
+        e.map(|e| Some(latest.map_or(e, |l| l.max(e))))
+    });
+    let recovery_days = end
+        .flatten()
+        .map(|e| ((e - since).num_seconds() as f64 / 86_400.0).max(0.0));
+    // Caused by the event at hand if it is one it rests on, else by the
+    // latest of those (an unrelated listing can re-read the pool).
+    let primary = named
+        .iter()
+        .map(|k| forms[*k].event_id)
+        .find(|e| *e == event_id)
+        .or_else(|| {
+            on.iter()
+                .max_by_key(|k| (forms[**k].since, forms[**k].event_id))
+                .map(|k| forms[*k].event_id)
+        })
+        .unwrap_or(event_id);
+    let mut also: Vec<String> = named
+        .iter()
+        .map(|k| forms[*k].event_id.to_string())
+        .filter(|e| e != primary)
+        .collect();
+    also.sort();
+    also.dedup();
+    let f = &map.firms[firm as usize];
+    let (share, holders) = found
+        .iter()
+        .map(|(_, h, _)| (h.share, &h.holders))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(s, h)| (s, h.clone()))
+        .unwrap_or_default();
+    let holders: Vec<String> = holders
+        .iter()
+        .map(|(h, share)| {
+            let measures: Vec<&str> = forms
+                .iter()
+                .filter(|x| x.listed.blocked.binary_search(h).is_ok())
+                .map(|x| x.measure)
+                .collect();
+            let why = if measures.is_empty() {
+                " (blocked in aggregate itself)".to_string()
+            } else {
+                format!(" ({})", measures.join(", "))
+            };
+            format!("{:?} {:.1}%{why}", map.firms[*h as usize].id, share * 100.0)
+        })
+        .collect();
+    let cut = f64::from_bits(level);
+    let note = format!(
+        "firm {:?} ({:?}) blocked through ownership in aggregate across the {} \
+         listings cutting {}% or more: {:.1}% held by blocked {}",
+        f.id,
+        f.name,
+        forms[0].listed.issuer_code,
+        percent(cut),
+        share * 100.0,
+        holders.join(", ")
+    );
+    Some(Together {
+        shock: Shock {
+            key: ShockKey::Ownership {
+                issuer: forms[0].listed.issuer_code.clone(),
+                firm: f.id.clone(),
+                cut: cut.to_string(),
+            },
+            event_id: primary.to_string(),
+            also,
+            since,
+            began,
+            recovery_days,
+            effects,
+            parts,
+        },
+        note,
+    })
+}
+
+/// A cut as a percentage, to a hundredth of a percent: "50", "12.5".
+fn percent(cut: f64) -> String {
+    ((cut * 10_000.0).round() / 100.0).to_string()
 }
 
 /// Classes of items by the listings covering them (at least two), each
@@ -430,29 +514,6 @@ fn blocks(owned_by: &OwnedBy, forms: &[Form<'_>], left: &[usize], firm: FirmIx) 
         .is_ok()
 }
 
-/// The strictest cut `firm` is blocked at: the largest licence cut whose
-/// listings, with the stricter ones, still block it (QA: holders under a
-/// denial and a case-by-case listing reaching 50% first made the firm
-/// case-by-case, while two denials also held 55%).
-fn strictest_cut(
-    owned_by: &OwnedBy,
-    forms: &[Form<'_>],
-    cover: &[usize],
-    firm: FirmIx,
-) -> Option<f64> {
-    let mut cuts: Vec<f64> = cover.iter().map(|k| forms[*k].listed.cut).collect();
-    cuts.sort_by(|a, b| b.total_cmp(a));
-    cuts.dedup();
-    cuts.into_iter().find(|c| {
-        let left: Vec<usize> = cover
-            .iter()
-            .copied()
-            .filter(|k| forms[*k].listed.cut >= *c)
-            .collect();
-        blocks(owned_by, forms, &left, firm)
-    })
-}
-
 /// When `firm` became blocked, and when what blocked it was announced: the
 /// listings in `cover` taken in the order they took effect, the first
 /// that block it together (QA: the latest of the holders the walk met
@@ -527,7 +588,7 @@ mod tests {
     use crate::event::decode;
     use crate::map::{parse_str, ChainMap};
     use crate::normalise::{Change, Normalised, Normaliser};
-    use crate::shock::{Effect, ItemScope, Shock};
+    use crate::shock::{Effect, ItemScope, Shock, ShockKey};
 
     /// Holdings A, B and C (CN) own 30%, 25% and 25% of fab F; F owns 60%
     /// of G. U (US) makes tools N1 and N3; F and G make chips N2.
@@ -584,6 +645,22 @@ mod tests {
             .unwrap_or_else(|| panic!("no shock on {firm}: {:?}", keys(n)))
     }
 
+    /// The shock set on `firm` at the licence level cutting `cut` or more.
+    fn set_at<'n>(n: &'n Normalised, firm: &str, cut: &str) -> &'n Shock {
+        n.changes
+            .iter()
+            .find_map(|c| match c {
+                Change::Set(s) => match &s.key {
+                    ShockKey::Ownership {
+                        firm: f, cut: c, ..
+                    } if f == firm && c == cut => Some(s),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no shock on {firm} at {cut}: {:?}", keys(n)))
+    }
+
     fn only(map: &ChainMap, ids: &[&str]) -> ItemScope {
         ItemScope::Only(ids.iter().map(|i| map.item(i).unwrap()).collect())
     }
@@ -620,8 +697,8 @@ mod tests {
             keys(&second),
             [
                 "set Measure(\"M2\")",
-                "set Ownership { issuer: \"US\", firm: \"F\" }",
-                "set Ownership { issuer: \"US\", firm: \"G\" }"
+                "set Ownership { issuer: \"US\", firm: \"F\", cut: \"1\" }",
+                "set Ownership { issuer: \"US\", firm: \"G\", cut: \"1\" }"
             ]
         );
         let f = set_on(&second, "F");
@@ -651,7 +728,7 @@ mod tests {
         assert!(
             notes.contains(
                 "firm \"F\" (\"Fab\") blocked through ownership in aggregate across the US \
-                 listings: 55.0% held by blocked \"A\" 30.0% (M1), \"B\" 25.0% (M2)"
+                 listings cutting 100% or more: 55.0% held by blocked \"A\" 30.0% (M1), \"B\" 25.0% (M2)"
             ),
             "{notes}"
         );
@@ -687,8 +764,8 @@ mod tests {
             keys(&again),
             [
                 "set Measure(\"M2\")",
-                "set Ownership { issuer: \"US\", firm: \"F\" }",
-                "set Ownership { issuer: \"US\", firm: \"G\" }"
+                "set Ownership { issuer: \"US\", firm: \"F\", cut: \"1\" }",
+                "set Ownership { issuer: \"US\", firm: \"G\", cut: \"1\" }"
             ]
         );
         assert_eq!(set_on(&again, "F").event_id, "e4");
@@ -704,8 +781,8 @@ mod tests {
             keys(&end),
             [
                 "end Measure(\"M1\")",
-                "end Ownership { issuer: \"US\", firm: \"F\" }",
-                "end Ownership { issuer: \"US\", firm: \"G\" }"
+                "end Ownership { issuer: \"US\", firm: \"F\", cut: \"1\" }",
+                "end Ownership { issuer: \"US\", firm: \"G\", cut: \"1\" }"
             ]
         );
     }
@@ -869,20 +946,30 @@ mod tests {
                 )
                 .unwrap();
         }
-        let f = set_on(&last, "F");
-        match &f.effects[..] {
-            [Effect::Listing { cut, .. }] => assert_eq!(*cut, 1.0, "A + C are denials"),
-            other => panic!("one listing effect, got {other:?}"),
+        // Two levels: A + C, both denials, block F outright; with B's
+        // case-by-case listing all three block it case by case. The denial
+        // level adds the rest of the cut to the case-by-case one's half.
+        let denial = set_at(&last, "F", "1");
+        let case_by_case = set_at(&last, "F", "0.5");
+        for (level, cut, events) in [
+            (denial, 1.0, vec!["e1", "e3"]),
+            (case_by_case, 0.5, vec!["e1", "e2", "e3"]),
+        ] {
+            match &level.effects[..] {
+                [Effect::Listing { cut: c, .. }] => assert_eq!(*c, cut, "{:?}", level.key),
+                other => panic!("one listing effect, got {other:?}"),
+            }
+            // A (1 May) and C (1 June) block F together from 1 June.
+            assert_eq!(level.since.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+            assert_eq!(level.began.to_rfc3339(), "2024-06-01T00:00:00+00:00");
+            let mut drivers = vec![level.event_id.as_str()];
+            drivers.extend(level.also.iter().map(String::as_str));
+            drivers.sort();
+            assert_eq!(drivers, events, "{:?}", level.key);
         }
-        assert_eq!(f.since.to_rfc3339(), "2024-06-01T00:00:00+00:00");
-        assert_eq!(f.began.to_rfc3339(), "2024-06-01T00:00:00+00:00");
-        let mut drivers = vec![f.event_id.clone()];
-        drivers.extend(f.also.iter().cloned());
-        drivers.sort();
-        assert_eq!(drivers, ["e1", "e2", "e3"]);
 
-        // Lifted to approval, C's listing no longer keeps the denial: A + B
-        // and A + C now cut at case-by-case at most.
+        // Lifted to case by case, C's listing no longer keeps the denial:
+        // that level ends, and A + B + C keep F case by case.
         let eased = n
             .normalise(
                 &map,
@@ -895,7 +982,12 @@ mod tests {
                 ),
             )
             .unwrap();
-        match &set_on(&eased, "F").effects[..] {
+        let keys = keys(&eased);
+        assert!(
+            keys.contains(&r#"end Ownership { issuer: "US", firm: "F", cut: "1" }"#.to_string()),
+            "{keys:?}"
+        );
+        match &set_at(&eased, "F", "0.5").effects[..] {
             [Effect::Listing { cut, .. }] => assert_eq!(*cut, 0.5, "case by case"),
             other => panic!("one listing effect, got {other:?}"),
         }

@@ -3,7 +3,7 @@
 //! with the 50% ownership rule), and capacity loss at listed firms that are
 //! producers of the map. Which measures are active is this file's state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
@@ -29,9 +29,9 @@ pub(crate) struct Measures {
     /// Removed measures, by id, with the time of the removing notice: an
     /// older notice arriving late must not bring one back.
     removed: BTreeMap<String, DateTime<Utc>>,
-    /// The shock on each firm an issuer's listings block only together, by
-    /// issuer code and firm, as last set.
-    aggregated: BTreeMap<(String, FirmIx), Shock>,
+    /// The shocks on each firm an issuer's listings block only together, by
+    /// issuer code, firm and licence level (its cut's bits), as last set.
+    aggregated: BTreeMap<(String, FirmIx, u64), Shock>,
 }
 
 /// What is known of a measure in force.
@@ -291,29 +291,42 @@ impl Measures {
             })
             .collect();
         let mut now = aggregate::across(map, &index.owned_by, &forms, event_id);
-        let was: Vec<FirmIx> = self
+        let whole = (issuer.to_string(), 0, 0)..=(issuer.to_string(), FirmIx::MAX, u64::MAX);
+        let was: Vec<(FirmIx, u64)> = self
             .aggregated
-            .range((issuer.to_string(), 0)..=(issuer.to_string(), FirmIx::MAX))
-            .map(|((_, f), _)| *f)
+            .range(whole)
+            .map(|((_, f, level), _)| (*f, *level))
             .collect();
-        let mut freed = Vec::new();
-        for firm in was {
-            if !now.contains_key(&firm) {
-                if let Some(gone) = self.aggregated.remove(&(issuer.to_string(), firm)) {
-                    freed.push(map.firms[firm as usize].id.clone());
+        let mut freed = BTreeSet::new();
+        let mut eased = BTreeSet::new();
+        for (firm, level) in was {
+            if !now.contains_key(&(firm, level)) {
+                if let Some(gone) = self.aggregated.remove(&(issuer.to_string(), firm, level)) {
                     changes.push(Change::End(gone.key));
+                    let id = map.firms[firm as usize].id.clone();
+                    if now.range((firm, 0)..=(firm, u64::MAX)).next().is_some() {
+                        eased.insert(id);
+                    } else {
+                        freed.insert(id);
+                    }
                 }
             }
         }
         if !freed.is_empty() {
             notes.push(format!(
                 "no longer blocked by the {issuer} listings together: {}",
-                freed.join(", ")
+                freed.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !eased.is_empty() {
+            notes.push(format!(
+                "blocked by the {issuer} listings together at a looser licence level only: {}",
+                eased.into_iter().collect::<Vec<_>>().join(", ")
             ));
         }
         let mut named = 0;
-        for (firm, together) in std::mem::take(&mut now) {
-            let key = (issuer.to_string(), firm);
+        for ((firm, level), together) in std::mem::take(&mut now) {
+            let key = (issuer.to_string(), firm, level);
             if self
                 .aggregated
                 .get(&key)
