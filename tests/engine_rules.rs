@@ -476,21 +476,7 @@ fn a_nearer_critical_input_nearly_as_short_still_times_the_shortage() {
     }"#;
     let mut e = engine(FAB);
     let m = e.map().clone();
-    let control = |id: &str, item: &str| chainwatch::shock::Shock {
-        key: ShockKey::Measure(id.into()),
-        event_id: id.into(),
-        also: Vec::new(),
-        parts: Vec::new(),
-        since: t0(),
-        began: t0(),
-        recovery_days: Some(365.0),
-        effects: vec![Effect::ExportControl {
-            issuer: m.country("US").unwrap(),
-            items: ItemScope::Only(vec![m.item(item).unwrap()]),
-            destinations: vec![m.home],
-            cut: 1.0,
-        }],
-    };
+    let control = |id: &str, item: &str| us_control(&m, id, &[item], 365.0);
     let config = CoreConfig::default();
     let fab = NodeRef::Firm(m.firm("C1").unwrap());
     e.set(control("gas", "G"));
@@ -504,6 +490,72 @@ fn a_nearer_critical_input_nearly_as_short_still_times_the_shortage() {
     assert_eq!(c1.time_to_impact_days, Some(5.0));
     // The gas's 0.65 from day 5, the tools' further 0.05 from day 300.
     close(c1.cutoff_risk, 0.65 * 365.0 / 370.0 + 0.05 * 365.0 / 665.0);
+}
+
+/// A US denial of `items` to the home country from t0, lasting `days`.
+fn us_control(
+    m: &chainwatch::map::ChainMap,
+    id: &str,
+    items: &[&str],
+    days: f64,
+) -> chainwatch::shock::Shock {
+    shock(
+        ShockKey::Measure(id.into()),
+        id,
+        Some(days),
+        vec![Effect::ExportControl {
+            issuer: m.country("US").unwrap(),
+            items: ItemScope::Only(items.iter().map(|i| m.item(i).unwrap()).collect()),
+            destinations: vec![m.home],
+            cut: 1.0,
+        }],
+    )
+}
+
+/// QA round 14, F1: GX makes 65% of gas G (5 days of stock) and 60% of tool
+/// X (180), both critical in Y. A fire burning all of GX for 60 days acts
+/// on G and on X; their parts, 0.65 and 0.6, were scaled down to sum to 1,
+/// so the gas's part, which alone fills Y's 0.65, shrank to 0.52 and a fire
+/// on the whole firm read lower than one on its gas line alone. Both are
+/// now 0.65 × 60 / 65.
+#[test]
+fn qa14_a_fire_on_the_whole_firm_weighs_no_less_than_on_one_of_its_lines() {
+    use chainwatch::assess::Assessor;
+    const CHIP: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "c1", "name": "test"}],
+      "items": [
+        {"id": "G", "name": "gas", "inventory_days": 5},
+        {"id": "X", "name": "tool", "inventory_days": 180},
+        {"id": "Y", "name": "chip", "inventory_days": 0, "chains": ["c1"],
+         "inputs": [{"item": "G"}, {"item": "X"}]}
+      ],
+      "firms": [
+        {"id": "GX", "name": "Gas and Tool", "country": "NL",
+         "produces": [{"item": "G", "share": 0.65}, {"item": "X", "share": 0.6}]},
+        {"id": "FAB", "name": "Fab", "country": "CN", "produces": [{"item": "Y", "share": 1.0}]}
+      ]
+    }"#;
+    let m = map(CHIP);
+    let config = CoreConfig::default();
+    let y = NodeRef::Item(m.item("Y").unwrap());
+    let risk = |items: Option<Vec<u32>>| {
+        let mut e = Engine::new(m.clone(), PropagationConfig::default());
+        e.set(shock(
+            ShockKey::Incident("fire".into()),
+            "fire",
+            Some(60.0),
+            vec![Effect::CapacityLoss {
+                firm: m.firm("GX").unwrap(),
+                items,
+                loss: 1.0,
+            }],
+        ));
+        Assessor::new(&e, &config, t0()).assess(y).cutoff_risk
+    };
+    let gas_line = risk(Some(vec![m.item("G").unwrap()]));
+    let whole_firm = risk(None);
+    close(gas_line, 0.65 * 60.0 / 65.0);
+    close(whole_firm, 0.65 * 60.0 / 65.0);
 }
 
 /// QA round 13, F1: Y needs gas G (5 days of stock) and tool X (300), both
@@ -574,21 +626,7 @@ fn qa13_one_control_on_a_near_and_a_far_input_times_each_part_on_its_own() {
       ]
     }"#;
     let m = map(CHIP);
-    let control = |id: &str, items: &[&str]| chainwatch::shock::Shock {
-        key: ShockKey::Measure(id.into()),
-        event_id: id.into(),
-        also: Vec::new(),
-        parts: Vec::new(),
-        since: t0(),
-        began: t0(),
-        recovery_days: Some(60.0),
-        effects: vec![Effect::ExportControl {
-            issuer: m.country("US").unwrap(),
-            items: ItemScope::Only(items.iter().map(|i| m.item(i).unwrap()).collect()),
-            destinations: vec![m.home],
-            cut: 1.0,
-        }],
-    };
+    let control = |id: &str, items: &[&str]| us_control(&m, id, items, 60.0);
     let config = CoreConfig::default();
     let y = NodeRef::Item(m.item("Y").unwrap());
     let expected = 0.4 * 60.0 / 65.0 + 0.6 * 60.0 / 360.0;

@@ -391,6 +391,14 @@ const HELD: &str = r#"{
   ]
 }"#;
 
+/// The assessment of `node` at `now`, which must be short.
+fn assessed(m: &Monitor, now: DateTime<Utc>, node: &str) -> chainwatch::assess::Assessment {
+    m.assessments(now)
+        .into_iter()
+        .find(|a| a.node_id == node)
+        .unwrap_or_else(|| panic!("{node} is short"))
+}
+
 fn listing(id: &str, ts: &str, measure: &str, action: &str, target: &str) -> String {
     format!(
         r#"{{"id":"{id}","type":"sanction","ts":"{ts}","measure":"{measure}","action":"{action}","issuer_jurisdiction":"US","items":["*"],"targets":[{{"id":"{target}"}}]}}"#
@@ -542,11 +550,7 @@ fn a_larger_fire_on_top_of_an_open_ended_control_never_lowers_risk() {
             ),
         );
         let now: DateTime<Utc> = "2024-01-02T00:00:00Z".parse().unwrap();
-        let fam = m
-            .assessments(now)
-            .into_iter()
-            .find(|a| a.node_id == "FAM")
-            .expect("FAM is short");
+        let fam = assessed(&m, now, "FAM");
         assert_eq!(fam.time_to_impact_days, Some(tti), "{loss}");
         assert!(
             (fam.cutoff_risk - expected).abs() < 1e-9,
@@ -598,10 +602,7 @@ fn a_substitute_through_its_untouched_maker_is_thinned_by_its_own_scarcity() {
     );
     let s2_for_a = |m: &Monitor| {
         let now: DateTime<Utc> = "2024-01-02T00:00:00Z".parse().unwrap();
-        m.assessments(now)
-            .into_iter()
-            .find(|a| a.node_id == "A")
-            .expect("A is short")
+        assessed(m, now, "A")
             .backups
             .into_iter()
             .find(|b| b.node == "S2")
@@ -627,12 +628,7 @@ fn a_substitute_through_its_untouched_maker_is_thinned_by_its_own_scarcity() {
 fn a_substitute_maker_thinned_by_an_unrelated_shock_still_covers_what_it_delivers() {
     let control = r#"{"type":"sanction","id":"e","ts":"2024-01-01T00:00:00Z","measure":"E","action":"add","issuer_jurisdiction":"US","items":["A","S2"],"destinations":["CN"],"license_policy":"denial"}"#;
     let now: DateTime<Utc> = "2024-01-03T00:00:00Z".parse().unwrap();
-    let a_of = |m: &Monitor| {
-        m.assessments(now)
-            .into_iter()
-            .find(|a| a.node_id == "A")
-            .expect("A is short")
-    };
+    let a_of = |m: &Monitor| assessed(m, now, "A");
 
     let mut fire = Monitor::new(common::map(M7), CoreConfig::default());
     apply(&mut fire, control);
@@ -765,11 +761,7 @@ fn two_incidents_at_one_plant_each_weigh_what_they_take() {
         r#"{"type":"supplier_event","id":"f2","ts":"2024-01-01T00:00:00Z","incident":"strike1","firm":"F1","kind":"strike","capacity_loss":0.5,"expected_recovery_days":1}"#,
     ));
     let now: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
-    let r = m
-        .assessments(now)
-        .into_iter()
-        .find(|a| a.node_id == "R")
-        .expect("R is short");
+    let r = assessed(&m, now, "R");
     assert!((r.shortfall - 0.375).abs() < 1e-9);
     let expected = 0.25 * 60.0 / 70.0 + 0.125 / 11.0;
     assert!(
@@ -876,11 +868,7 @@ fn a_far_short_fire_does_not_hide_a_near_long_one() {
         "{changes:?}"
     );
     let now: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
-    let y = m
-        .assessments(now)
-        .into_iter()
-        .find(|a| a.node_id == "Y")
-        .expect("Y is short");
+    let y = assessed(&m, now, "Y");
     let expected = 0.4 * 365.0 / 370.0 + 0.41 * 30.0 / 330.0;
     assert!(
         (y.cutoff_risk - expected).abs() < 1e-6,
@@ -929,11 +917,7 @@ fn a_measure_on_several_makers_of_an_item_weighs_what_it_takes_once() {
         r#"{"type":"supplier_event","id":"asml-f","ts":"2023-10-01T00:00:00Z","incident":"asml-fire","firm":"AS","kind":"fire","capacity_loss":0.5,"expected_recovery_days":120}"#,
     );
     let now: DateTime<Utc> = "2023-11-01T00:00:00Z".parse().unwrap();
-    let k = m
-        .assessments(now)
-        .into_iter()
-        .find(|a| a.node_id == "K")
-        .expect("K is short");
+    let k = assessed(&m, now, "K");
     let expected = 0.17 * 264.0 / 343.0 + 0.33 * 89.0 / 238.0;
     assert!(
         (k.cutoff_risk - expected).abs() < 1e-4,
@@ -985,11 +969,7 @@ fn qa12_a_short_denial_on_top_of_a_case_by_case_pool_lasts_its_own_days() {
         &listing("s3", "2024-03-01T00:00:00Z", "H3", "denial", 10),
     );
     let now: DateTime<Utc> = "2024-03-01T00:00:00Z".parse().unwrap();
-    let w = m
-        .assessments(now)
-        .into_iter()
-        .find(|a| a.node_id == "W")
-        .expect("W is short");
+    let w = assessed(&m, now, "W");
     assert_eq!(w.shortfall, 0.5);
     let expected = 0.25 * 305.0 / 345.0 + 0.25 * 10.0 / 110.0;
     assert!(

@@ -164,7 +164,7 @@ impl<'a> Assessor<'a> {
                             }
                         }
                         (drivers.shocks, drivers.weights) = weight.into_iter().unzip();
-                        drivers.arrivals = gathered(parts, &drivers.shocks, &drivers.weights);
+                        drivers.arrivals = gathered(parts);
                         drivers.arrives = bulk_arrival(arrivals, shortfall);
                     }
                 }
