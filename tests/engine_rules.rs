@@ -558,6 +558,141 @@ fn qa14_a_fire_on_the_whole_firm_weighs_no_less_than_on_one_of_its_lines() {
     close(whole_firm, 0.65 * 60.0 / 65.0);
 }
 
+/// QA round 14, F2: Y needs A, B and C (no stock), each 25% made in the US,
+/// and D (180 days of stock), 60% made in Korea, all critical. A year-long
+/// US control on A, B and C and a 90-day fire at the Korean maker: the fill
+/// added the three gases' parts, 0.25 each at race 1, filled all of Y's
+/// 0.60 with them and read 0.60 critical. Y takes the least of its inputs,
+/// so it is 25% short until D runs out on day 180, then 60% short for 90
+/// days: 0.25 × 1 + 0.35 × 90 / 270, a warning. One control on A alone has
+/// the same shortage over time, and the same risk.
+#[test]
+fn qa14_critical_inputs_short_at_once_overlap_instead_of_adding_up() {
+    use chainwatch::assess::Assessor;
+    const FAB: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "c1", "name": "test"}],
+      "items": [
+        {"id": "A", "name": "a", "inventory_days": 0},
+        {"id": "B", "name": "b", "inventory_days": 0},
+        {"id": "C", "name": "c", "inventory_days": 0},
+        {"id": "D", "name": "d", "inventory_days": 180},
+        {"id": "Y", "name": "chip", "inventory_days": 0, "chains": ["c1"],
+         "inputs": [{"item": "A"}, {"item": "B"}, {"item": "C"}, {"item": "D"}]}
+      ],
+      "firms": [
+        {"id": "UA", "name": "UA", "country": "US", "produces": [{"item": "A", "share": 0.25}]},
+        {"id": "UB", "name": "UB", "country": "US", "produces": [{"item": "B", "share": 0.25}]},
+        {"id": "UC", "name": "UC", "country": "US", "produces": [{"item": "C", "share": 0.25}]},
+        {"id": "KD", "name": "KD", "country": "KR", "produces": [{"item": "D", "share": 0.6}]},
+        {"id": "FAB", "name": "Fab", "country": "CN", "produces": [{"item": "Y", "share": 1.0}]}
+      ]
+    }"#;
+    let m = map(FAB);
+    let config = CoreConfig::default();
+    let y = NodeRef::Item(m.item("Y").unwrap());
+    let expected = 0.25 + 0.35 * 90.0 / 270.0;
+    for items in [&["A", "B", "C"][..], &["A"][..]] {
+        let mut e = Engine::new(m.clone(), PropagationConfig::default());
+        e.set(us_control(&m, "us", items, 365.0));
+        e.set(fire(&m, "fire", "KD", 1.0, 90.0));
+        let a = Assessor::new(&e, &config, t0()).assess(y);
+        close(a.shortfall, 0.6);
+        close(a.cutoff_risk, expected);
+    }
+}
+
+/// QA round 14, F5: FAB makes Y from tool X (critical, 180 days of stock)
+/// and gas G (non-critical, weight 0.78, 5 days), and also buys G itself as
+/// a critical input. A year-long 34.6% fire at the gas maker with a 90-day
+/// 43.4% fire at the tool maker: once X bound, G counted only as the
+/// critical input that does not bind and lost its non-critical 0.78 × 0.346,
+/// 0.5126 → 0.4011. Both roles now count: with the gas alone, Y makes
+/// 0.654 × (1 − 0.78 × 0.346); with both, 0.566 × the same. G reaches Y in
+/// 5 days and X in 180 (Y itself holds none).
+#[test]
+fn qa14_an_input_both_bought_and_in_the_recipe_keeps_both_roles() {
+    use chainwatch::assess::Assessor;
+    const FAB: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "c1", "name": "test"}],
+      "items": [
+        {"id": "G", "name": "gas", "inventory_days": 5},
+        {"id": "X", "name": "tool", "inventory_days": 180},
+        {"id": "Y", "name": "chip", "inventory_days": 0, "chains": ["c1"],
+         "inputs": [{"item": "X"}, {"item": "G", "critical": false, "weight": 0.78}]}
+      ],
+      "firms": [
+        {"id": "GM", "name": "GM", "country": "KR", "produces": [{"item": "G", "share": 1.0}]},
+        {"id": "XM", "name": "XM", "country": "JP", "produces": [{"item": "X", "share": 1.0}]},
+        {"id": "FAB", "name": "Fab", "country": "TW", "produces": [{"item": "Y", "share": 1.0}],
+         "consumes": [{"item": "G", "critical": true, "inventory_days": 50}]}
+      ]
+    }"#;
+    let m = map(FAB);
+    let config = CoreConfig::default();
+    let y = NodeRef::Item(m.item("Y").unwrap());
+    let mut e = Engine::new(m.clone(), PropagationConfig::default());
+    e.set(fire(&m, "gas", "GM", 0.346, 1000.0));
+    let recipe = 1.0 - 0.78 * 0.346;
+    let gas = 1.0 - 0.654 * recipe;
+    let alone = Assessor::new(&e, &config, t0()).assess(y).cutoff_risk;
+    close(alone, gas * 1000.0 / 1005.0);
+    e.set(fire(&m, "tool", "XM", 0.434, 90.0));
+    let both = Assessor::new(&e, &config, t0()).assess(y);
+    close(both.shortfall, 1.0 - 0.566 * recipe);
+    close(
+        both.cutoff_risk,
+        gas * 1000.0 / 1005.0 + (both.shortfall - gas) * 90.0 / 270.0,
+    );
+    assert!(both.cutoff_risk > alone);
+}
+
+/// QA round 14, F3: Y is made from R1 (critical, 5 days of stock) and M1
+/// (non-critical, weight 0.87); M1 from R0 (critical, 180 days) and R1
+/// (non-critical, 0.24). A long 27% fire at R1's maker reaches Y both
+/// ways. A short 20% fire at R0's maker added to it lowered Y's risk (0.311
+/// → 0.278): the fill counted the long fire's part once, at the critical
+/// input, and gave the rest of the shortfall to the short fire. Now the
+/// long fire alone makes what it makes through both paths, and the short
+/// one adds only what it adds.
+#[test]
+fn qa14_a_late_short_fire_does_not_lower_a_risk_reached_two_ways() {
+    use chainwatch::assess::Assessor;
+    const MIX: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "c1", "name": "test"}],
+      "items": [
+        {"id": "R0", "name": "r0", "inventory_days": 180},
+        {"id": "R1", "name": "r1", "inventory_days": 5},
+        {"id": "M1", "name": "m1", "inventory_days": 90,
+         "inputs": [{"item": "R1", "critical": false, "weight": 0.24}, {"item": "R0"}]},
+        {"id": "Y", "name": "y", "inventory_days": 0, "chains": ["c1"],
+         "inputs": [{"item": "M1", "critical": false, "weight": 0.87}, {"item": "R1"}]}
+      ],
+      "firms": [
+        {"id": "A", "name": "A", "country": "TW", "produces": [{"item": "R0", "share": 1.0}]},
+        {"id": "B", "name": "B", "country": "KR", "produces": [{"item": "R1", "share": 1.0}]},
+        {"id": "MM", "name": "MM", "country": "CN", "produces": [{"item": "M1", "share": 1.0}]},
+        {"id": "YM", "name": "YM", "country": "CN", "produces": [{"item": "Y", "share": 1.0}]}
+      ]
+    }"#;
+    let m = map(MIX);
+    let config = CoreConfig::default();
+    let y = NodeRef::Item(m.item("Y").unwrap());
+    let mut e = Engine::new(m.clone(), PropagationConfig::default());
+    e.set(fire(&m, "long", "B", 0.27, 1000.0));
+    let alone = Assessor::new(&e, &config, t0()).assess(y);
+    // 0.73 × (1 − 0.87 × 0.24 × 0.27), all of it from day 5.
+    let long = 1.0 - 0.73 * (1.0 - 0.87 * 0.24 * 0.27);
+    close(alone.shortfall, long);
+    close(alone.cutoff_risk, long * 1000.0 / 1005.0);
+    e.set(fire(&m, "short", "A", 0.2, 30.0));
+    let both = Assessor::new(&e, &config, t0()).assess(y);
+    // The short fire reaches Y through R0's 180 days and M1's 90.
+    close(
+        both.cutoff_risk,
+        alone.cutoff_risk + (both.shortfall - long) * 30.0 / 300.0,
+    );
+}
+
 /// QA round 13, F1: Y needs gas G (5 days of stock) and tool X (300), both
 /// critical. A year-long 40% strike at the gas maker is a warning, 0.4 ×
 /// 365 / 370. A 30-day tool fire grew from 70% to 100%: the tools bind, and

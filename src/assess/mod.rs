@@ -8,12 +8,15 @@ mod risk;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::CoreConfig;
-use crate::engine::{bulk_arrival, day_number, gathered, Arrival, Engine, Node, ProfileIx, Trace};
+use crate::engine::{
+    bulk_arrival, day_number, gathered, Arrival, Engine, Node, Overlap, ProfileIx, Trace,
+};
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
 pub use backup::{Backup, RejectedBackup};
@@ -29,7 +32,7 @@ pub struct Exposure {
     pub impact_day: Option<f64>,
 }
 pub use many::{exposures, risks, risks_on};
-pub use risk::{cutoff_risk, layered_risk, reaches, Layer, Severity};
+pub use risk::{cutoff_risk, layered_risk, overlapped_risk, reaches, Layer, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assessment {
@@ -89,6 +92,18 @@ impl<'a> Assessor<'a> {
         found
     }
 
+    /// [`Self::drivers`] with the overlap built, for a reader to compose.
+    fn drivers_overlapped(&self, node: Node) -> Trace {
+        if let Some(known) = self.traced.borrow().get(&node) {
+            if known.overlap.is_some() || known.arrivals.is_empty() {
+                return known.clone();
+            }
+        }
+        let found = self.engine.drivers_overlapped(node);
+        self.traced.borrow_mut().insert(node, found.clone());
+        found
+    }
+
     pub fn assess(&self, node: NodeRef) -> Assessment {
         match node {
             NodeRef::Item(i) => self.assess_item(i),
@@ -128,6 +143,9 @@ impl<'a> Assessor<'a> {
                 for a in &mut drivers.arrivals {
                     a.day = a.day.map(|d| d + stock);
                 }
+                drivers.overlap = drivers
+                    .overlap
+                    .map(|o| Arc::new(Overlap::clone(&o).delayed(stock)));
                 (supply, shortfall, drivers, impact_day)
             }
             NodeRef::Firm(firm) => {
@@ -138,9 +156,22 @@ impl<'a> Assessor<'a> {
                 if shortfall > 0.0 {
                     let lines = map.lines_of_firm(firm);
                     if lines.is_empty() {
-                        for u in map.consumes(firm) {
-                            drivers.merge(&self.drivers(Node::Avail(r, u.item)), u.inventory_days);
+                        let traced: Vec<Trace> = map
+                            .consumes(firm)
+                            .iter()
+                            .map(|u| self.drivers_overlapped(Node::Avail(r, u.item)))
+                            .collect();
+                        for (u, t) in map.consumes(firm).iter().zip(&traced) {
+                            drivers.merge(t, u.inventory_days);
                         }
+                        let bought = Overlap::bought(
+                            map.consumes(firm).iter().zip(&traced).filter_map(|(u, t)| {
+                                t.overlap
+                                    .as_deref()
+                                    .map(|o| (o, u.inventory_days, u.critical, u.weight))
+                            }),
+                        );
+                        drivers.overlap = Some(Arc::new(bought));
                     } else {
                         // Its supply is its lines' mean: each line's
                         // shortage is its part of the firm's, and so is
@@ -149,8 +180,10 @@ impl<'a> Assessor<'a> {
                         let mut arrivals = Vec::with_capacity(lines.len());
                         let mut weight: BTreeMap<u32, f64> = BTreeMap::new();
                         let mut parts: Vec<Arrival> = Vec::new();
+                        let mut overlaps: Vec<Option<Arc<Overlap>>> = Vec::new();
                         for &l in lines {
                             let line = self.drivers(Node::Line(l));
+                            overlaps.push(line.overlap.clone());
                             for (s, w) in line.weighted() {
                                 *weight.entry(s).or_default() += w / n;
                             }
@@ -166,6 +199,10 @@ impl<'a> Assessor<'a> {
                         (drivers.shocks, drivers.weights) = weight.into_iter().unzip();
                         drivers.arrivals = gathered(parts);
                         drivers.arrives = bulk_arrival(arrivals, shortfall);
+                        let whole = Overlap::default();
+                        drivers.overlap = Some(Arc::new(Overlap::mean(
+                            overlaps.iter().map(|o| o.as_deref().unwrap_or(&whole)),
+                        )));
                     }
                 }
                 let impact_day = drivers.arrives;
@@ -211,6 +248,22 @@ impl<'a> Assessor<'a> {
     fn risk_from(&self, shortfall: f64, drivers: &Trace, impact_day: Option<f64>) -> f64 {
         if shortfall > 0.0 {
             let impact = self.days_until(impact_day).unwrap_or(0.0);
+            if let Some(overlap) = &drivers.overlap {
+                let mut lasts: rustc_hash::FxHashMap<u32, Option<f64>> = Default::default();
+                let race: Vec<f64> = overlap
+                    .parts
+                    .iter()
+                    .map(|p| {
+                        let recovery = *lasts
+                            .entry(p.shock)
+                            .or_insert_with(|| self.remaining(p.shock));
+                        cutoff_risk(1.0, self.days_until(p.day).unwrap_or(impact), recovery)
+                    })
+                    .collect();
+                if let Some(risk) = overlapped_risk(shortfall, &overlap.levels(&race)) {
+                    return risk;
+                }
+            }
             let mut recovery: Option<(u32, Option<f64>)> = None;
             let layers: Vec<Layer> = drivers
                 .arrivals

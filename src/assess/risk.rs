@@ -89,6 +89,40 @@ pub fn layered_risk(shortfall: f64, time_to_impact: f64, layers: &[Layer]) -> f6
     risk.clamp(0.0, 1.0)
 }
 
+/// Risk 0..1 of a shortfall from its levels (see `engine::Overlap::levels`):
+/// for each race, worst first, the shortfall the parts racing at least that
+/// fast make on their own, composed as propagation composes them. The risk
+/// is the integral over the race φ of the shortfall the parts racing at φ
+/// or faster make: Σ (Sₖ − Sₖ₋₁) × raceₖ. With one part this is
+/// [`cutoff_risk`]; where parts add up (makers of one item, non-critical
+/// inputs) it is the worst-first fill of [`layered_risk`]; where they
+/// overlap (critical inputs of one reader, which takes the least of them)
+/// only what a part adds to the shortfall counts (QA round 14: three gases
+/// each 25% short from one control, beside a tool 60% short from day 180,
+/// read 0.60 critical where the fab is 25% short until then: now 0.367).
+///
+/// The levels are scaled up to the shortfall when the traced parts fall
+/// short of it, as the fill scales its weights; `None` when no level holds
+/// any shortfall.
+pub fn overlapped_risk(shortfall: f64, levels: &[(f64, f64)]) -> Option<f64> {
+    let shortfall = shortfall.clamp(0.0, 1.0);
+    let top = levels.iter().map(|l| l.1).fold(0.0, f64::max);
+    if top <= 0.0 {
+        return None;
+    }
+    let scale = (shortfall / top).max(1.0);
+    let mut below = 0.0;
+    let mut risk = 0.0;
+    for &(race, level) in levels {
+        let level = (level * scale).min(shortfall);
+        if level > below {
+            risk += (level - below) * race;
+            below = level;
+        }
+    }
+    Some(risk.clamp(0.0, 1.0))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -237,6 +271,26 @@ mod tests {
         assert!((alone - 0.4 * 365.0 / 370.0).abs() < 1e-12);
         let expected = 0.4 * 365.0 / 370.0 + 0.41 * 30.0 / 330.0;
         assert!((both - expected).abs() < 1e-12, "{both} vs {expected}");
+    }
+
+    #[test]
+    fn levels_count_only_what_each_race_adds_to_the_shortfall() {
+        // One level is the plain race.
+        let one = overlapped_risk(0.5, &[(0.25, 0.5)]).unwrap();
+        assert!((one - 0.125).abs() < 1e-12);
+        // 25% short from parts racing at 1, 60% once a part racing at ⅓
+        // joins: 0.25 + 0.35 / 3.
+        let two = overlapped_risk(0.6, &[(1.0, 0.25), (1.0 / 3.0, 0.6)]).unwrap();
+        assert!((two - (0.25 + 0.35 / 3.0)).abs() < 1e-12, "{two}");
+        // Traced levels under the shortfall are scaled up to it (×2), and a
+        // level past it is cut at it.
+        let under = overlapped_risk(0.6, &[(1.0, 0.1), (0.5, 0.3)]).unwrap();
+        assert!((under - (0.2 + 0.4 * 0.5)).abs() < 1e-12, "{under}");
+        let over = overlapped_risk(0.3, &[(1.0, 0.2), (0.5, 0.5)]).unwrap();
+        assert!((over - (0.2 + 0.1 * 0.5)).abs() < 1e-12, "{over}");
+        // Nothing traced: no answer, the caller falls back.
+        assert_eq!(overlapped_risk(0.4, &[]), None);
+        assert_eq!(overlapped_risk(0.4, &[(1.0, 0.0)]), None);
     }
 
     #[test]

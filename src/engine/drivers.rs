@@ -14,11 +14,14 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use crate::map::{ChainMap, ItemIx, LineIx};
 
+use super::gates::Acting;
+use super::overlap::Overlap;
 use super::{Engine, Node, ProfileIx, ProfileKey};
 use crate::shock::Reached;
 
@@ -34,12 +37,12 @@ pub const UNBOUND_FLOOR: f64 = 0.05;
 
 /// One node a node reads: its weight in the reader and the days of stock
 /// held on the hop.
-struct Upstream {
-    node: Node,
-    weight: f64,
-    days: f64,
+pub(super) struct Upstream {
+    pub node: Node,
+    pub weight: f64,
+    pub days: f64,
     /// A critical input: the reader takes the least of these.
-    critical: bool,
+    pub critical: bool,
 }
 
 /// What stands behind a node: the shocks (by number, ascending), each with
@@ -64,6 +67,9 @@ pub struct Trace {
     /// shock (QA: widening a control from a gas 5 days away to a tool 300
     /// days away moved the gas's part to day 300 and resolved a warning).
     pub arrivals: Vec<Arrival>,
+    /// How the parts overlap at the node (see [`Overlap`]), which its risk
+    /// is judged by; `None` when nothing traced leads to it.
+    pub overlap: Option<Arc<Overlap>>,
 }
 
 /// Part of a shock's weight at a node, and the day it reaches the node
@@ -223,6 +229,17 @@ impl Engine {
     /// matters (and so the shocks), then a search by days of stock within it
     /// finds how far each shocked node is.
     pub fn drivers(&self, target: Node) -> Trace {
+        // A line's overlap serves its firm's, the mean of its lines'.
+        self.trace(target, matches!(target, Node::Line(_)))
+    }
+
+    /// [`Engine::drivers`] with the overlap built even where its parts all
+    /// race alike: a reader composes it with others'.
+    pub fn drivers_overlapped(&self, target: Node) -> Trace {
+        self.trace(target, true)
+    }
+
+    fn trace(&self, target: Node, overlapped: bool) -> Trace {
         let reach = self.reach(target);
         let spread = self.spread(target, &reach);
         let mut found: Vec<(u32, f64)> = Vec::new();
@@ -282,19 +299,37 @@ impl Engine {
                 .collect(),
             1.0 - self.value_of(target),
         );
+        let day = |p: u64, began: Option<f64>| began.and_then(|b| away.get(&p).map(|d| b + d));
         let arrivals = parts
             .iter()
             .map(|&(p, shock, began, weight)| Arrival {
                 shock,
                 weight,
-                day: began.and_then(|b| away.get(&p).map(|d| b + d)),
+                day: day(p, began),
             })
             .collect();
+        let acting: Vec<Acting> = parts
+            .iter()
+            .map(|&(node, shock, began, _)| Acting {
+                node,
+                shock,
+                day: day(node, began),
+            })
+            .collect();
+        let arrivals = gathered(arrivals);
+        // Parts that all race alike (one shock arriving on one day) fill
+        // the shortfall as one: the overlap cannot change their risk.
+        let overlap = if overlapped || arrivals.len() > 1 {
+            self.overlap(target, &reach, &acting).map(Arc::new)
+        } else {
+            None
+        };
         Trace {
-            arrivals: gathered(arrivals),
+            arrivals,
             shocks,
             weights,
             arrives,
+            overlap,
         }
     }
 
@@ -456,7 +491,7 @@ impl Engine {
     /// producers of a bought item only down to the first whose weight alone
     /// puts it under the floor (they are taken heaviest first; on a national
     /// map most producers are small); everything else, as [`Engine::upstream`].
-    fn upstream_within(&self, node: Node, phi: f64, out: &mut Vec<Upstream>) {
+    pub(super) fn upstream_within(&self, node: Node, phi: f64, out: &mut Vec<Upstream>) {
         let map = &*self.map;
         match node {
             Node::Avail(_, i) if !map.is_assembled(i) => {
@@ -483,7 +518,7 @@ impl Engine {
     /// What `node` reads: a line its recipe inputs (the input item's stock
     /// on the hop) and its firm's own consumption (the firm's stock); an
     /// item made in place its recipe; any other item its producers' lines.
-    fn upstream(&self, node: Node, out: &mut Vec<Upstream>) {
+    pub(super) fn upstream(&self, node: Node, out: &mut Vec<Upstream>) {
         let map = &*self.map;
         out.clear();
         let input = |r: ProfileIx, item: ItemIx, critical: bool, weight: f64, days: f64| Upstream {
@@ -575,7 +610,7 @@ impl Engine {
 
     /// What shock `number` alone takes from `node`, its inputs at full (see
     /// [`Engine::own_drop`]).
-    fn own_drop_by(&self, node: Node, number: u32) -> f64 {
+    pub(super) fn own_drop_by(&self, node: Node, number: u32) -> f64 {
         self.drop_by(node, Some(number))
     }
 

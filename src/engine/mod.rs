@@ -14,9 +14,11 @@
 mod dependents;
 mod drivers;
 mod gain;
+mod gates;
 mod influence;
 mod lines;
 mod node;
+mod overlap;
 mod profiles;
 mod rank;
 mod state;
@@ -31,12 +33,14 @@ use crate::map::{ChainMap, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
 use dependents::Readers;
+use drivers::Upstream;
 pub use drivers::{
     bulk, bulk_arrival, day_number, gathered, Arrival, Trace, ATTRIBUTION_FLOOR, UNBOUND_FLOOR,
 };
 pub use influence::Influence;
 use lines::LineReads;
 pub use node::{Node, ProfileIx};
+pub use overlap::Overlap;
 pub use profiles::{Profile, ProfileKey, Rule};
 use state::LocalLosses;
 use work::Work;
