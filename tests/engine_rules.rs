@@ -598,6 +598,13 @@ fn qa14_critical_inputs_short_at_once_overlap_instead_of_adding_up() {
         let a = Assessor::new(&e, &config, t0()).assess(y);
         close(a.shortfall, 0.6);
         close(a.cutoff_risk, expected);
+        // QA round 15, M1: time to impact and recovery read the same
+        // overlap. The gases make 0.25 together, short of half the 0.6, so
+        // the bulk arrives with the tools at 180 and is over when their
+        // 90-day fire is; summing weights read 0.75 at day 0 (T = 0,
+        // R = 365 with all three gases, T = 180 with one).
+        assert_eq!(a.time_to_impact_days, Some(180.0), "{items:?}");
+        assert_eq!(a.recovery_days, Some(90.0), "{items:?}");
     }
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::config::CoreConfig;
 use crate::engine::{
-    bulk_arrival, day_number, gathered, Arrival, Engine, Node, Overlap, ProfileIx, Trace,
+    bulk_arrival, by_day, day_number, gathered, Arrival, Engine, Node, Overlap, ProfileIx, Trace,
 };
 use crate::map::{FirmIx, ItemIx, NodeRef};
 
@@ -146,6 +146,7 @@ impl<'a> Assessor<'a> {
                 drivers.overlap = drivers
                     .overlap
                     .map(|o| Arc::new(Overlap::clone(&o).delayed(stock)));
+                let impact_day = arrived(&drivers, shortfall).or(impact_day);
                 (supply, shortfall, drivers, impact_day)
             }
             NodeRef::Firm(firm) => {
@@ -205,7 +206,7 @@ impl<'a> Assessor<'a> {
                         )));
                     }
                 }
-                let impact_day = drivers.arrives;
+                let impact_day = arrived(&drivers, shortfall).or(drivers.arrives);
                 (supply, shortfall, drivers, impact_day)
             }
         }
@@ -498,6 +499,16 @@ impl<'a> Assessor<'a> {
     /// measure not yet in effect has its wait still to come as well (its
     /// duration counts from its `effective` date).
     fn recovery(&self, drivers: &Trace, shortfall: f64) -> Option<f64> {
+        if let Some(overlap) = &drivers.overlap {
+            let left: Vec<Option<f64>> = overlap
+                .parts
+                .iter()
+                .map(|p| self.remaining(p.shock))
+                .collect();
+            if let Some(days) = overlap.bulk(&left, |a, b| by_day(*a, *b).reverse(), shortfall) {
+                return days;
+            }
+        }
         let left = self.lasting(drivers);
         let needed = shortfall.min(left.iter().map(|l| l.1).sum());
         let mut still_on = 0.0;
@@ -520,6 +531,15 @@ impl<'a> Assessor<'a> {
         let elapsed = (self.now - active.shock.since).num_seconds() as f64 / 86_400.0;
         (elapsed < days).then_some(days - elapsed)
     }
+}
+
+/// The day the bulk of the shortage reaches the node, from how its parts
+/// overlap (see [`Overlap::bulk`]); `None` without an overlap, or when the
+/// bulk comes with a part of unknown day.
+fn arrived(drivers: &Trace, shortfall: f64) -> Option<f64> {
+    let overlap = drivers.overlap.as_ref()?;
+    let days: Vec<Option<f64>> = overlap.parts.iter().map(|p| p.day).collect();
+    overlap.bulk(&days, |a, b| by_day(*a, *b), shortfall)?
 }
 
 fn numbers(drivers: &Trace) -> BTreeSet<u32> {

@@ -129,8 +129,9 @@ impl Trace {
     }
 }
 
-/// Unknown days last.
-fn by_day(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+/// Known days first, ascending; unknown last (reversed, an unknown
+/// recovery is the longest).
+pub fn by_day(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
     match (a, b) {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => std::cmp::Ordering::Less,

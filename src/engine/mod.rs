@@ -35,7 +35,8 @@ use crate::shock::{Effect, Shock, ShockKey};
 use dependents::Readers;
 use drivers::Upstream;
 pub use drivers::{
-    bulk, bulk_arrival, day_number, gathered, Arrival, Trace, ATTRIBUTION_FLOOR, UNBOUND_FLOOR,
+    bulk, bulk_arrival, by_day, day_number, gathered, Arrival, Trace, ATTRIBUTION_FLOOR,
+    UNBOUND_FLOOR,
 };
 pub use influence::Influence;
 use lines::LineReads;

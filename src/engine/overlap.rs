@@ -193,6 +193,47 @@ impl Overlap {
         levels
     }
 
+    /// The first of `keys` (one per part, taken in the order `cmp`) by
+    /// which the parts taken so far make half of what all of them make (or
+    /// of `shortfall`, if less; see [`super::bulk`]): with days, when the
+    /// bulk of the shortage has arrived; with remaining durations, longest
+    /// first, how long the bulk of it stays on. Parts make what they make
+    /// together, so three gases short at once from one control count as
+    /// the 25% they take, not 75%. `None` when the parts make no shortfall.
+    pub fn bulk<K: Copy>(
+        &self,
+        keys: &[K],
+        cmp: impl Fn(&K, &K) -> std::cmp::Ordering,
+        shortfall: f64,
+    ) -> Option<K> {
+        let mut values = Vec::with_capacity(self.gates.len());
+        let all = self.shortfall(&vec![true; self.parts.len()], &mut values);
+        let needed = shortfall.min(all);
+        if needed <= 0.0 {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..self.parts.len()).collect();
+        order.sort_by(|a, b| cmp(&keys[*a], &keys[*b]));
+        let first = self.first_gates();
+        let mut active = vec![false; self.parts.len()];
+        values.clear();
+        let mut k = 0;
+        while k < order.len() {
+            let key = keys[order[k]];
+            let mut start = self.gates.len();
+            while k < order.len() && cmp(&keys[order[k]], &key).is_eq() {
+                active[order[k]] = true;
+                start = start.min(first[order[k]]);
+                k += 1;
+            }
+            let start = start.min(values.len());
+            if super::bulk(self.shortfall_from(start, &active, &mut values), needed) {
+                return Some(key);
+            }
+        }
+        order.last().map(|p| keys[*p])
+    }
+
     /// Every part `days` later: the overlap seen from a reader that many
     /// days of stock further on.
     pub fn delayed(mut self, days: f64) -> Overlap {
@@ -368,6 +409,25 @@ mod tests {
         assert_eq!(levels[0].0, 0.9);
         assert!((levels[0].1 - 0.2).abs() < 1e-12);
         assert!((levels[1].1 - 0.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_bulk_is_what_the_parts_make_together() {
+        // Part 1 (30%) on day 100, part 2 (20%) on day 5: together 30%
+        // short, so part 2's 20% is past half of it on day 5.
+        let o = two_critical_inputs();
+        let days = [100.0, 5.0];
+        let by_day = |a: &f64, b: &f64| a.total_cmp(b);
+        assert_eq!(o.bulk(&days, by_day, 1.0), Some(5.0));
+        // Part 2 at 10% would not be: day 100.
+        let mut weaker = o.clone();
+        if let Gate::Line { own, .. } = &mut weaker.gates[2] {
+            own[0].1 = 0.1;
+        }
+        assert_eq!(weaker.bulk(&days, by_day, 1.0), Some(100.0));
+        // Nothing short: no bulk.
+        let none = Overlap::default();
+        assert_eq!(none.bulk(&[] as &[f64], by_day, 1.0), None);
     }
 
     #[test]
