@@ -608,6 +608,102 @@ fn qa14_critical_inputs_short_at_once_overlap_instead_of_adding_up() {
     }
 }
 
+/// QA round 15, H1: chip C needs gas G (5 days of stock) and tool T (180
+/// days), and the tool maker uses the chip (non-critical, 0.3). With the
+/// gas maker 40% burnt for a year and the tool maker 50% for 90 days, C
+/// settles where T = 0.5 × (1 − 0.3 × (1 − C)) and C = min(0.6, T): at
+/// 0.35 / 0.85, short by 0.5882, and the gas alone leaves it short by 0.4.
+/// The gas part races at 365/370, the tool's at 90/270. The overlap left
+/// out the read closing the cycle, fell short at 0.5 and spread the gap
+/// over both parts: 0.503 instead of 0.457.
+#[test]
+fn qa15_a_cycle_through_the_tool_maker_counts_in_the_overlap() {
+    use chainwatch::assess::Assessor;
+    const CYCLE: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "c1", "name": "test"}],
+      "items": [
+        {"id": "G", "name": "gas", "inventory_days": 5},
+        {"id": "T", "name": "tool", "inventory_days": 180},
+        {"id": "C", "name": "chip", "inventory_days": 0, "chains": ["c1"],
+         "inputs": [{"item": "G"}, {"item": "T"}]}
+      ],
+      "firms": [
+        {"id": "GM", "name": "GM", "country": "KR", "produces": [{"item": "G", "share": 1.0}]},
+        {"id": "TM", "name": "TM", "country": "JP", "produces": [{"item": "T", "share": 1.0}],
+         "consumes": [{"item": "C", "critical": false, "weight": 0.3, "inventory_days": 0}]},
+        {"id": "CF", "name": "CF", "country": "CN", "produces": [{"item": "C", "share": 1.0}]}
+      ]
+    }"#;
+    let m = map(CYCLE);
+    let config = CoreConfig::default();
+    let c = NodeRef::Item(m.item("C").unwrap());
+    // The cycle settles by moves of more than epsilon: exact enough here.
+    let exact = PropagationConfig {
+        epsilon: 1e-10,
+        ..PropagationConfig::default()
+    };
+    let mut e = Engine::new(m.clone(), exact);
+    e.set(fire(&m, "gas", "GM", 0.4, 365.0));
+    e.set(fire(&m, "tool", "TM", 0.5, 90.0));
+    let a = Assessor::new(&e, &config, t0()).assess(c);
+    let all = 1.0 - 0.35 / 0.85;
+    close(a.shortfall, all);
+    close(
+        a.cutoff_risk,
+        0.4 * 365.0 / 370.0 + (all - 0.4) * 90.0 / 270.0,
+    );
+}
+
+/// QA round 15, H2: a price spike halves gas P (5 days of stock), which
+/// fab FAB uses directly (non-critical, 0.3) and through tool X (100 days of
+/// stock, made in Korea from P). Y = 0.5 × 0.85, short by 0.575. The engine
+/// keeps one node for P for all buyers, so the spike is one part, on day 5.
+/// A US control on X, which no US firm makes, cuts nothing, but sets Chinese
+/// buyers apart: P's node split in two, the Korean tool maker's part came on
+/// day 105, and Y's risk fell from 0.53 to 0.29, its impact from 5 days to
+/// 105. Neither moves now.
+#[test]
+fn qa15_a_control_that_cuts_nothing_leaves_a_price_spike_as_it_was() {
+    use chainwatch::assess::Assessor;
+    const FAB: &str = r#"{
+      "version": 1, "home": "CN", "chains": [{"id": "c1", "name": "test"}],
+      "items": [
+        {"id": "P", "name": "gas", "inventory_days": 5},
+        {"id": "X", "name": "tool", "inventory_days": 100, "inputs": [{"item": "P"}]},
+        {"id": "Z", "name": "other", "inventory_days": 0},
+        {"id": "Y", "name": "chip", "inventory_days": 0, "chains": ["c1"],
+         "inputs": [{"item": "X"}, {"item": "P", "critical": false, "weight": 0.3}]}
+      ],
+      "firms": [
+        {"id": "PM", "name": "PM", "country": "JP", "produces": [{"item": "P", "share": 1.0}]},
+        {"id": "XM", "name": "XM", "country": "KR", "produces": [{"item": "X", "share": 1.0}]},
+        {"id": "ZM", "name": "ZM", "country": "DE", "produces": [{"item": "Z", "share": 0.5}]},
+        {"id": "US", "name": "US maker", "country": "US", "produces": [{"item": "Z", "share": 0.5}]},
+        {"id": "FAB", "name": "Fab", "country": "CN", "produces": [{"item": "Y", "share": 1.0}]}
+      ]
+    }"#;
+    let m = map(FAB);
+    let config = CoreConfig::default();
+    let y = NodeRef::Item(m.item("Y").unwrap());
+    let p = m.item("P").unwrap();
+    let mut e = Engine::new(m.clone(), PropagationConfig::default());
+    e.set(shock(
+        ShockKey::Price(p),
+        "spike",
+        Some(60.0),
+        vec![Effect::Scarcity { item: p, loss: 0.5 }],
+    ));
+    let before = Assessor::new(&e, &config, t0()).assess(y);
+    close(before.shortfall, 0.575);
+    close(before.cutoff_risk, 0.575 * 60.0 / 65.0);
+    e.set(us_control(&m, "us", &["X"], 365.0));
+    assert_ne!(e.home_profile(), 0, "the control sets Chinese buyers apart");
+    let after = Assessor::new(&e, &config, t0()).assess(y);
+    close(after.shortfall, 0.575);
+    close(after.cutoff_risk, before.cutoff_risk);
+    assert_eq!(after.time_to_impact_days, before.time_to_impact_days);
+}
+
 /// QA round 14, F5: FAB makes Y from tool X (critical, 180 days of stock)
 /// and gas G (non-critical, weight 0.78, 5 days), and also buys G itself as
 /// a critical input. A year-long 34.6% fire at the gas maker with a 90-day

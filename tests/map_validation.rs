@@ -132,6 +132,22 @@ fn each_rule_names_its_place() {
             ),
             "substitutes[0].to: an item cannot substitute for itself",
         ),
+        (
+            with(
+                r#""inputs": [{"item": "A"}]"#,
+                r#""inputs": [{"item": "A", "critical": false}, {"item": "A", "critical": false, "weight": 0.5}]"#,
+            ),
+            "items[1].inputs: non-critical weights sum to 1.500, over 1",
+        ),
+        (
+            with(
+                r#""owners": [{"firm": "F1", "share": 0.3}]"#,
+                r#""owners": [{"firm": "F1", "share": 0.3}],
+                   "consumes": [{"item": "B", "critical": false, "weight": 0.6},
+                                {"item": "A", "critical": false, "weight": 0.5}]"#,
+            ),
+            r#"firms[1].consumes: non-critical weights sum to 1.100 with the recipe of "A" (produces[0]), over 1"#,
+        ),
     ];
     for (json, expected) in cases {
         let got = problems(&json);

@@ -50,19 +50,47 @@ impl Engine {
                 })
                 .collect(),
             gates: Vec::new(),
+            cyclic: false,
         };
-        let mut gate_of: FxHashMap<u64, u32> = FxHashMap::default();
+        // Every traced node gets a slot first, so a read closing a cycle
+        // finds the later node it reads.
+        let slot_of: FxHashMap<u64, u32> = order
+            .iter()
+            .enumerate()
+            .map(|(k, (_, packed))| (*packed, k as u32))
+            .collect();
         let mut next: Vec<Upstream> = Vec::new();
-        for (_, packed) in order {
-            let node = Node::unpack(packed);
-            let parts = at.get(&packed).map_or(0..0, |(a, b)| *a..*b);
-            let gate = self.gate(node, reach[&packed], parts, acting, &gate_of, &mut next);
-            if let Some(gate) = gate {
-                out.gates.push(gate);
-                gate_of.insert(packed, out.gates.len() as u32 - 1);
+        let slots: Vec<Option<Gate>> = order
+            .iter()
+            .map(|(_, packed)| {
+                let node = Node::unpack(*packed);
+                let parts = at.get(packed).map_or(0..0, |(a, b)| *a..*b);
+                self.gate(node, reach[packed], parts, acting, &slot_of, &mut next)
+            })
+            .collect();
+        let live = live(&slots);
+        if !live.last().copied().unwrap_or(false) {
+            return None;
+        }
+        // Slots that no part reaches stay whole: reading them changes
+        // nothing, so they are left out and the rest renumbered.
+        let mut gate_of = vec![u32::MAX; slots.len()];
+        let mut n = 0;
+        for (k, l) in live.iter().enumerate() {
+            if *l {
+                gate_of[k] = n;
+                n += 1;
             }
         }
-        gate_of.contains_key(&target.pack()).then_some(out)
+        for (k, slot) in slots.into_iter().enumerate() {
+            let Some(mut gate) = slot.filter(|_| live[k]) else {
+                continue;
+            };
+            renumber(&mut gate, &gate_of);
+            out.cyclic |= reads_of(&gate).any(|g| g >= gate_of[k]);
+            out.gates.push(gate);
+        }
+        Some(out)
     }
 
     /// `node`'s gate, or `None` when nothing traced can make it short.
@@ -72,14 +100,14 @@ impl Engine {
         phi: f64,
         parts: std::ops::Range<u32>,
         acting: &[Acting],
-        gate_of: &FxHashMap<u64, u32>,
+        slot_of: &FxHashMap<u64, u32>,
         next: &mut Vec<Upstream>,
     ) -> Option<Gate> {
         let map = &*self.map;
         let reads = |next: &[Upstream]| -> Vec<Read> {
             next.iter()
                 .filter_map(|u| {
-                    gate_of.get(&u.node.pack()).map(|g| Read {
+                    slot_of.get(&u.node.pack()).map(|g| Read {
                         gate: *g,
                         critical: u.critical,
                         weight: u.weight,
@@ -135,7 +163,7 @@ impl Engine {
                     .iter()
                     .filter_map(|u| {
                         let Node::Line(l) = u.node else { return None };
-                        gate_of.get(&u.node.pack()).map(|g| {
+                        slot_of.get(&u.node.pack()).map(|g| {
                             let maker = Maker {
                                 gate: Some(*g),
                                 weight: u.weight,
@@ -208,5 +236,73 @@ impl Engine {
             }
         };
         Some(gate)
+    }
+}
+
+/// The gates a gate reads.
+fn reads_of(gate: &Gate) -> Box<dyn Iterator<Item = u32> + '_> {
+    match gate {
+        Gate::Line { inputs, .. } | Gate::Made { inputs, .. } => {
+            Box::new(inputs.iter().map(|r| r.gate))
+        }
+        Gate::Supply { makers, .. } => Box::new(makers.iter().filter_map(|m| m.gate)),
+        Gate::Mean { of } => Box::new(of.iter().copied()),
+    }
+}
+
+/// Whether a part acts on the gate itself.
+fn acted_on(gate: &Gate) -> bool {
+    match gate {
+        Gate::Line { own, .. } => !own.is_empty(),
+        Gate::Made { scarcity, .. } => !scarcity.is_empty(),
+        Gate::Supply {
+            makers, scarcity, ..
+        } => !scarcity.is_empty() || makers.iter().any(|m| !m.cuts.is_empty()),
+        Gate::Mean { .. } => false,
+    }
+}
+
+/// Per slot, whether a part can make it short: one acts on it, or on a slot
+/// it reads. Cycles make this a fixed point, found by sweeping.
+fn live(slots: &[Option<Gate>]) -> Vec<bool> {
+    let mut live: Vec<bool> = slots
+        .iter()
+        .map(|s| s.as_ref().is_some_and(acted_on))
+        .collect();
+    loop {
+        let mut grew = false;
+        for (k, slot) in slots.iter().enumerate() {
+            if !live[k]
+                && slot
+                    .as_ref()
+                    .is_some_and(|g| reads_of(g).any(|r| live[r as usize]))
+            {
+                live[k] = true;
+                grew = true;
+            }
+        }
+        if !grew {
+            return live;
+        }
+    }
+}
+
+/// Points a live gate's reads at the renumbered gates, dropping reads of
+/// slots left out (whole) and makers left with neither a gate nor a cut.
+fn renumber(gate: &mut Gate, gate_of: &[u32]) {
+    let kept = |g: u32| (gate_of[g as usize] != u32::MAX).then(|| gate_of[g as usize]);
+    match gate {
+        Gate::Line { inputs, .. } | Gate::Made { inputs, .. } => {
+            inputs.retain_mut(|r| kept(r.gate).map(|g| r.gate = g).is_some());
+        }
+        Gate::Supply { makers, .. } => {
+            for m in makers.iter_mut() {
+                m.gate = m.gate.and_then(kept);
+            }
+            makers.retain(|m| m.gate.is_some() || !m.cuts.is_empty());
+        }
+        Gate::Mean { of } => {
+            of.retain_mut(|g| kept(*g).map(|k| *g = k).is_some());
+        }
     }
 }
