@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::overlap::{Gate, Maker, Overlap, Part, Read};
+use super::overlap::{reads_of, Gate, Maker, Overlap, Part, Read};
 use super::{Engine, Node, Upstream};
 
 /// One shock acting on one traced node: the node (packed), the shock and
@@ -50,7 +50,7 @@ impl Engine {
                 })
                 .collect(),
             gates: Vec::new(),
-            cyclic: false,
+            cycles: Vec::new(),
         };
         // Every traced node gets a slot first, so a read closing a cycle
         // finds the later node it reads.
@@ -87,9 +87,9 @@ impl Engine {
                 continue;
             };
             renumber(&mut gate, &gate_of);
-            out.cyclic |= reads_of(&gate).any(|g| g >= gate_of[k]);
             out.gates.push(gate);
         }
+        out.find_cycles();
         Some(out)
     }
 
@@ -239,17 +239,6 @@ impl Engine {
     }
 }
 
-/// The gates a gate reads.
-fn reads_of(gate: &Gate) -> Box<dyn Iterator<Item = u32> + '_> {
-    match gate {
-        Gate::Line { inputs, .. } | Gate::Made { inputs, .. } => {
-            Box::new(inputs.iter().map(|r| r.gate))
-        }
-        Gate::Supply { makers, .. } => Box::new(makers.iter().filter_map(|m| m.gate)),
-        Gate::Mean { of } => Box::new(of.iter().copied()),
-    }
-}
-
 /// Whether a part acts on the gate itself.
 fn acted_on(gate: &Gate) -> bool {
     match gate {
@@ -301,6 +290,8 @@ fn renumber(gate: &mut Gate, gate_of: &[u32]) {
             }
             makers.retain(|m| m.gate.is_some() || !m.cuts.is_empty());
         }
+        // Never built from the engine (a firm's mean is composed from whole
+        // overlaps in `Overlap::mean`), so no read of it is ever dropped.
         Gate::Mean { of } => {
             of.retain_mut(|g| kept(*g).map(|k| *g = k).is_some());
         }

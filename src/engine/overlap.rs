@@ -68,17 +68,21 @@ pub enum Gate {
     Mean { of: Vec<u32> },
 }
 
-/// Most sweeps spent settling a cyclic overlap; the engine's cycles
+/// Most sweeps spent settling one cycle of an overlap; the engine's cycles
 /// contract, so this is only a safety bound.
 const SETTLE_ROUNDS: usize = 1_000;
-/// A sweep moving no gate by more than this has settled.
-const SETTLED: f64 = 1e-12;
+/// A sweep moving no gate by more than this has settled: far inside the
+/// engine's own error bound (epsilon 1e-4 times the map's gain), and risks
+/// are reported to four places. (1e-12 made the risk per node at 10k firms,
+/// where feedback edges put most traces in a cycle, 70% dearer.)
+const SETTLED: f64 = 1e-9;
 
 /// The gates, inputs before readers where the map allows, and the node
 /// itself last. Where the traced nodes close a cycle (a tool maker using
-/// the chips its tools make), the reads closing it point at later gates and
-/// the overlap is `cyclic`: it is swept until it settles, as the engine
-/// propagates. (Until QA round 15 those reads were left out, so the overlap
+/// the chips its tools make), the reads closing it point at later gates;
+/// each run of gates such reads span is a cycle in `cycles`, swept until it
+/// settles, as the engine propagates, while the gates outside any are
+/// evaluated once. (Until QA round 15 those reads were left out, so the overlap
 /// fell short of the node's shortfall and the gap was spread over every
 /// part: a chip cut from gas and tools, whose tool maker uses the chip,
 /// read 0.4810 where 0.4215 is right.)
@@ -86,7 +90,9 @@ const SETTLED: f64 = 1e-12;
 pub struct Overlap {
     pub parts: Vec<Part>,
     pub gates: Vec<Gate>,
-    pub cyclic: bool,
+    /// First and last gate of each run closed by reads of later gates,
+    /// ascending and disjoint.
+    pub cycles: Vec<(u32, u32)>,
 }
 
 impl Overlap {
@@ -99,7 +105,7 @@ impl Overlap {
     /// on: `values` holds those before it, which the parts newly in force
     /// cannot move (gates come inputs first).
     fn shortfall_from(&self, start: usize, active: &[bool], values: &mut Vec<f64>) -> f64 {
-        if self.cyclic {
+        if !self.cycles.is_empty() {
             return self.settle(start, active, values);
         }
         values.truncate(start);
@@ -110,28 +116,75 @@ impl Overlap {
         values.last().map_or(0.0, |v| 1.0 - v)
     }
 
-    /// [`Overlap::shortfall_from`] where reads close cycles: every gate is
-    /// swept until none moves, from full supply when `start` is 0, else from
-    /// `values`, the settled values with fewer parts in force. Parts only
-    /// take, so those stand above the new fixed point and the sweeps come
-    /// down to it, as the engine's propagation does.
+    /// [`Overlap::shortfall_from`] where reads close cycles: the gates from
+    /// `start` on (from the first of a cycle `start` falls in) are evaluated
+    /// in order, each cycle swept until none of its gates moves. Values
+    /// start from full supply when `start` is 0, else from `values`, the
+    /// settled values with fewer parts in force: parts only take, so those
+    /// stand above the new fixed point and the sweeps come down to it, as
+    /// the engine's propagation does.
     fn settle(&self, start: usize, active: &[bool], values: &mut Vec<f64>) -> f64 {
         if start == 0 || values.len() != self.gates.len() {
             values.clear();
             values.resize(self.gates.len(), 1.0);
         }
-        for _ in 0..SETTLE_ROUNDS {
-            let mut moved = 0.0f64;
-            for (g, gate) in self.gates.iter().enumerate() {
-                let v = self.supply_at(gate, active, values).clamp(0.0, 1.0);
-                moved = moved.max((v - values[g]).abs());
-                values[g] = v;
-            }
-            if moved <= SETTLED {
-                break;
+        let mut g = self
+            .cycles
+            .iter()
+            .find(|(a, b)| (*a as usize..=*b as usize).contains(&start))
+            .map_or(start, |(a, _)| *a as usize);
+        let mut next_cycle = self.cycles.iter().position(|(a, _)| *a as usize >= g);
+        while g < self.gates.len() {
+            match next_cycle.map(|k| self.cycles[k]) {
+                Some((a, b)) if a as usize == g => {
+                    let run = a as usize..=b as usize;
+                    for _ in 0..SETTLE_ROUNDS {
+                        let mut moved = 0.0f64;
+                        for k in run.clone() {
+                            let v = self
+                                .supply_at(&self.gates[k], active, values)
+                                .clamp(0.0, 1.0);
+                            moved = moved.max((v - values[k]).abs());
+                            values[k] = v;
+                        }
+                        if moved <= SETTLED {
+                            break;
+                        }
+                    }
+                    g = b as usize + 1;
+                    next_cycle = next_cycle.map(|k| k + 1).filter(|k| *k < self.cycles.len());
+                }
+                _ => {
+                    values[g] = self
+                        .supply_at(&self.gates[g], active, values)
+                        .clamp(0.0, 1.0);
+                    g += 1;
+                }
             }
         }
         values.last().map_or(0.0, |v| 1.0 - v)
+    }
+
+    /// The runs of gates closed by reads of later gates (see
+    /// [`Overlap::cycles`]), found from the gates.
+    pub fn find_cycles(&mut self) {
+        let mut spans: Vec<(u32, u32)> = Vec::new();
+        for (g, gate) in self.gates.iter().enumerate() {
+            let g = g as u32;
+            let last = reads_of(gate).filter(|r| *r >= g).max();
+            if let Some(last) = last {
+                spans.push((g, last));
+            }
+        }
+        spans.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::new();
+        for (a, b) in spans {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.cycles = merged;
     }
 
     /// Per part, the first gate it acts at.
@@ -290,7 +343,12 @@ impl Overlap {
         }
         let gate_base = self.gates.len() as u32;
         let part_base = self.parts.len() as u32;
-        self.cyclic |= other.cyclic;
+        self.cycles.extend(
+            other
+                .cycles
+                .iter()
+                .map(|(a, b)| (a + gate_base, b + gate_base)),
+        );
         self.parts.extend(other.parts.iter().map(|p| Part {
             shock: p.shock,
             day: p.day.map(|d| d + days),
@@ -387,6 +445,17 @@ impl Overlap {
     }
 }
 
+/// The gates a gate reads.
+pub(super) fn reads_of(gate: &Gate) -> Box<dyn Iterator<Item = u32> + '_> {
+    match gate {
+        Gate::Line { inputs, .. } | Gate::Made { inputs, .. } => {
+            Box::new(inputs.iter().map(|r| r.gate))
+        }
+        Gate::Supply { makers, .. } => Box::new(makers.iter().filter_map(|m| m.gate)),
+        Gate::Mean { of } => Box::new(of.iter().copied()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,7 +489,7 @@ mod tests {
             weight: 1.0,
         };
         Overlap {
-            cyclic: false,
+            cycles: Vec::new(),
             parts: vec![part(1), part(2)],
             gates: vec![
                 line(0, 0.3),
@@ -487,7 +556,7 @@ mod tests {
         // other is cut by 40% for these buyers (part 1), over 90% of
         // recorded supply (full 1 with 10% unrecorded, not listed).
         let o = Overlap {
-            cyclic: false,
+            cycles: Vec::new(),
             parts: vec![part(1), part(2)],
             gates: vec![
                 Gate::Line {
