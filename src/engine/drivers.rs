@@ -288,8 +288,8 @@ impl Engine {
         // Per shocked node and shock: the day it began there, its weight.
         let mut parts: Vec<(u64, u32, Option<f64>, f64)> = Vec::new();
         let mut here: Vec<u32> = Vec::new();
-        // Per shocked node, the day its earliest shock began and its weight.
-        let mut shocked: Vec<(u64, f64, f64)> = Vec::new();
+        // Per shocked node with a known start, its weight.
+        let mut shocked: Vec<(u64, f64)> = Vec::new();
         for (&packed, &phi) in &reach {
             let node = Node::unpack(packed);
             here.clear();
@@ -316,16 +316,14 @@ impl Engine {
                         .map(|s| (*s, (share * self.own_drop_by(node, *s)).clamp(0.0, 1.0))),
                 );
             }
-            let mut began: Option<f64> = None;
+            let mut started = false;
             for &(s, w) in &found[first..] {
                 let day = self.began(s, node);
+                started |= day.is_some();
                 parts.push((packed, s, day, w));
-                if let Some(day) = day {
-                    began = Some(began.map_or(day, |b| b.min(day)));
-                }
             }
-            if let Some(day) = began {
-                shocked.push((packed, day, weight));
+            if started {
+                shocked.push((packed, weight));
             }
         }
         // A shock acting on several nodes (a control on two tool grades)
@@ -346,7 +344,7 @@ impl Engine {
         let arrives = bulk_arrival(
             shocked
                 .iter()
-                .filter_map(|(p, _, w)| earliest.get(p).map(|d| (*d, *w)))
+                .filter_map(|(p, w)| earliest.get(p).map(|d| (*d, *w)))
                 .collect(),
             1.0 - self.value_of(target),
         );

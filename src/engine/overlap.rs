@@ -445,15 +445,19 @@ impl Overlap {
     }
 }
 
-/// The gates a gate reads.
-pub(super) fn reads_of(gate: &Gate) -> Box<dyn Iterator<Item = u32> + '_> {
-    match gate {
-        Gate::Line { inputs, .. } | Gate::Made { inputs, .. } => {
-            Box::new(inputs.iter().map(|r| r.gate))
-        }
-        Gate::Supply { makers, .. } => Box::new(makers.iter().filter_map(|m| m.gate)),
-        Gate::Mean { of } => Box::new(of.iter().copied()),
-    }
+/// The gates a gate reads (without allocating: it runs per gate while a
+/// trace is built).
+pub(super) fn reads_of(gate: &Gate) -> impl Iterator<Item = u32> + '_ {
+    let (inputs, makers, of): (&[Read], &[Maker], &[u32]) = match gate {
+        Gate::Line { inputs, .. } | Gate::Made { inputs, .. } => (inputs, &[], &[]),
+        Gate::Supply { makers, .. } => (&[], makers, &[]),
+        Gate::Mean { of } => (&[], &[], of),
+    };
+    inputs
+        .iter()
+        .map(|r| r.gate)
+        .chain(makers.iter().filter_map(|m| m.gate))
+        .chain(of.iter().copied())
 }
 
 #[cfg(test)]
