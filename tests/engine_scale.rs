@@ -1,5 +1,5 @@
-//! On a generated map large enough for updates to fall back to a full sweep
-//! when they touch most of it, the engine still ends where a fresh full
+//! On a generated map large enough for updates to turn to an ordered sweep
+//! when they touch much of it, the engine still ends where a fresh full
 //! recomputation under the same shocks ends; and the many nodes such shocks
 //! leave short are judged alike on one thread or several.
 
@@ -16,8 +16,8 @@ use chainwatch::shock::{Shock, ShockKey};
 
 #[test]
 fn updates_on_a_generated_map_match_a_fresh_full_recomputation() {
-    // Updates here stay under the node count, so the fallback is forced
-    // lower to take both paths.
+    // Updates here stay under the budget a map this size gets, so it is
+    // forced lower to take both paths.
     check(Some(2_000));
     check(None);
 }
@@ -61,12 +61,15 @@ fn check(sweep_after: Option<u64>) {
         let (a, b) = (engine.line_output(l), fresh.line_output(l));
         assert!((a - b).abs() < 1e-4, "line {l}: {a} vs {b}");
     }
-    // With the fallback forced low, both paths were taken: some updates
-    // stayed local, some swept (a sweep evaluates every line at least once).
+    // With the budget forced low, both paths were taken: some updates
+    // stayed within it, node by node; some went well past it, which only
+    // an update that turned to sweeping does.
     if let Some(after) = sweep_after {
-        let nodes = map.line_count() as u64;
         assert!(evaluations.iter().any(|e| *e <= after), "{evaluations:?}");
-        assert!(evaluations.iter().any(|e| *e >= nodes), "{evaluations:?}");
+        assert!(
+            evaluations.iter().any(|e| *e > 2 * after),
+            "{evaluations:?}"
+        );
     }
 }
 

@@ -16,9 +16,9 @@ use super::{rank::Order, Engine, Node};
 /// A line whose firm buys an item.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ReadingLine {
-    line: LineIx,
-    firm: FirmIx,
-    rank: u32,
+    pub line: LineIx,
+    pub firm: FirmIx,
+    pub rank: u32,
 }
 
 /// Per item, the lines whose firms buy it, and the buying firms that have
@@ -61,6 +61,16 @@ impl Readers {
 
     pub(super) fn heap_bytes(&self) -> usize {
         self.lines.heap_bytes() + self.without_lines.heap_bytes()
+    }
+
+    /// The lines whose firms buy `item`.
+    pub(super) fn lines(&self, item: ItemIx) -> &[ReadingLine] {
+        self.lines.row(item)
+    }
+
+    /// The firms that buy `item` and have no line of their own.
+    pub(super) fn consumers(&self, item: ItemIx) -> &[FirmIx] {
+        self.without_lines.row(item)
     }
 }
 
@@ -113,16 +123,12 @@ impl Engine {
                         }
                     }
                 }
-                for reader in self.readers.lines.row(c) {
+                for reader in self.readers.lines(c) {
                     if self.firm_profile[reader.firm as usize] == r {
                         out.push((Node::Line(reader.line), reader.rank));
                     }
                 }
-                for &f in self.readers.without_lines.row(c) {
-                    if self.firm_profile[f as usize] == r {
-                        consumer_firms.push(f);
-                    }
-                }
+                self.push_consumers(r, c, consumer_firms);
             }
         }
     }

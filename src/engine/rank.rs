@@ -34,10 +34,6 @@ pub struct Order {
     /// Per group: cyclic and without a contraction certificate, so values
     /// may only rise there after a lift to full supply.
     pub lift: Vec<bool>,
-    /// Per item of a cyclic group: the items of its group it reads
-    /// (`group_inputs_start[i]..group_inputs_start[i + 1]`).
-    group_inputs_start: Vec<u32>,
-    group_inputs: Vec<ItemIx>,
 }
 
 impl Order {
@@ -54,13 +50,6 @@ impl Order {
         self.lift[self.group[item as usize] as usize]
     }
 
-    /// The items of `item`'s group that it reads (empty outside cycles).
-    pub fn group_inputs(&self, item: ItemIx) -> &[ItemIx] {
-        let i = item as usize;
-        &self.group_inputs
-            [self.group_inputs_start[i] as usize..self.group_inputs_start[i + 1] as usize]
-    }
-
     pub fn any_lift(&self) -> bool {
         self.lift.iter().any(|l| *l)
     }
@@ -72,8 +61,6 @@ impl Order {
             + self.group_start.capacity() * 4
             + self.cyclic.capacity()
             + self.lift.capacity()
-            + self.group_inputs_start.capacity() * 4
-            + self.group_inputs.capacity() * 4
     }
 }
 
@@ -149,17 +136,11 @@ pub fn order(map: &ChainMap, weight: impl Fn(ItemIx, f64) -> f64) -> (Order, Gai
         group_start[k + 1] += group_start[k];
     }
     let mut cyclic = vec![false; count as usize];
-    let mut inside: Vec<(ItemIx, ItemIx)> = Vec::new();
     for c in 0..n {
-        for &u in g.users(c) {
-            if group[u as usize] == group[c] {
-                cyclic[group[c] as usize] = true;
-                inside.push((u, c as ItemIx));
-            }
+        if g.users(c).iter().any(|u| group[*u as usize] == group[c]) {
+            cyclic[group[c] as usize] = true;
         }
     }
-    inside.sort_unstable();
-    let by_user = Graph::from_sorted(n, inside);
     let mut order = Order {
         rank,
         items,
@@ -167,8 +148,6 @@ pub fn order(map: &ChainMap, weight: impl Fn(ItemIx, f64) -> f64) -> (Order, Gai
         group_start,
         cyclic,
         lift: Vec::new(),
-        group_inputs_start: by_user.start.iter().map(|s| *s as u32).collect(),
-        group_inputs: by_user.users,
     };
     let gains = gain::gains(map, &order, &weight);
     order.lift = (0..count)

@@ -1,18 +1,71 @@
 //! The full recomputation: every value settled from full supply under the
 //! shocks in force. It is the reference the incremental path is tested
-//! against, and what an update falls back to when it would touch most of the
-//! map.
+//! against; and the ordered sweep an update finishes with once it has
+//! touched much of the map.
 //!
 //! Groups are settled in dependency order, so an acyclic group takes one
-//! pass. A cyclic group is passed over again until nothing in it moves by
-//! more than epsilon, but a later pass evaluates only the items that read,
-//! inside the group, an item that moved after they were last evaluated: the
-//! feedback of a cycle is usually light, and passing over the whole group
-//! again would cost a pass per turn of the slowest cycle.
+//! pass. Only what is stale is evaluated: everything at first in a full
+//! recomputation; what an update left queued when it turns to a sweep; and
+//! whatever reads an availability that moved by more than epsilon. Stale
+//! lines are bits, read in line order as an item's lines are evaluated, so
+//! a sweep costs a fraction of what the same evaluations cost node by node
+//! from a queue. A cyclic group is passed over again while any of its items
+//! is stale: the feedback of a cycle is usually light, and passing over the
+//! whole group again would cost a pass per turn of the slowest cycle.
 
 use crate::map::{FirmIx, ItemIx, LineIx};
 
-use super::{Engine, Node, Outcome, ProfileIx};
+use super::{work::Work, Engine, Node, Outcome, ProfileIx};
+
+/// What a sweep must still evaluate: per item, whether any of it is
+/// stale (its availability is evaluated with its stale lines); per line,
+/// one bit.
+pub(super) struct Stale {
+    items: Vec<bool>,
+    lines: Vec<u64>,
+}
+
+impl Stale {
+    pub fn none(items: usize, lines: usize) -> Stale {
+        Stale {
+            items: vec![false; items],
+            lines: vec![0; lines.div_ceil(64)],
+        }
+    }
+
+    fn all(items: usize, lines: usize) -> Stale {
+        Stale {
+            items: vec![true; items],
+            lines: vec![u64::MAX; lines.div_ceil(64)],
+        }
+    }
+
+    pub fn item(&mut self, i: ItemIx) {
+        self.items[i as usize] = true;
+    }
+
+    pub fn line(&mut self, l: LineIx, item: ItemIx) {
+        self.lines[l as usize / 64] |= 1 << (l % 64);
+        self.items[item as usize] = true;
+    }
+
+    /// Whether line `l` was stale; it no longer is.
+    fn take_line(&mut self, l: LineIx) -> bool {
+        let word = &mut self.lines[l as usize / 64];
+        let bit = 1u64 << (l % 64);
+        let was = *word & bit != 0;
+        *word &= !bit;
+        was
+    }
+}
+
+/// Where a sweep finishing an update records what it moved, as
+/// propagation does: values before their first change, and the firms
+/// without lines whose inputs moved.
+pub(super) struct Moves<'a> {
+    pub work: &'a mut Work,
+    pub consumers: &'a mut Vec<FirmIx>,
+}
 
 impl Engine {
     /// Recomputes every value from full supply: the reference the incremental
@@ -24,53 +77,8 @@ impl Engine {
         for p in self.profiles.iter_mut().flatten() {
             p.avail.iter_mut().for_each(|v| *v = 1.0);
         }
-        let live: Vec<ProfileIx> = self.live_profiles().collect();
-        let mut evaluations = 0u64;
-        let mut bounded = false;
-        // Per item, on one clock: when it was last evaluated, when it last
-        // moved by more than epsilon (0: never).
-        let n = self.map.items.len();
-        let mut evaluated_at = vec![0u64; n];
-        let mut moved_at = vec![0u64; n];
-        let mut clock = 0u64;
-        for g in 0..self.order.groups() {
-            let cyclic = self.order.cyclic[g as usize];
-            let mut passes = 0;
-            loop {
-                let mut moved = false;
-                for k in 0..self.order.group_items(g).len() {
-                    let i = self.order.group_items(g)[k];
-                    let stale = passes == 0
-                        || self
-                            .order
-                            .group_inputs(i)
-                            .iter()
-                            .any(|c| moved_at[*c as usize] > evaluated_at[i as usize]);
-                    if !stale {
-                        continue;
-                    }
-                    clock += 1;
-                    evaluated_at[i as usize] = clock;
-                    let (count, item_moved) = self.settle_item(i, &live);
-                    evaluations += count;
-                    if item_moved {
-                        // After its own evaluation: an item that reads
-                        // itself (a firm buying what it makes) is stale now.
-                        clock += 1;
-                        moved_at[i as usize] = clock;
-                        moved = true;
-                    }
-                }
-                passes += 1;
-                if !cyclic || !moved {
-                    break;
-                }
-                if passes >= self.cfg.max_visits {
-                    bounded = true;
-                    break;
-                }
-            }
-        }
+        let mut stale = Stale::all(self.map.items.len(), self.map.line_count());
+        let (evaluations, bounded) = self.sweep_groups(&mut stale, None);
         let eps = self.cfg.epsilon;
         let home = self.home_avail();
         let items = (0..home.len())
@@ -96,23 +104,87 @@ impl Engine {
         }
     }
 
-    /// Evaluates an item's lines, then its availability to every profile
-    /// that keeps it. Returns the evaluations spent and whether an
-    /// availability (what other items read) moved by more than epsilon.
-    fn settle_item(&mut self, i: ItemIx, live: &[ProfileIx]) -> (u64, bool) {
+    /// Settles the groups in dependency order from the values they hold,
+    /// evaluating what is `stale` (groups with nothing stale cost a look at
+    /// each item), and records what moved in `moves` when given. Returns the evaluations spent and whether a
+    /// cyclic group hit `max_visits` passes before settling.
+    pub(super) fn sweep_groups(
+        &mut self,
+        stale: &mut Stale,
+        mut moves: Option<Moves>,
+    ) -> (u64, bool) {
+        let live: Vec<ProfileIx> = self.live_profiles().collect();
+        let mut evaluations = 0u64;
+        let mut bounded = false;
+        for g in 0..self.order.groups() {
+            let cyclic = self.order.cyclic[g as usize];
+            let mut passes = 0;
+            loop {
+                for k in 0..self.order.group_items(g).len() {
+                    let i = self.order.group_items(g)[k];
+                    if !std::mem::take(&mut stale.items[i as usize]) {
+                        continue;
+                    }
+                    evaluations += self.settle_item(i, &live, stale, moves.as_mut());
+                }
+                passes += 1;
+                // An item that moved marked what reads it in its group, an
+                // item reading itself (a firm buying what it makes) included.
+                let unsettled = cyclic
+                    && self
+                        .order
+                        .group_items(g)
+                        .iter()
+                        .any(|i| stale.items[*i as usize]);
+                if !unsettled {
+                    break;
+                }
+                if passes >= self.cfg.max_visits {
+                    bounded = true;
+                    for &i in self.order.group_items(g) {
+                        stale.items[i as usize] = false;
+                        let off = self.map.lines_offset(i);
+                        for l in off..off + self.map.producers(i).len() as LineIx {
+                            stale.take_line(l);
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        (evaluations, bounded)
+    }
+
+    /// Evaluates an item's stale lines, then its availability to every
+    /// profile that keeps it; an availability moving by more than epsilon
+    /// makes what reads it stale. Returns the evaluations spent.
+    fn settle_item(
+        &mut self,
+        i: ItemIx,
+        live: &[ProfileIx],
+        stale: &mut Stale,
+        mut moves: Option<&mut Moves>,
+    ) -> u64 {
         let eps = self.cfg.epsilon;
         let off = self.map.lines_offset(i);
         let count = self.map.producers(i).len() as LineIx;
+        let mut evaluations = 0;
         // As in propagation, a value moves only by more than epsilon, so
         // every value ends within epsilon of its rule (see `gain`).
         for l in off..off + count {
+            if !stale.take_line(l) {
+                continue;
+            }
+            evaluations += 1;
             let v = self.eval(Node::Line(l));
             let slot = &mut self.line_out[l as usize];
             if (v - *slot).abs() > eps {
+                if let Some(m) = moves.as_deref_mut() {
+                    m.work.save(l, *slot);
+                }
                 *slot = v;
             }
         }
-        let mut evaluations = count as u64;
         let mut moved = false;
         for &r in live {
             if !self.profile(r).owns(i) {
@@ -121,11 +193,56 @@ impl Engine {
             let v = self.eval(Node::Avail(r, i));
             evaluations += 1;
             let slot = &mut self.profile_mut(r).avail[i as usize];
-            if (v - *slot).abs() > eps {
-                *slot = v;
-                moved = true;
+            if (v - *slot).abs() <= eps {
+                continue;
+            }
+            let before = std::mem::replace(slot, v);
+            if let Some(m) = moves.as_deref_mut() {
+                m.work.save(m.work.index(Node::Avail(r, i)), before);
+                self.push_consumers(r, i, m.consumers);
+            }
+            moved = true;
+        }
+        if moved {
+            self.mark_readers(i, stale);
+        }
+        evaluations
+    }
+
+    /// Makes `node` stale.
+    pub(super) fn mark_stale(&self, node: Node, stale: &mut Stale) {
+        match node {
+            Node::Line(l) => stale.line(l, self.line_reads.item(l)),
+            Node::Avail(_, i) => stale.item(i),
+        }
+    }
+
+    /// The firms without lines that buy item `i` under profile `r`.
+    pub(super) fn push_consumers(&self, r: ProfileIx, i: ItemIx, firms: &mut Vec<FirmIx>) {
+        firms.extend(
+            self.readers
+                .consumers(i)
+                .iter()
+                .filter(|f| self.firm_profile[**f as usize] == r),
+        );
+    }
+
+    /// Makes stale what reads item `c`'s availability to some profile: the
+    /// items made from it and their lines, and the lines of the firms
+    /// buying it.
+    pub(super) fn mark_readers(&self, c: ItemIx, stale: &mut Stale) {
+        let map = &*self.map;
+        for &i in map.recipe_users(c) {
+            stale.item(i);
+            let off = map.lines_offset(i);
+            for l in off..off + map.producers(i).len() as LineIx {
+                stale.line(l, i);
             }
         }
-        (evaluations, moved)
+        // Buyers under another profile are marked too: a needless
+        // evaluation costs less than looking up every buyer's profile.
+        for reader in self.readers.lines(c) {
+            stale.line(reader.line, self.order.items[reader.rank as usize / 2]);
+        }
     }
 }

@@ -95,6 +95,11 @@ impl Work {
         true
     }
 
+    /// How many nodes wait.
+    pub fn queued(&self) -> usize {
+        self.pending
+    }
+
     /// The waiting node of lowest rank.
     pub fn pop(&mut self) -> Option<u32> {
         if self.pending == 0 {

@@ -175,5 +175,13 @@ fn propagation_settles_on_a_generated_map() {
         assert!((a - b).abs() < 1e-6);
     }
     engine.end(&ShockKey::Incident("fire".into()));
-    assert!(engine.home_avail().iter().all(|v| (v - 1.0).abs() < 1e-9));
+    // Values rise by moves over epsilon only, so full supply comes back to
+    // within the error bound (an update that recomputed everything, as one
+    // this large did until 29 November, came back to exactly 1); assessors
+    // count a shortfall within the bound as none.
+    let bound = engine.error_bound();
+    assert!(bound < 0.01, "{bound}");
+    for (i, v) in engine.home_avail().iter().enumerate() {
+        assert!(1.0 - v <= bound, "item {i}: {v}, bound {bound}");
+    }
 }
