@@ -713,11 +713,9 @@ impl Engine {
                 (node, (1.0 - before).max(1.0 - self.value(node)))
             }))
             .collect();
+        outcome.firms = work.sorted_distinct(touched_firms);
         self.work = work;
         outcome.items.sort_unstable();
-        touched_firms.sort_unstable();
-        touched_firms.dedup();
-        outcome.firms = touched_firms;
         outcome
     }
 

@@ -21,6 +21,9 @@ struct Stamp {
     saved: u32,
 }
 
+/// Lists at least this long are made distinct through a bitset.
+const BITSET_FROM: usize = 4096;
+
 #[derive(Debug, Default)]
 pub struct Work {
     lines: usize,
@@ -32,6 +35,8 @@ pub struct Work {
     buckets: Vec<Vec<u32>>,
     cursor: usize,
     pending: usize,
+    /// One bit per index for [`Work::sorted_distinct`]; all clear between calls.
+    seen: Vec<u64>,
 }
 
 impl Work {
@@ -150,8 +155,36 @@ impl Work {
         true
     }
 
+    /// `ids` sorted, each once. A long list goes through a bitset, whose
+    /// scan yields the ids in order: sorting the 1.5 M firms the largest
+    /// updates at 1M firms move (with repeats) took 90 ms of 450.
+    pub fn sorted_distinct(&mut self, mut ids: Vec<u32>) -> Vec<u32> {
+        if ids.len() < BITSET_FROM {
+            ids.sort_unstable();
+            ids.dedup();
+            return ids;
+        }
+        let words = ids.iter().max().map_or(0, |m| *m as usize / 64 + 1);
+        if self.seen.len() < words {
+            self.seen.resize(words, 0);
+        }
+        for id in &ids {
+            self.seen[*id as usize / 64] |= 1 << (id % 64);
+        }
+        ids.clear();
+        for (w, word) in self.seen[..words].iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                ids.push((w * 64) as u32 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        ids
+    }
+
     pub fn heap_bytes(&self) -> usize {
-        self.stamps.capacity() * std::mem::size_of::<Stamp>()
+        self.seen.capacity() * 8
+            + self.stamps.capacity() * std::mem::size_of::<Stamp>()
             + self.originals.capacity() * 12
             + self
                 .buckets
@@ -183,6 +216,19 @@ mod tests {
         assert_eq!(w.pop(), None);
         w.begin(2);
         assert!(w.push(2, 5), "a new propagation starts clean");
+    }
+
+    #[test]
+    fn distinct_ids_come_sorted_either_way() {
+        let mut w = Work::new(4, 2, 3);
+        assert_eq!(w.sorted_distinct(vec![5, 1, 5, 0]), vec![0, 1, 5]);
+        let long: Vec<u32> = (0..10_000u32).map(|k| (k * 7919) % 5000).collect();
+        let mut expected = long.clone();
+        expected.sort_unstable();
+        expected.dedup();
+        assert_eq!(w.sorted_distinct(long.clone()), expected);
+        // The bitset is clear again: a second call sees only its own ids.
+        assert_eq!(w.sorted_distinct(vec![3; 5000]), vec![3]);
     }
 
     #[test]
