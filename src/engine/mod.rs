@@ -73,9 +73,9 @@ pub struct Outcome {
     /// with the larger of its shortfalls before and after: all a drivers
     /// trace can have seen change (see [`Engine::influence`]).
     pub touched: Vec<(Node, f64)>,
-    /// True when anything may have changed: after a full recomputation, or a change
-    /// of measures (which can move buyers, home buyers included, between
-    /// profiles).
+    /// True when anything may have changed: after a full recomputation, or
+    /// a change of measures (which can move buyers, home buyers included,
+    /// between profiles).
     pub swept: bool,
 }
 
@@ -89,7 +89,7 @@ impl Outcome {
 }
 
 /// Maps with fewer nodes than this never finish an update by a sweep.
-const FULL_SWEEP_MIN_NODES: usize = 4096;
+const SWEEP_MIN_NODES: usize = 4096;
 /// An update that has evaluated or queued more than this share of the
 /// nodes turns to an ordered sweep of what is stale. A node evaluated from
 /// the queue costs several times one evaluated in a sweep (its stamps, its
@@ -599,7 +599,7 @@ impl Engine {
         let nodes = self.map.line_count() + self.live_profiles().count() * self.map.items.len();
         let budget = match self.sweep_after {
             Some(b) => b,
-            None if nodes < FULL_SWEEP_MIN_NODES => u64::MAX,
+            None if nodes < SWEEP_MIN_NODES => u64::MAX,
             None => (nodes / SWEEP_AFTER_SHARE) as u64,
         };
         // So many sources that queueing them costs more than sweeping.
@@ -625,21 +625,22 @@ impl Engine {
                 }
             }
             rest = Some(stale);
-        } else {
+        }
+        let mut dependents = Vec::new();
+        if !sweep_now {
             for node in sources.iter().chain(&cone) {
                 work.push(work.index(*node), self.rank(*node));
             }
-        }
-        let mut dependents = Vec::new();
-        // Readers outside the cone must hear of the lift: a lifted node that
-        // settles back at 1 moves no further, so nothing else would tell them
-        // (QA: what an uncertified cycle fed stayed collapsed after it
-        // recovered).
-        for node in cone.iter().filter(|_| !sweep_now) {
-            dependents.clear();
-            self.dependents(*node, &mut dependents, &mut touched_firms);
-            for &(dep, rank) in &dependents {
-                work.push(work.index(dep), rank);
+            // Readers outside the cone must hear of the lift: a lifted node
+            // that settles back at 1 moves no further, so nothing else would
+            // tell them (QA: what an uncertified cycle fed stayed collapsed
+            // after it recovered).
+            for node in &cone {
+                dependents.clear();
+                self.dependents(*node, &mut dependents, &mut touched_firms);
+                for &(dep, rank) in &dependents {
+                    work.push(work.index(dep), rank);
+                }
             }
         }
         while let Some(ix) = work.pop() {
