@@ -106,8 +106,9 @@ impl Engine {
 
     /// Settles the groups in dependency order from the values they hold,
     /// evaluating what is `stale` (groups with nothing stale cost a look at
-    /// each item), and records what moved in `moves` when given. Returns the evaluations spent and whether a
-    /// cyclic group hit `max_visits` passes before settling.
+    /// each item), and records what moved in `moves` when given. Returns
+    /// the evaluations spent and whether a cyclic group hit `max_visits`
+    /// passes before settling.
     pub(super) fn sweep_groups(
         &mut self,
         stale: &mut Stale,
