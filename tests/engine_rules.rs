@@ -493,6 +493,60 @@ fn a_nearer_critical_input_nearly_as_short_still_times_the_shortage() {
 }
 
 /// A US denial of `items` to the home country from t0, lasting `days`.
+/// Wafers A (from the US) go into X, gas B (from Japan) into Y; one home
+/// firm makes X and three make Y.
+const TWO_BRANCHES: &str = r#"{
+  "version": 1, "home": "CN",
+  "chains": [{"id": "ic", "name": "test"}],
+  "items": [
+    {"id": "A", "name": "wafer", "inventory_days": 10, "chains": ["ic"]},
+    {"id": "B", "name": "gas", "inventory_days": 10, "chains": ["ic"]},
+    {"id": "X", "name": "die", "inventory_days": 5, "chains": ["ic"], "inputs": [{"item": "A"}]},
+    {"id": "Y", "name": "etch", "inventory_days": 5, "chains": ["ic"], "inputs": [{"item": "B"}]}
+  ],
+  "firms": [
+    {"id": "PA", "name": "Wafer Co", "country": "US", "produces": [{"item": "A", "share": 0.8}]},
+    {"id": "PB", "name": "Gas Co", "country": "JP", "produces": [{"item": "B", "share": 1.0}]},
+    {"id": "HX", "name": "Home Die", "country": "CN", "produces": [{"item": "X", "share": 1.0}]},
+    {"id": "HY1", "name": "Home Etch 1", "country": "CN", "produces": [{"item": "Y", "share": 0.3}]},
+    {"id": "HY2", "name": "Home Etch 2", "country": "CN", "produces": [{"item": "Y", "share": 0.3}]},
+    {"id": "HY3", "name": "Home Etch 3", "country": "CN", "produces": [{"item": "Y", "share": 0.4}]}
+  ]
+}"#;
+
+/// A control moves every home firm to a new buyer profile; only the lines
+/// that read something the profiles see differently may change, so only
+/// those are evaluated (evaluating every moved firm's lines was most of a
+/// control's cost at 1M firms).
+#[test]
+fn a_control_evaluates_only_the_moved_lines_that_read_what_it_cuts() {
+    let mut e = engine(TWO_BRANCHES);
+    let m = e.map().clone();
+    let (a, x, y) = (
+        m.item("A").unwrap(),
+        m.item("X").unwrap(),
+        m.item("Y").unwrap(),
+    );
+    let out = e.set(us_control(&m, "us-a", &["A"], 0.0));
+    // Home buyers lose PA's 0.8 of A: A = 0.2, HX makes 0.2 of its X.
+    close(e.home_avail()[a as usize], 0.2);
+    close(e.home_avail()[x as usize], 0.2);
+    close(e.home_avail()[y as usize], 1.0);
+    // Evaluated: A for home buyers (0.2), HX's line (0.2), and X for the
+    // open and the home profile (both 0.2: HX is X's only maker). HY1–3
+    // read only B, which both profiles see at 1: not evaluated.
+    assert_eq!(out.evaluations, 4, "{out:?}");
+    assert_eq!(out.firms, vec![m.firm("HX").unwrap()]);
+
+    // Ending it moves them back; X and A differ between the profiles, and
+    // only HX reads them.
+    let out = e.end(&ShockKey::Measure("us-a".into()));
+    assert!(e.home_avail().iter().all(|v| (*v - 1.0).abs() < 1e-12));
+    assert_eq!(e.home_profile(), 0);
+    // HX's line (back to 1) and X for the open profile, the only one left.
+    assert_eq!(out.evaluations, 2, "{out:?}");
+}
+
 fn us_control(
     m: &chainwatch::map::ChainMap,
     id: &str,

@@ -66,6 +66,17 @@ impl LineReads {
         self.reads[line as usize].profile
     }
 
+    /// Sets every line's profile to its firm's, in one pass in line order:
+    /// when a measure moves a country's firms, visiting each firm's lines,
+    /// which lie scattered over the item-ordered records, missed the cache
+    /// on nearly every write (65–115 ms against 19 ms for this pass, when
+    /// 589 000 of 1M firms moved).
+    pub fn follow_firms(&mut self, map: &ChainMap, firm_profile: &[ProfileIx]) {
+        for (l, read) in self.reads.iter_mut().enumerate() {
+            read.profile = firm_profile[map.line(l as LineIx).firm as usize];
+        }
+    }
+
     pub fn set_profile(&mut self, line: LineIx, profile: ProfileIx) {
         self.reads[line as usize].profile = profile;
     }

@@ -20,6 +20,14 @@ pub enum ProfileKey {
     Firm(FirmIx),
 }
 
+impl ProfileKey {
+    /// Whether a profile under this key keeps every item's availability (a
+    /// blocked firm's keeps only what the firm reads, see [`Owned`]).
+    pub fn keeps_every_item(self) -> bool {
+        !matches!(self, ProfileKey::Firm(_))
+    }
+}
+
 /// A rule that stops a fraction of deliveries from producers subject to
 /// `issuer`, for the items in scope, to the buyers of a profile.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,16 +270,15 @@ pub fn rules_by_key<'a>(
     out
 }
 
-/// The profile a firm buys under, given the profiles that exist.
+/// The profile a firm in `country` buys under, given the profiles that exist.
 pub fn profile_of(
-    map: &ChainMap,
     index: &BTreeMap<ProfileKey, ProfileIx>,
     firm: FirmIx,
+    country: CountryIx,
 ) -> ProfileIx {
     if let Some(r) = index.get(&ProfileKey::Firm(firm)) {
         return *r;
     }
-    let country = map.firms[firm as usize].country;
     index
         .get(&ProfileKey::Country(country))
         .copied()
