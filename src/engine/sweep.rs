@@ -187,11 +187,15 @@ impl Engine {
             }
         }
         let mut moved = false;
+        let uncut = (!self.map.is_assembled(i)).then(|| self.uncut_supply(i));
         for &r in live {
             if !self.profile(r).owns(i) {
                 continue;
             }
-            let v = self.eval(Node::Avail(r, i));
+            let v = match uncut {
+                Some(uncut) => self.produced_avail(r, i, uncut),
+                None => self.eval(Node::Avail(r, i)),
+            };
             evaluations += 1;
             let slot = &mut self.profile_mut(r).avail[i as usize];
             if (v - *slot).abs() <= eps {
