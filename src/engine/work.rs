@@ -121,6 +121,23 @@ impl Work {
         None
     }
 
+    /// Empties the queue, handing each node waiting to `f` with its rank.
+    /// Their stamps are left as they are: nothing is queued again in this
+    /// propagation, and the next one starts a new epoch.
+    pub fn drain(&mut self, mut f: impl FnMut(Node, u32)) {
+        for r in self.cursor..self.buckets.len() {
+            let bucket = std::mem::take(&mut self.buckets[r]);
+            for &index in &bucket {
+                f(self.node(index), r as u32);
+            }
+            // Keep the bucket's allocation for the next propagation.
+            self.buckets[r] = bucket;
+            self.buckets[r].clear();
+        }
+        self.pending = 0;
+        self.cursor = self.buckets.len();
+    }
+
     /// Counts a visit; returns the count so far in this propagation.
     pub fn visit(&mut self, index: u32) -> u32 {
         let i = index as usize;
