@@ -712,10 +712,17 @@ impl Engine {
             outcome.bounded |= bounded;
         }
 
+        // What a trace may have seen change: the sources, then every node
+        // that moved with the larger of its shortfalls (a source that also
+        // moved is listed again with its value before).
         let home = self.home;
+        let mut touched = Vec::with_capacity(sources.len() + work.originals.len());
+        touched.extend(sources.iter().map(|n| (*n, 1.0 - self.value(*n))));
         for &(ix, before) in &work.originals {
             let node = work.node(ix);
-            if (self.value(node) - before).abs() <= eps {
+            let now = self.value(node);
+            touched.push((node, (1.0 - before).max(1.0 - now)));
+            if (now - before).abs() <= eps {
                 continue;
             }
             match node {
@@ -724,15 +731,7 @@ impl Engine {
                 Node::Avail(..) => {}
             }
         }
-        // A source that also moved is listed again with its value before.
-        outcome.touched = sources
-            .iter()
-            .map(|n| (*n, 1.0 - self.value(*n)))
-            .chain(work.originals.iter().map(|&(ix, before)| {
-                let node = work.node(ix);
-                (node, (1.0 - before).max(1.0 - self.value(node)))
-            }))
-            .collect();
+        outcome.touched = touched;
         outcome.firms = work.sorted_distinct(touched_firms);
         self.work = work;
         outcome.items.sort_unstable();
