@@ -214,10 +214,11 @@ impl Engine {
         evaluations
     }
 
-    /// Makes `node` stale.
-    pub(super) fn mark_stale(&self, node: Node, stale: &mut Stale) {
+    /// Makes `node`, of evaluation `rank`, stale. The rank names a line's
+    /// item, so marking reads no line record (see `stale_from_queue`).
+    pub(super) fn mark_stale(&self, node: Node, rank: u32, stale: &mut Stale) {
         match node {
-            Node::Line(l) => stale.line(l, self.line_reads.item(l)),
+            Node::Line(l) => stale.line(l, self.order.items[rank as usize / 2]),
             Node::Avail(_, i) => stale.item(i),
         }
     }
