@@ -117,14 +117,14 @@ impl Engine {
                     let rank = line_rank(&self.order, i);
                     let off = map.lines_offset(i);
                     let n = map.producers(i).len();
-                    for (k, p) in self.line_reads.profiles(off, n).enumerate() {
-                        if p == r {
+                    for (k, code) in self.line_reads.buyers(off, n).enumerate() {
+                        if self.buyers.resolve(code) == r {
                             out.push((Node::Line(off + k as u32), rank));
                         }
                     }
                 }
                 for reader in self.readers.lines(c) {
-                    if self.firm_profile[reader.firm as usize] == r {
+                    if self.buyers.firm(reader.firm) == r {
                         out.push((Node::Line(reader.line), reader.rank));
                     }
                 }

@@ -572,7 +572,7 @@ impl Engine {
         match node {
             Node::Line(l) => {
                 let line = map.line(l);
-                let r = self.line_reads.profile(l);
+                let r = self.line_profile(l);
                 out.extend(map.recipe(line.item).iter().map(|u| {
                     let days = map.items[u.item as usize].inventory_days;
                     input(r, u.item, u.critical, u.weight, days)

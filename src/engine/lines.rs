@@ -1,6 +1,6 @@
 //! What propagation reads of each production line, packed in line order:
-//! the line's item, its firm's buyer profile, and a copy of its firm's
-//! consumption. The map keeps lines in item order but firms in their own
+//! the line's item, its firm's buyer code (see [`super::buyers`]), and a
+//! copy of its firm's consumption. The map keeps lines in item order but firms in their own
 //! order, so reading a line's firm cost three misses (the line, the firm's
 //! profile, the firm's consumption); here it is the record and the copy,
 //! and the lines of one item, which propagation takes together, lie together.
@@ -9,7 +9,7 @@
 
 use crate::map::{ChainMap, ItemIx, LineIx};
 
-use super::ProfileIx;
+use super::buyers::BuyerCode;
 
 /// One input a line's firm buys, as propagation reads it.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +25,7 @@ struct LineRead {
     /// Start of the firm's consumption in `LineReads::bought`.
     from: u32,
     len: u32,
-    profile: ProfileIx,
+    buyer: BuyerCode,
 }
 
 #[derive(Debug, Default)]
@@ -35,7 +35,7 @@ pub struct LineReads {
 }
 
 impl LineReads {
-    /// One record per line, every firm buying under the open profile.
+    /// One record per line, every firm buying under its country.
     pub fn new(map: &ChainMap) -> LineReads {
         let lines = map.line_count();
         let mut reads = Vec::with_capacity(lines);
@@ -52,7 +52,7 @@ impl LineReads {
                 item: line.item,
                 from,
                 len: bought.len() as u32 - from,
-                profile: 0,
+                buyer: map.firms[line.firm as usize].country as BuyerCode,
             });
         }
         LineReads { reads, bought }
@@ -62,30 +62,31 @@ impl LineReads {
         self.reads[line as usize].item
     }
 
-    pub fn profile(&self, line: LineIx) -> ProfileIx {
-        self.reads[line as usize].profile
+    pub fn buyer(&self, line: LineIx) -> BuyerCode {
+        self.reads[line as usize].buyer
     }
 
-    /// Sets every line's profile to its firm's, in one pass in line order:
-    /// when a measure moves a country's firms, visiting each firm's lines,
-    /// which lie scattered over the item-ordered records, missed the cache
-    /// on nearly every write (65–115 ms against 19 ms for this pass, when
-    /// 589 000 of 1M firms moved).
-    pub fn follow_firms(&mut self, map: &ChainMap, firm_profile: &[ProfileIx]) {
-        for (l, read) in self.reads.iter_mut().enumerate() {
-            read.profile = firm_profile[map.line(l as LineIx).firm as usize];
-        }
+    pub fn set_buyer(&mut self, line: LineIx, buyer: BuyerCode) {
+        self.reads[line as usize].buyer = buyer;
     }
 
-    pub fn set_profile(&mut self, line: LineIx, profile: ProfileIx) {
-        self.reads[line as usize].profile = profile;
-    }
-
-    /// The profiles of lines `from..from + count` (an item's producers).
-    pub fn profiles(&self, from: LineIx, count: usize) -> impl Iterator<Item = ProfileIx> + '_ {
+    /// The buyer codes of lines `from..from + count` (an item's producers).
+    pub fn buyers(&self, from: LineIx, count: usize) -> impl Iterator<Item = BuyerCode> + '_ {
         self.reads[from as usize..from as usize + count]
             .iter()
-            .map(|r| r.profile)
+            .map(|r| r.buyer)
+    }
+
+    /// Every line whose code `pick` accepts, in line order.
+    pub fn lines_buying<'a>(
+        &'a self,
+        pick: impl Fn(BuyerCode) -> bool + 'a,
+    ) -> impl Iterator<Item = LineIx> + 'a {
+        self.reads
+            .iter()
+            .enumerate()
+            .filter(move |(_, r)| pick(r.buyer))
+            .map(|(l, _)| l as LineIx)
     }
 
     /// What the line's firm buys.

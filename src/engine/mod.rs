@@ -16,6 +16,7 @@
 //! what is stale (see [`sweep`]), which evaluates the same nodes for a
 //! fraction of the cost each.
 
+mod buyers;
 mod dependents;
 mod drivers;
 mod gain;
@@ -35,9 +36,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::config::PropagationConfig;
-use crate::map::{ChainMap, CountryIx, Csr, FirmIx, Input, ItemIx, LineIx, NodeRef};
+use crate::map::{ChainMap, FirmIx, Input, ItemIx, LineIx, NodeRef};
 use crate::shock::{Effect, Shock, ShockKey};
 
+use buyers::{BuyerCode, Buyers};
 use dependents::Readers;
 use drivers::Upstream;
 pub use drivers::{
@@ -120,7 +122,6 @@ pub struct Engine {
     /// Per item, its producers' positions (from the item's first line) by
     /// falling weight: a drivers trace stops at the first that cannot matter.
     heaviest_first: Vec<u32>,
-    firms_by_country: Csr<FirmIx>,
     shocks: BTreeMap<ShockKey, Active>,
     by_number: HashMap<u32, ShockKey>,
     next_number: u32,
@@ -131,7 +132,8 @@ pub struct Engine {
     /// Stable slots: a profile keeps its index while it lives.
     profiles: Vec<Option<Profile>>,
     profile_index: BTreeMap<ProfileKey, ProfileIx>,
-    firm_profile: Vec<ProfileIx>,
+    /// Who buys under which profile (see [`buyers`]).
+    buyers: Buyers,
     /// What evaluating a line reads, in line order (see [`lines`]).
     line_reads: LineReads,
     /// Per item, the lines that read it (see [`dependents`]).
@@ -151,14 +153,6 @@ impl Engine {
         let share_total: Vec<f64> = (0..n_items as ItemIx)
             .map(|i| map.producers(i).iter().map(|l| l.share).sum())
             .collect();
-        let firms_by_country = Csr::from_pairs(
-            map.country_count(),
-            map.firms
-                .iter()
-                .enumerate()
-                .map(|(f, firm)| (firm.country as u32, f as FirmIx))
-                .collect(),
-        );
         let line_weight: Vec<f64> = (0..map.line_count() as LineIx)
             .map(|l| {
                 let line = map.line(l);
@@ -187,7 +181,6 @@ impl Engine {
             line_weight,
             unrecorded,
             heaviest_first,
-            firms_by_country,
             shocks: BTreeMap::new(),
             by_number: HashMap::new(),
             next_number: 0,
@@ -202,7 +195,7 @@ impl Engine {
                 vec![1.0; n_items],
             ))],
             profile_index,
-            firm_profile: vec![0; map.firms.len()],
+            buyers: Buyers::new(&map),
             line_reads: LineReads::new(&map),
             readers,
             home: 0,
@@ -323,7 +316,12 @@ impl Engine {
     }
 
     pub fn firm_profile(&self, firm: FirmIx) -> ProfileIx {
-        self.firm_profile[firm as usize]
+        self.buyers.firm(firm)
+    }
+
+    /// The profile line `l` reads its inputs under: its firm's.
+    fn line_profile(&self, l: LineIx) -> ProfileIx {
+        self.buyers.resolve(self.line_reads.buyer(l))
     }
 
     /// Availability of each item to buyers in the home country.
@@ -413,7 +411,7 @@ impl Engine {
     pub fn firm_supply(&self, firm: FirmIx) -> f64 {
         let lines = self.map.lines_of_firm(firm);
         if lines.is_empty() {
-            let a = &self.profile(self.firm_profile[firm as usize]).avail;
+            let a = &self.profile(self.buyers.firm(firm)).avail;
             return combine(self.map.consumes(firm).iter(), a);
         }
         lines
@@ -483,10 +481,9 @@ impl Engine {
             + self.unrecorded.capacity() * 8
             + self.heaviest_first.capacity() * 4
             + self.order.heap_bytes()
-            + self.firm_profile.capacity() * 2
+            + self.buyers.heap_bytes()
             + self.line_reads.heap_bytes()
             + self.readers.heap_bytes()
-            + self.firms_by_country.heap_bytes()
             + self.work.heap_bytes()
             + profiles
     }
@@ -498,7 +495,7 @@ impl Engine {
     fn line_inputs(&self, l: LineIx) -> f64 {
         let map = &*self.map;
         let reads = &self.line_reads;
-        let a = &self.profile(reads.profile(l)).avail;
+        let a = &self.profile(self.buyers.resolve(reads.buyer(l))).avail;
         let mut mix = Mix::FULL;
         for u in map.recipe(reads.item(l)) {
             mix = mix.read(u.critical, u.weight, a[u.item as usize]);
@@ -851,7 +848,7 @@ impl Engine {
                 }
                 None => {
                     let from = match key {
-                        ProfileKey::Firm(f) => self.firm_profile[*f as usize],
+                        ProfileKey::Firm(f) => self.buyers.firm(*f),
                         _ => 0,
                     };
                     // `from` keeps every item: a firm buys under a blocked
@@ -902,44 +899,53 @@ impl Engine {
             }
         }
 
-        // Each candidate with its country, known from the country's row
-        // rather than read from every firm's record (a control naming the
-        // home country of the 1M-firm map moves 589 000 firms).
-        let mut candidates: Vec<(FirmIx, CountryIx)> = touched_firms
+        // Where each touched firm bought before anything moves.
+        touched_firms.sort_unstable();
+        touched_firms.dedup();
+        let before_of = |r: ProfileIx| old_keys.get(r as usize).copied().flatten();
+        let firms_before: Vec<(FirmIx, Option<ProfileKey>)> = touched_firms
             .iter()
-            .map(|f| (*f, map.firms[*f as usize].country))
+            .map(|f| (*f, before_of(self.buyers.firm(*f))))
             .collect();
-        for c in touched_countries {
-            candidates.extend(self.firms_by_country.row(c as u32).iter().map(|f| (*f, c)));
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
         let mut moves = ProfileMoves::default();
-        let many = candidates.len() > map.firms.len() / 16;
-        for (f, c) in candidates {
-            let r = profiles::profile_of(&self.profile_index, f, c);
-            let before = old_keys
-                .get(self.firm_profile[f as usize] as usize)
+        // A country's unblocked firms move with one entry of the table.
+        touched_countries.sort_unstable();
+        touched_countries.dedup();
+        for c in touched_countries {
+            let before = before_of(self.buyers.country(c));
+            let r = self
+                .profile_index
+                .get(&ProfileKey::Country(c))
                 .copied()
-                .flatten();
+                .unwrap_or(0);
+            self.buyers.set_country(c, r);
             let after = self.profile(r).key;
-            self.firm_profile[f as usize] = r;
-            if !many {
-                for &l in map.lines_of_firm(f) {
-                    self.line_reads.set_profile(l, r);
-                }
+            match before {
+                Some(b) if b == after => {}
+                Some(b) => moves.add_country(b, after, c),
+                // Not reached: every old slot has its key.
+                None => sources.extend(
+                    self.line_reads
+                        .lines_buying(|code| code == c as BuyerCode)
+                        .map(Node::Line),
+                ),
             }
+        }
+        for (f, before) in firms_before {
+            let own = self.profile_index.get(&ProfileKey::Firm(f)).copied();
+            let code = self.buyers.place(f, map.firms[f as usize].country, own);
+            for &l in map.lines_of_firm(f) {
+                self.line_reads.set_buyer(l, code);
+            }
+            let after = self.profile(self.buyers.firm(f)).key;
             match before {
                 Some(b) if b == after => {}
                 Some(b) if b.keeps_every_item() && after.keeps_every_item() => {
-                    moves.add(b, after, f);
+                    moves.add_firm(b, after, f);
                 }
                 // A blocked firm's profile keeps only what it reads.
                 _ => sources.extend(map.lines_of_firm(f).iter().map(|l| Node::Line(*l))),
             }
-        }
-        if many {
-            self.line_reads.follow_firms(&map, &self.firm_profile);
         }
         self.lines_of_moved_firms(moves, &retired, sources);
         self.home = self

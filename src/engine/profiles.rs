@@ -9,8 +9,6 @@ use std::collections::BTreeMap;
 use crate::map::{ChainMap, CountryIx, FirmIx, ItemIx, Line};
 use crate::shock::{Effect, ItemScope};
 
-use super::node::ProfileIx;
-
 /// Who a profile stands for: buyers in a country, or one blocked firm (which
 /// also faces its country's export controls).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -268,19 +266,4 @@ pub fn rules_by_key<'a>(
         out.insert(ProfileKey::Country(country), rules);
     }
     out
-}
-
-/// The profile a firm in `country` buys under, given the profiles that exist.
-pub fn profile_of(
-    index: &BTreeMap<ProfileKey, ProfileIx>,
-    firm: FirmIx,
-    country: CountryIx,
-) -> ProfileIx {
-    if let Some(r) = index.get(&ProfileKey::Firm(firm)) {
-        return *r;
-    }
-    index
-        .get(&ProfileKey::Country(country))
-        .copied()
-        .unwrap_or(0)
 }

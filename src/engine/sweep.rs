@@ -229,7 +229,7 @@ impl Engine {
             self.readers
                 .consumers(i)
                 .iter()
-                .filter(|f| self.firm_profile[**f as usize] == r),
+                .filter(|f| self.buyers.firm(**f) == r),
         );
     }
 
