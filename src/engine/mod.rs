@@ -495,7 +495,7 @@ impl Engine {
     fn line_inputs(&self, l: LineIx) -> f64 {
         let map = &*self.map;
         let reads = &self.line_reads;
-        let a = &self.profile(self.buyers.resolve(reads.buyer(l))).avail;
+        let a = &self.profile(self.line_profile(l)).avail;
         let mut mix = Mix::FULL;
         for u in map.recipe(reads.item(l)) {
             mix = mix.read(u.critical, u.weight, a[u.item as usize]);
