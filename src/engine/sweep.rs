@@ -49,6 +49,28 @@ impl Stale {
         self.items[item as usize] = true;
     }
 
+    /// The first stale line of `from..end`, which no longer is. Reads a
+    /// word of 64 lines at a time: an item's lines are often only partly
+    /// stale, and testing them one by one was a sixth of the sweep's own
+    /// time (perf at 1M firms).
+    fn take_next(&mut self, from: LineIx, end: LineIx) -> Option<LineIx> {
+        let (mut at, end) = (from as u64, end as u64);
+        while at < end {
+            let w = (at / 64) as usize;
+            let word = self.lines[w] & (u64::MAX << (at % 64));
+            if word != 0 {
+                let l = w as u64 * 64 + word.trailing_zeros() as u64;
+                if l >= end {
+                    return None;
+                }
+                self.lines[w] &= !(1u64 << (l % 64));
+                return Some(l as LineIx);
+            }
+            at = (w as u64 + 1) * 64;
+        }
+        None
+    }
+
     /// Whether line `l` was stale; it no longer is.
     fn take_line(&mut self, l: LineIx) -> bool {
         let word = &mut self.lines[l as usize / 64];
@@ -172,10 +194,9 @@ impl Engine {
         let mut evaluations = 0;
         // As in propagation, a value moves only by more than epsilon, so
         // every value ends within epsilon of its rule (see `gain`).
-        for l in off..off + count {
-            if !stale.take_line(l) {
-                continue;
-            }
+        let mut from = off;
+        while let Some(l) = stale.take_next(from, off + count) {
+            from = l + 1;
             evaluations += 1;
             let v = self.eval(Node::Line(l));
             let slot = &mut self.line_out[l as usize];
@@ -250,5 +271,29 @@ impl Engine {
         for reader in self.readers.lines(c) {
             stale.line(reader.line, self.order.items[reader.rank as usize / 2]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stale;
+
+    #[test]
+    fn stale_lines_are_taken_in_order_once_and_only_inside_the_range() {
+        let mut stale = Stale::none(1, 300);
+        for l in [3, 63, 64, 130, 199, 200, 299] {
+            stale.line(l, 0);
+        }
+        let mut taken = Vec::new();
+        let mut from = 60;
+        while let Some(l) = stale.take_next(from, 200) {
+            taken.push(l);
+            from = l + 1;
+        }
+        assert_eq!(taken, [63, 64, 130, 199]);
+        // What lay outside stays stale; what was taken does not.
+        assert!(stale.take_line(3) && stale.take_line(200) && stale.take_line(299));
+        assert!(!stale.take_line(64));
+        assert_eq!(stale.take_next(0, 300), None);
     }
 }
