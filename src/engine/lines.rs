@@ -1,9 +1,10 @@
 //! What propagation reads of each production line, packed in line order:
 //! the line's item, its firm's buyer code (see [`super::buyers`]), and a
-//! copy of its firm's consumption. The map keeps lines in item order but firms in their own
-//! order, so reading a line's firm cost three misses (the line, the firm's
-//! profile, the firm's consumption); here it is the record and the copy,
-//! and the lines of one item, which propagation takes together, lie together.
+//! copy of its firm's consumption. The map keeps lines in item order but
+//! firms in their own order, so reading a line's firm cost three misses
+//! (the line, the firm's profile, the firm's consumption); here it is the
+//! record and the copy, and the lines of one item, which propagation takes
+//! together, lie together.
 //! The copy costs 16 bytes per bought input per line (about 100 MiB at 1M
 //! firms).
 

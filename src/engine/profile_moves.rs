@@ -12,6 +12,7 @@
 
 use crate::map::{CountryIx, FirmIx, ItemIx, LineIx};
 
+use super::buyers::BuyerCode;
 use super::{Engine, Node, Profile, ProfileKey};
 
 /// Who moved between two profiles that keep every item, by pair: whole
@@ -83,20 +84,18 @@ impl Engine {
             }
             // A line moved if its firm did, or if it buys under a country
             // that did (a blocked firm's line carries its own profile).
+            let with_country = |code: BuyerCode| {
+                self.buyers
+                    .country_of(code)
+                    .is_some_and(|c| moved_country[c as usize])
+            };
             let is_moved = |line: LineIx, firm: FirmIx| {
                 moved[firm as usize / 64] & (1 << (firm % 64)) != 0
-                    || self
-                        .buyers
-                        .country_of(self.line_reads.buyer(line))
-                        .is_some_and(|c| moved_country[c as usize])
+                    || with_country(self.line_reads.buyer(line))
             };
             let all_lines = |lines: &mut Vec<LineIx>| {
                 lines.extend(pair.firms.iter().flat_map(|f| map.lines_of_firm(*f)));
-                lines.extend(self.line_reads.lines_buying(|code| {
-                    self.buyers
-                        .country_of(code)
-                        .is_some_and(|c| moved_country[c as usize])
-                }));
+                lines.extend(self.line_reads.lines_buying(with_country));
             };
             match (old, new) {
                 (Some(old), Some(new)) => {
