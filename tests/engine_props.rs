@@ -27,6 +27,7 @@ fn exact() -> PropagationConfig {
     PropagationConfig {
         epsilon: 1e-10,
         max_visits: 1_000_000,
+        ..PropagationConfig::default()
     }
 }
 

@@ -106,3 +106,56 @@ fn risks_judged_side_by_side_equal_risks_judged_one_by_one() {
         assert_eq!(side_by_side, one_by_one, "on {threads} threads");
     }
 }
+
+/// The sweep settles a wave's lines on several cores (`engine::waves`):
+/// items of one wave neither read nor feed each other, so the values, and
+/// what each update reports moved, are exactly those of one core.
+#[test]
+fn a_sweep_split_over_cores_leaves_exactly_what_one_core_leaves() {
+    let (map, _) = prepare(&GenSpec::new(2_000, 11)).expect("generated map is valid");
+    let engine_on = |threads: usize| {
+        let cfg = PropagationConfig {
+            sweep_threads: threads,
+            // Split every wave that has two stale lines, to split often.
+            sweep_split_from: 2,
+            ..PropagationConfig::default()
+        };
+        let mut engine = Engine::new(Arc::clone(&map), cfg);
+        engine.set_sweep_after(Some(500));
+        engine
+    };
+    let mut one = engine_on(1);
+    let mut many = engine_on(3);
+    let mut stream = EventStream::new(Arc::clone(&map), 11, 10);
+    let mut swept = 0;
+    for _ in 0..60 {
+        let step = stream.next_step();
+        let (a, b) = match step {
+            Step::Set(_, shock) => (one.set(shock.clone()), many.set(shock)),
+            Step::End(_, key) => (one.end(&key), many.end(&key)),
+        };
+        assert_eq!(
+            (&a.items, &a.firms, a.evaluations, a.swept),
+            (&b.items, &b.firms, b.evaluations, b.swept)
+        );
+        swept += usize::from(a.evaluations > 1_000);
+    }
+    assert!(swept >= 5, "only {swept} updates turned to a sweep");
+    for l in 0..map.line_count() as u32 {
+        assert_eq!(
+            one.line_output(l).to_bits(),
+            many.line_output(l).to_bits(),
+            "line {l}"
+        );
+    }
+    assert_eq!(one.home_avail(), many.home_avail());
+    one.recompute_full();
+    many.recompute_full();
+    for l in 0..map.line_count() as u32 {
+        assert_eq!(
+            one.line_output(l).to_bits(),
+            many.line_output(l).to_bits(),
+            "line {l}"
+        );
+    }
+}

@@ -106,6 +106,7 @@ fn every_error_names_the_key_and_the_layer() {
         ("[price]\nassumed_recovery_days = -1\n", "price.assumed_recovery_days: must be zero or more, got -1"),
         ("[propagation]\nepsilon = 0.5\n", "propagation.epsilon: must be in (0, 0.01), got 0.5"),
         ("[propagation]\nmax_visits = 0\n", "propagation.max_visits: must be at least 1"),
+        ("[propagation]\nsweep_threads = 0\n", "propagation.sweep_threads: must be in 1..=64, got 0"),
         ("[backups]\nsupplier_switch_days = -3\n", "backups.supplier_switch_days: must be zero or more, got -3"),
         ("[preview]\nwindow_events = 2000000\n", "preview.window_events: must be at most 1000000 (0 keeps none), got 2000000"),
         ("[backups]\nmax_backups = 0\n", "backups.max_backups: must be at least 1, got 0"),

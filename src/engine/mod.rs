@@ -28,8 +28,10 @@ mod overlap;
 mod profile_moves;
 mod profiles;
 mod rank;
+mod stale;
 mod state;
 mod sweep;
+mod waves;
 mod work;
 
 use std::collections::{BTreeMap, HashMap};
@@ -625,9 +627,9 @@ impl Engine {
             self.set_value(*node, 1.0);
         }
         // What is left to sweep, once the update turns to sweeping.
-        let mut rest: Option<sweep::Stale> = None;
+        let mut rest: Option<stale::Stale> = None;
         if sweep_now {
-            let mut stale = sweep::Stale::none(self.map.items.len(), self.map.line_count());
+            let mut stale = stale::Stale::none(self.map.items.len(), self.map.line_count());
             for node in sources.iter().chain(&cone) {
                 self.mark_stale(*node, self.rank(*node), &mut stale);
             }
@@ -745,8 +747,8 @@ impl Engine {
         &self,
         work: &mut Work,
         first: impl IntoIterator<Item = (Node, u32)>,
-    ) -> sweep::Stale {
-        let mut stale = sweep::Stale::none(self.map.items.len(), self.map.line_count());
+    ) -> stale::Stale {
+        let mut stale = stale::Stale::none(self.map.items.len(), self.map.line_count());
         for (node, rank) in first {
             self.mark_stale(node, rank, &mut stale);
         }

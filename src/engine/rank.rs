@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use crate::map::{ChainMap, ItemIx};
 
 use super::gain::{self, Gains};
+use super::waves::Waves;
 
 /// The evaluation order of a map's items.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +35,8 @@ pub struct Order {
     /// Per group: cyclic and without a contraction certificate, so values
     /// may only rise there after a lift to full supply.
     pub lift: Vec<bool>,
+    /// The sweep's plan: which items it may settle at once.
+    pub waves: Waves,
 }
 
 impl Order {
@@ -61,6 +64,7 @@ impl Order {
             + self.group_start.capacity() * 4
             + self.cyclic.capacity()
             + self.lift.capacity()
+            + self.waves.heap_bytes()
     }
 }
 
@@ -148,7 +152,9 @@ pub fn order(map: &ChainMap, weight: impl Fn(ItemIx, f64) -> f64) -> (Order, Gai
         group_start,
         cyclic,
         lift: Vec::new(),
+        waves: Waves::default(),
     };
+    order.waves = Waves::plan(&order, |i| g.users(i as usize));
     let gains = gain::gains(map, &order, &weight);
     order.lift = (0..count)
         .map(|k| order.cyclic[k as usize] && !gains.certified[k as usize])
@@ -282,5 +288,55 @@ mod tests {
         assert_eq!(count, 3);
         assert_eq!(comp[1], comp[2]);
         assert!(comp[3] < comp[1] && comp[1] < comp[0]);
+    }
+
+    /// The sweep's waves on a generated map, whose one large cyclic group
+    /// holds most lines: no two neighbours share a wave, and every pair of
+    /// neighbours in a segment is swept in the order of their ranks, which
+    /// is what makes a sweep by waves compute what a sweep by rank does.
+    #[test]
+    fn waves_keep_every_pair_of_neighbours_apart_and_in_rank_order() {
+        let (map, _) = crate::bench::prepare(&crate::genmap::GenSpec::new(10_000, 5))
+            .expect("generated map is valid");
+        let (order, _) = order(&map, |_, share| share);
+        let g = graph(&map);
+        let n = map.items.len();
+        let (mut wave, mut segment, mut position) = (vec![0; n], vec![0; n], vec![0; n]);
+        let mut at = 0;
+        let mut waves = 0;
+        for s in 0..order.waves.segments() {
+            for w in order.waves.segment(s) {
+                for &i in order.waves.wave(w) {
+                    (wave[i as usize], segment[i as usize], position[i as usize]) = (w, s, at);
+                    at += 1;
+                }
+                waves += 1;
+            }
+        }
+        assert_eq!(at, n, "every item is in one wave");
+        assert!(waves < n / 4, "{waves} waves for {n} items");
+        assert!((0..order.groups())
+            .any(|k| order.cyclic[k as usize] && order.group_items(k).len() > 100));
+        for c in 0..n {
+            for &u in g.users(c) {
+                let u = u as usize;
+                if u == c {
+                    continue;
+                }
+                if segment[u] != segment[c] {
+                    assert!(
+                        segment[c] < segment[u],
+                        "item {u} is swept before its input {c}"
+                    );
+                    continue;
+                }
+                assert_ne!(wave[u], wave[c], "items {c} and {u} read each other");
+                assert_eq!(
+                    position[c] < position[u],
+                    order.rank[c] < order.rank[u],
+                    "items {c} and {u} swap places"
+                );
+            }
+        }
     }
 }

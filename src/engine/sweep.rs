@@ -12,74 +12,17 @@
 //! from a queue. A cyclic group is passed over again while any of its items
 //! is stale: the feedback of a cycle is usually light, and passing over the
 //! whole group again would cost a pass per turn of the slowest cycle.
+//!
+//! Items are settled a wave at a time ([`super::waves`]): items of a wave
+//! neither read nor feed each other, so their lines, then their
+//! availabilities, are evaluated on several cores when there are many,
+//! with the values one core gives.
 
 use crate::map::{FirmIx, ItemIx, LineIx};
 
+use super::stale::Stale;
+use super::waves::{on_cores, Wave};
 use super::{work::Work, Engine, Node, Outcome, ProfileIx};
-
-/// What a sweep must still evaluate: per item, whether any of it is
-/// stale (its availability is evaluated with its stale lines); per line,
-/// one bit.
-pub(super) struct Stale {
-    items: Vec<bool>,
-    lines: Vec<u64>,
-}
-
-impl Stale {
-    pub fn none(items: usize, lines: usize) -> Stale {
-        Stale {
-            items: vec![false; items],
-            lines: vec![0; lines.div_ceil(64)],
-        }
-    }
-
-    fn all(items: usize, lines: usize) -> Stale {
-        Stale {
-            items: vec![true; items],
-            lines: vec![u64::MAX; lines.div_ceil(64)],
-        }
-    }
-
-    pub fn item(&mut self, i: ItemIx) {
-        self.items[i as usize] = true;
-    }
-
-    pub fn line(&mut self, l: LineIx, item: ItemIx) {
-        self.lines[l as usize / 64] |= 1 << (l % 64);
-        self.items[item as usize] = true;
-    }
-
-    /// The first stale line of `from..end`, which no longer is. Reads a
-    /// word of 64 lines at a time: an item's lines are often only partly
-    /// stale, and testing them one by one was a sixth of the sweep's own
-    /// time (perf at 1M firms).
-    fn take_next(&mut self, from: LineIx, end: LineIx) -> Option<LineIx> {
-        let (mut at, end) = (from as u64, end as u64);
-        while at < end {
-            let w = (at / 64) as usize;
-            let word = self.lines[w] & (u64::MAX << (at % 64));
-            if word != 0 {
-                let l = w as u64 * 64 + word.trailing_zeros() as u64;
-                if l >= end {
-                    return None;
-                }
-                self.lines[w] &= !(1u64 << (l % 64));
-                return Some(l as LineIx);
-            }
-            at = (w as u64 + 1) * 64;
-        }
-        None
-    }
-
-    /// Whether line `l` was stale; it no longer is.
-    fn take_line(&mut self, l: LineIx) -> bool {
-        let word = &mut self.lines[l as usize / 64];
-        let bit = 1u64 << (l % 64);
-        let was = *word & bit != 0;
-        *word &= !bit;
-        was
-    }
-}
 
 /// Where a sweep finishing an update records what it moved, as
 /// propagation does: values before their first change, and the firms
@@ -137,39 +80,36 @@ impl Engine {
         mut moves: Option<Moves>,
     ) -> (u64, bool) {
         let live: Vec<ProfileIx> = self.live_profiles().collect();
+        let mut wave = Wave::new(self.cfg.sweep_threads);
         let mut evaluations = 0u64;
         let mut bounded = false;
-        for g in 0..self.order.groups() {
-            let cyclic = self.order.cyclic[g as usize];
+        for s in 0..self.order.waves.segments() {
+            let cyclic = self.order.waves.cyclic(s);
             let mut passes = 0;
             loop {
-                for k in 0..self.order.group_items(g).len() {
-                    let i = self.order.group_items(g)[k];
-                    if !std::mem::take(&mut stale.items[i as usize]) {
-                        continue;
+                for w in self.order.waves.segment(s) {
+                    wave.items.clear();
+                    for &i in self.order.waves.wave(w) {
+                        if std::mem::take(&mut stale.items[i as usize]) {
+                            wave.items.push(i);
+                        }
                     }
-                    evaluations += self.settle_item(i, &live, stale, moves.as_mut());
+                    evaluations += self.settle_wave(&mut wave, &live, stale, moves.as_mut());
                 }
                 passes += 1;
                 // An item that moved marked what reads it in its group, an
                 // item reading itself (a firm buying what it makes) included.
-                let unsettled = cyclic
-                    && self
-                        .order
-                        .group_items(g)
-                        .iter()
-                        .any(|i| stale.items[*i as usize]);
+                let segment = self.order.waves.segment_items(s);
+                let unsettled = cyclic && segment.iter().any(|i| stale.items[*i as usize]);
                 if !unsettled {
                     break;
                 }
                 if passes >= self.cfg.max_visits {
                     bounded = true;
-                    for &i in self.order.group_items(g) {
+                    for &i in segment {
                         stale.items[i as usize] = false;
                         let off = self.map.lines_offset(i);
-                        for l in off..off + self.map.producers(i).len() as LineIx {
-                            stale.take_line(l);
-                        }
+                        stale.clear_lines(off, off + self.map.producers(i).len() as LineIx);
                     }
                     break;
                 }
@@ -178,36 +118,106 @@ impl Engine {
         (evaluations, bounded)
     }
 
-    /// Evaluates an item's stale lines, then its availability to every
-    /// profile that keeps it; an availability moving by more than epsilon
-    /// makes what reads it stale. Returns the evaluations spent.
-    fn settle_item(
+    /// Settles the stale items of one wave: their stale lines first, then
+    /// each item's availability to every profile that keeps it; an
+    /// availability moving by more than epsilon makes what reads it stale.
+    /// No item of a wave reads or feeds another, so this is what settling
+    /// them one by one in rank order gives. Both steps are split over
+    /// cores when the wave is large: each core writes what moved, and what
+    /// it makes stale, to its own buffers, merged here in item order.
+    fn settle_wave(
         &mut self,
-        i: ItemIx,
+        wave: &mut Wave,
         live: &[ProfileIx],
         stale: &mut Stale,
         mut moves: Option<&mut Moves>,
     ) -> u64 {
+        if wave.items.is_empty() {
+            return 0;
+        }
+        let split_from = self.cfg.sweep_split_from as u64;
         let eps = self.cfg.epsilon;
-        let off = self.map.lines_offset(i);
-        let count = self.map.producers(i).len() as LineIx;
-        let mut evaluations = 0;
+        let lines = |i: ItemIx| {
+            let off = self.map.lines_offset(i);
+            (off, off + self.map.producers(i).len() as LineIx)
+        };
+        let bounds = wave.line_spans(split_from, lines, stale);
         // As in propagation, a value moves only by more than epsilon, so
         // every value ends within epsilon of its rule (see `gain`).
-        let mut from = off;
-        while let Some(l) = stale.take_next(from, off + count) {
-            from = l + 1;
-            evaluations += 1;
-            let v = self.eval(Node::Line(l));
-            let slot = &mut self.line_out[l as usize];
-            if (v - *slot).abs() > eps {
-                if let Some(m) = moves.as_deref_mut() {
-                    m.work.save(l, *slot);
+        let mut evaluations = on_cores(
+            &wave.spans,
+            &bounds,
+            &mut wave.lines_moved,
+            |spans, moved| {
+                let mut evaluations = 0;
+                for &(mut from, end) in spans {
+                    while let Some(l) = stale.next(from, end) {
+                        from = l + 1;
+                        evaluations += 1;
+                        let v = self.eval(Node::Line(l));
+                        if (v - self.line_out[l as usize]).abs() > eps {
+                            moved.push((l, v));
+                        }
+                    }
                 }
-                *slot = v;
+                evaluations
+            },
+        );
+        for &(l, v) in wave.lines_moved.iter().flatten() {
+            let slot = &mut self.line_out[l as usize];
+            if let Some(m) = moves.as_deref_mut() {
+                m.work.save(l, *slot);
+            }
+            *slot = v;
+        }
+        for &(from, end) in &wave.spans {
+            stale.clear_lines(from, end);
+        }
+        // Marking what reads a moved item is most of this step.
+        let bounds = wave.split(split_from, |i| {
+            (self.readers.lines(i).len() + self.map.recipe_users(i).len()) as u64
+        });
+        let cores = bounds.len() - 1;
+        let mut outs = Wave::avail_buffers(
+            &mut wave.avail_moved,
+            &mut wave.marked,
+            stale,
+            &self.map,
+            cores,
+        );
+        evaluations += on_cores(&wave.items, &bounds, &mut outs, |items, (moved, stale)| {
+            items
+                .iter()
+                .map(|&i| self.item_avail(i, live, moved, stale))
+                .sum()
+        });
+        drop(outs);
+        for others in wave.marked.iter_mut().take(cores - 1) {
+            stale.absorb(others);
+        }
+        for &(r, i, v) in wave.avail_moved.iter().flatten() {
+            let before = std::mem::replace(&mut self.profile_mut(r).avail[i as usize], v);
+            if let Some(m) = moves.as_deref_mut() {
+                m.work.save(m.work.index(Node::Avail(r, i)), before);
+                self.push_consumers(r, i, m.consumers);
             }
         }
-        let mut moved = false;
+        evaluations
+    }
+
+    /// Item `i`'s availability to every live profile that keeps it, from
+    /// its lines as they stand: those that moved go to `moved`, and what
+    /// reads the item is marked in `stale` when one did.
+    fn item_avail(
+        &self,
+        i: ItemIx,
+        live: &[ProfileIx],
+        moved: &mut Vec<(ProfileIx, ItemIx, f64)>,
+        stale: &mut Stale,
+    ) -> u64 {
+        let eps = self.cfg.epsilon;
+        let mut evaluations = 0;
+        let before = moved.len();
         let uncut = (!self.map.is_assembled(i)).then(|| self.uncut_supply(i));
         for &r in live {
             if !self.profile(r).owns(i) {
@@ -218,18 +228,11 @@ impl Engine {
                 None => self.eval(Node::Avail(r, i)),
             };
             evaluations += 1;
-            let slot = &mut self.profile_mut(r).avail[i as usize];
-            if (v - *slot).abs() <= eps {
-                continue;
+            if (v - self.profile(r).avail[i as usize]).abs() > eps {
+                moved.push((r, i, v));
             }
-            let before = std::mem::replace(slot, v);
-            if let Some(m) = moves.as_deref_mut() {
-                m.work.save(m.work.index(Node::Avail(r, i)), before);
-                self.push_consumers(r, i, m.consumers);
-            }
-            moved = true;
         }
-        if moved {
+        if moved.len() > before {
             self.mark_readers(i, stale);
         }
         evaluations
@@ -271,29 +274,5 @@ impl Engine {
         for reader in self.readers.lines(c) {
             stale.line(reader.line, self.order.items[reader.rank as usize / 2]);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Stale;
-
-    #[test]
-    fn stale_lines_are_taken_in_order_once_and_only_inside_the_range() {
-        let mut stale = Stale::none(1, 300);
-        for l in [3, 63, 64, 130, 199, 200, 299] {
-            stale.line(l, 0);
-        }
-        let mut taken = Vec::new();
-        let mut from = 60;
-        while let Some(l) = stale.take_next(from, 200) {
-            taken.push(l);
-            from = l + 1;
-        }
-        assert_eq!(taken, [63, 64, 130, 199]);
-        // What lay outside stays stale; what was taken does not.
-        assert!(stale.take_line(3) && stale.take_line(200) && stale.take_line(299));
-        assert!(!stale.take_line(64));
-        assert_eq!(stale.take_next(0, 300), None);
     }
 }
