@@ -142,6 +142,7 @@ impl Engine {
             (off, off + self.map.producers(i).len() as LineIx)
         };
         let bounds = wave.line_spans(split_from, lines, stale);
+        wave.lines_moved.iter_mut().for_each(Vec::clear);
         // As in propagation, a value moves only by more than epsilon, so
         // every value ends within epsilon of its rule (see `gain`).
         let mut evaluations = on_cores(

@@ -267,14 +267,13 @@ pub(super) type AvailBuffer<'a> = (&'a mut Vec<(ProfileIx, ItemIx, f64)>, &'a mu
 
 /// Runs `work` over the runs of `items` that `bounds` cut, each with its
 /// own output: the first on this thread, each other on a thread of its
-/// own. Returns the sum of what they return. Outputs are cleared first.
-pub(super) fn on_cores<T: Sync, O: Send + Clearable>(
+/// own. Returns the sum of what they return.
+pub(super) fn on_cores<T: Sync, O: Send>(
     items: &[T],
     bounds: &[usize],
     outs: &mut [O],
     work: impl Fn(&[T], &mut O) -> u64 + Sync,
 ) -> u64 {
-    outs.iter_mut().for_each(Clearable::clear);
     let runs = bounds.windows(2).map(|b| &items[b[0]..b[1]]);
     if bounds.len() <= 2 {
         return work(items, &mut outs[0]);
@@ -282,7 +281,9 @@ pub(super) fn on_cores<T: Sync, O: Send + Clearable>(
     let work = &work;
     std::thread::scope(|scope| {
         let mut runs = runs.zip(outs.iter_mut());
-        let (first, first_out) = runs.next().expect("bounds hold at least one run");
+        let Some((first, first_out)) = runs.next() else {
+            return 0;
+        };
         let others: Vec<_> = runs
             .map(|(run, out)| scope.spawn(move || work(run, out)))
             .collect();
@@ -294,25 +295,6 @@ pub(super) fn on_cores<T: Sync, O: Send + Clearable>(
         }
         total
     })
-}
-
-/// An output `on_cores` empties before use.
-pub(super) trait Clearable {
-    fn clear(&mut self);
-}
-
-impl<T> Clearable for Vec<T> {
-    fn clear(&mut self) {
-        Vec::clear(self)
-    }
-}
-
-/// Availability outputs: the list is emptied; marks stay, being merged
-/// into the sweep's own after each wave.
-impl<T> Clearable for (&mut Vec<T>, &mut Stale) {
-    fn clear(&mut self) {
-        self.0.clear()
-    }
 }
 
 #[cfg(test)]
