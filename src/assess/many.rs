@@ -91,7 +91,11 @@ fn judge_on<T: Send>(
     };
     let mut judged: Vec<Option<T>> = (0..nodes.len()).map(|_| None).collect();
     thread::scope(|s| {
-        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        // A helper the OS refuses leaves its share to the others: this
+        // thread takes nodes from the counter too, so none is left over.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| thread::Builder::new().spawn_scoped(s, work).ok())
+            .collect();
         let mut parts = vec![work()];
         for h in helpers {
             // A trace only reads the engine; a panic in one is a bug worth

@@ -274,32 +274,82 @@ pub(super) fn on_cores<T: Sync, O: Send>(
     outs: &mut [O],
     work: impl Fn(&[T], &mut O) -> u64 + Sync,
 ) -> u64 {
-    let runs = bounds.windows(2).map(|b| &items[b[0]..b[1]]);
+    let run = |k: usize| &items[bounds[k]..bounds[k + 1]];
     if bounds.len() <= 2 {
         return work(items, &mut outs[0]);
     }
     let work = &work;
-    std::thread::scope(|scope| {
-        let mut runs = runs.zip(outs.iter_mut());
-        let Some((first, first_out)) = runs.next() else {
-            return 0;
+    let (mut total, refused) = std::thread::scope(|scope| {
+        let mut outs = outs.iter_mut().enumerate();
+        let Some((_, first_out)) = outs.next() else {
+            return (0, Vec::new());
         };
-        let others: Vec<_> = runs
-            .map(|(run, out)| scope.spawn(move || work(run, out)))
-            .collect();
-        let mut total = work(first, first_out);
+        let mut others = Vec::new();
+        let mut refused = Vec::new();
+        for (k, out) in outs.take(bounds.len() - 2) {
+            let run = run(k);
+            match spawn(scope, move || work(run, out)) {
+                Ok(other) => others.push(other),
+                Err(_) => refused.push(k),
+            }
+        }
+        let mut total = work(run(0), first_out);
         for other in others {
             total += other
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
-        total
-    })
+        (total, refused)
+    });
+    // A run the OS gave no thread to is done here once the others are:
+    // each run writes only its own output, so the order changes nothing.
+    for k in refused {
+        total += work(run(k), &mut outs[k]);
+    }
+    total
+}
+
+fn spawn<'scope, 'env, R: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    f: impl FnOnce() -> R + Send + 'scope,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, R>> {
+    #[cfg(test)]
+    if tests::REFUSE_THREADS.with(std::cell::Cell::get) {
+        return Err(std::io::Error::other("threads refused by the test"));
+    }
+    std::thread::Builder::new().spawn_scoped(scope, f)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Makes [`spawn`] fail on this thread, as when the OS refuses one.
+        pub(super) static REFUSE_THREADS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    fn squares_on_cores(bounds: &[usize]) -> (u64, Vec<Vec<u64>>) {
+        let items: Vec<u64> = (0..100).collect();
+        let mut outs = vec![Vec::new(); bounds.len() - 1];
+        let total = on_cores(&items, bounds, &mut outs, |run, out: &mut Vec<u64>| {
+            out.extend(run.iter().map(|i| i * i));
+            run.len() as u64
+        });
+        (total, outs)
+    }
+
+    #[test]
+    fn runs_the_os_gives_no_thread_are_done_on_the_caller() {
+        let bounds = [0, 30, 60, 100];
+        let threaded = squares_on_cores(&bounds);
+        REFUSE_THREADS.with(|r| r.set(true));
+        let refused = squares_on_cores(&bounds);
+        REFUSE_THREADS.with(|r| r.set(false));
+        assert_eq!(threaded.0, 100);
+        assert_eq!(refused, threaded);
+        assert_eq!(refused.1[2], (60..100).map(|i| i * i).collect::<Vec<u64>>());
+    }
 
     /// Items 0..7 in rank order: groups {0} {1} {2,3} {4} {5} {6}, the
     /// pair a cycle. Edges (input -> user): 0->2, 1->3, 2->3, 3->2, 3->4,
