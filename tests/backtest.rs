@@ -686,3 +686,91 @@ fn an_eu_control_on_the_lithography_family_binds_member_states() {
         vec!["no producer of the items is subject to KR: the export control cuts nothing on this map"]
     );
 }
+
+/// The weight of `member` in the recipe of `item`, from the document.
+fn weight(doc: &ChainMapDoc, item: &str, member: &str) -> f64 {
+    let item = doc.items.iter().find(|i| i.id == item).unwrap();
+    item.inputs
+        .iter()
+        .find(|i| i.item == member)
+        .unwrap()
+        .weight
+}
+
+/// The supply of `node` at the end of a replay (full if not assessed).
+fn supply_of(monitor: &Monitor, node: &str) -> f64 {
+    monitor
+        .assessments(chrono::Utc::now())
+        .into_iter()
+        .find(|a| a.node_id == node)
+        .map_or(1.0, |a| a.supply_ratio)
+}
+
+/// QA16 F2. CSET files dry and wet etching tools (N48, N49) as going into
+/// etch and clean tools (N55), their sum, and gave N55 makers of its own:
+/// a Lam cut was counted twice (N55 at 0.648, seven false warnings down to
+/// the finished chip), and a US control on etch tools never reached the
+/// fab. N55 is now made of its parts, with no makers or stock of its own.
+#[test]
+fn etch_tool_controls_reach_the_fab_and_a_lam_cut_counts_once() {
+    let (doc, map) = cset();
+    // Lam Research loses half its output. Dry etching tools are a family:
+    // N103 (itself conductor N50 and insulator N51 etch), N102, N52, N53,
+    // each weighing its market; wet tools N49 are made by their makers.
+    let mut monitor = Monitor::new(map.clone(), CoreConfig::default());
+    let changes = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"lam-cut","type":"supplier_event","ts":"2021-10-20T00:00:00Z","incident":"lam","firm":"P111","kind":"capacity_cut","capacity_loss":0.5,"expected_recovery_days":null}"#,
+        ],
+    );
+    let lam = |item: &str| 1.0 - supply_after(&doc, item, &[("P111", 0.5)]);
+    let n103 =
+        1.0 - weight(&doc, "N103", "N50") * lam("N50") - weight(&doc, "N103", "N51") * lam("N51");
+    let n48 = 1.0
+        - weight(&doc, "N48", "N103") * (1.0 - n103)
+        - ["N102", "N52", "N53"]
+            .iter()
+            .map(|m| weight(&doc, "N48", m) * lam(m))
+            .sum::<f64>();
+    let n49 = 1.0 - lam("N49");
+    let expected = n48.min(n49);
+    // 0.79: a watch, where counting Lam's 36.7% of N55 again gave 0.648.
+    assert!((expected - 0.793).abs() < 1e-3, "{expected}");
+    let n55 = supply_of(&monitor, "N55");
+    assert!((n55 - expected).abs() < 1e-9, "{n55} vs {expected}");
+    for node in ["N55", "N46", "N99"] {
+        assert!(
+            !changes.iter().any(|c| c.labels["node"] == node),
+            "{node} alerted: {changes:?}"
+        );
+    }
+
+    // October 2022: the US denies conductor and insulator etch tools to
+    // China. Buyers there lose the US makers' part of N50 and N51, and the
+    // fab's etch step (N46), which needs etch and clean tools, with them.
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let changes = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"us-etch-2022-10-07","type":"sanction","ts":"2022-10-07T00:00:00Z","measure":"us-bis-etch","action":"add","authority":"US-BIS","issuer_jurisdiction":"US","items":["N50","N51"],"destinations":["CN"],"license_policy":"denial"}"#,
+        ],
+    );
+    let cut = |item: &str| 1.0 - share_outside(&doc, item, "US");
+    let n103 =
+        1.0 - weight(&doc, "N103", "N50") * cut("N50") - weight(&doc, "N103", "N51") * cut("N51");
+    let expected = 1.0 - weight(&doc, "N48", "N103") * (1.0 - n103);
+    assert!((expected - 0.430).abs() < 1e-3, "{expected}");
+    for node in ["N55", "N46"] {
+        let firing = find(&changes, node, Status::Firing);
+        let supply = firing.assessment.supply_ratio;
+        assert!(
+            (supply - expected).abs() < 1e-9,
+            "{node}: {supply} vs {expected}"
+        );
+        // The tools' stock, counted once (it was 180 + 180).
+        let days = firing.assessment.time_to_impact_days;
+        assert_eq!(days, Some(stock(&doc, "N50")), "{node}");
+        assert_eq!(firing.labels["severity"], "warning");
+    }
+}

@@ -114,6 +114,10 @@ pub struct ImportReport {
     pub rows_without_share: usize,
     /// Provision rows of family parents: aggregate market shares, not used.
     pub family_rows_not_used: usize,
+    /// Items made of inputs of their own kind (a tool of tools): aggregates.
+    pub made_of_own_kind: Vec<String>,
+    /// Their provision rows: shares their parts' makers already hold there.
+    pub made_of_own_kind_rows_not_used: usize,
     /// Organisation rows whose own share became a producer line.
     pub org_rows_with_share: usize,
     /// Catch-all organisation rows folded into the unattributed producer.
@@ -1004,6 +1008,25 @@ pub fn import_cset(dir: &Path, overlay: &Overlay) -> Result<Imported, ImportErro
     }
     let is_parent = |i: usize| !members[i].is_empty();
     report.family_parents = (0..n).filter(|&i| is_parent(i)).count();
+    // CSET files some kinds of a tool as going into it ("Dry etching and
+    // cleaning tools" and "Wet ..." into "Etch and clean tools", whose market
+    // they add up to) and gives the whole its own makers too. Kept both ways,
+    // a Lam fire cut the whole once through its dry etch tools and again
+    // through its own line, and a control on etch tools never reached buyers
+    // of the whole. So a resource made of resources of its own kind is an
+    // aggregate, as a family is: no makers and no stock of its own.
+    let mut made_of_own_kind = vec![false; n];
+    for &(input, into) in &data.goes_into {
+        let kind = &data.inputs[into].kind;
+        if kind.ends_with("_resource") && data.inputs[input].kind == *kind {
+            made_of_own_kind[into] = true;
+        }
+    }
+    report.made_of_own_kind = (0..n)
+        .filter(|&i| made_of_own_kind[i])
+        .map(|i| data.inputs[i].id.clone())
+        .collect();
+    let is_aggregate = |i: usize| is_parent(i) || made_of_own_kind[i];
 
     let own_size: Vec<Option<f64>> = data
         .inputs
@@ -1090,11 +1113,11 @@ pub fn import_cset(dir: &Path, overlay: &Overlay) -> Result<Imported, ImportErro
         if grade.is_some() {
             report.graded_items += 1;
         }
-        // A family is an aggregate: its stock is its members' stock, so it
-        // adds no buffer of its own on the way downstream.
+        // An aggregate's stock is its parts' stock, so it adds no buffer of
+        // its own on the way downstream.
         let inventory_days = match overlay.inventory_days.by_item.get(&input.id) {
             Some(d) => *d,
-            None if is_parent(i) => 0.0,
+            None if is_aggregate(i) => 0.0,
             None => overlay
                 .inventory_days
                 .by_type
@@ -1147,6 +1170,11 @@ pub fn import_cset(dir: &Path, overlay: &Overlay) -> Result<Imported, ImportErro
             // Its availability is its members' market-weighted mix; its own
             // provision rows are aggregate shares of those members' markets.
             report.family_rows_not_used += rows_of[i].len();
+            report.items_made_in_place += 1;
+            continue;
+        }
+        if made_of_own_kind[i] {
+            report.made_of_own_kind_rows_not_used += rows_of[i].len();
             report.items_made_in_place += 1;
             continue;
         }
@@ -1544,6 +1572,12 @@ impl fmt::Display for ImportReport {
             "family rows not used (aggregate shares)",
             self.family_rows_not_used,
             none,
+        )?;
+        line(
+            f,
+            "rows of items made of their own kind, not used",
+            self.made_of_own_kind_rows_not_used,
+            &self.made_of_own_kind,
         )?;
         line(
             f,
@@ -2019,6 +2053,32 @@ mod tests {
     fn import(files: &Files) -> Result<Imported, ImportError> {
         let dir = write(files);
         import_cset(dir.path(), &Overlay::default())
+    }
+
+    /// QA16 F2: CSET files dry and wet etching tools as going into "Etch
+    /// and clean tools" and gives the whole its own makers too. A tool made
+    /// of tools is an aggregate: its rows are not used and it keeps no
+    /// stock, while a material made with tools (a wafer) keeps both.
+    #[test]
+    fn a_resource_made_of_its_own_kind_is_an_aggregate() {
+        let files = Files {
+            inputs: "T1,Dry tools,tool_resource,,$2 billion (2025)\nT2,Wet tools,tool_resource,,$1 billion (2025)\nW,Whole,tool_resource,,$3 billion (2025)\nM,Wafer,material_resource,,\n",
+            providers: "Acme,,P10,organization,USA\nBeta,,P11,organization,JPN\n",
+            provision: "Acme,P10,Dry tools,T1,60.0,2025,x\nBeta,P11,Wet tools,T2,100.0,2025,x\nAcme,P10,Whole,W,40.0,2025,x\nBeta,P11,Whole,W,60.0,2025,x\nAcme,P10,Wafer,M,100.0,2025,x\n",
+            sequence: "Dry tools,T1,Whole,W,,\nWet tools,T2,Whole,W,,\nDry tools,T1,Wafer,M,,\n",
+        };
+        let Imported { doc, report } = import(&files).unwrap_or_else(|e| panic!("{e}"));
+        assert!(producers(&doc, "W").is_empty());
+        assert_eq!(item(&doc, "W").inventory_days, 0.0);
+        assert_eq!(item(&doc, "W").inputs.len(), 2);
+        assert!(item(&doc, "W").inputs.iter().all(|i| i.critical));
+        assert_eq!(producers(&doc, "M"), vec![("P10".to_string(), 1.0)]);
+        assert_eq!(item(&doc, "M").inventory_days, 45.0);
+        assert_eq!(report.made_of_own_kind, ["W"]);
+        assert_eq!(report.made_of_own_kind_rows_not_used, 2);
+        let shown = report.to_string();
+        let line = shown.lines().find(|l| l.contains("made of their own kind"));
+        assert!(line.is_some_and(|l| l.ends_with(" 2 (W)")), "{shown}");
     }
 
     #[test]
