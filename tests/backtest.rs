@@ -774,3 +774,54 @@ fn etch_tool_controls_reach_the_fab_and_a_lam_cut_counts_once() {
         assert_eq!(firing.labels["severity"], "warning");
     }
 }
+
+/// QA16 F1. A feed keeps one measure id for the Entity List and files each
+/// year's entries as an add. The 2022 add of SMEE used to restate the
+/// measure and delist HiSilicon (its critical alert resolved, silently);
+/// it now widens the list, and the list's removal ends both.
+#[test]
+fn entity_list_entries_added_under_one_measure_stay_listed() {
+    let (_, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let added = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"el-2019-05-16-hisilicon","type":"sanction","ts":"2019-05-16T00:00:00Z","measure":"us-entity-list","action":"add","authority":"US-BIS","issuer_jurisdiction":"US","targets":[{"name":"HiSilicon Technologies Co., Ltd.","aliases":["Hisilicon"],"country":"CN"}],"items":["*"],"license_policy":"denial"}"#,
+            r#"{"id":"el-2022-12-15-smee","type":"sanction","ts":"2022-12-15T00:00:00Z","measure":"us-entity-list","action":"add","authority":"US-BIS","issuer_jurisdiction":"US","targets":[{"name":"Shanghai Micro Electronics Equipment (Group) Co., Ltd.","aliases":["SMEE"],"country":"CN"}],"items":["*"],"license_policy":"denial"}"#,
+        ],
+    );
+    // HiSilicon (P17) and SMEE (P70) are producers: listed, they stop.
+    for firm in ["P17", "P70"] {
+        assert_eq!(
+            find(&added, firm, Status::Firing).labels["severity"],
+            "critical"
+        );
+    }
+    assert!(
+        !added.iter().any(|c| c.status == Status::Resolved),
+        "{added:?}"
+    );
+    let hisilicon = monitor
+        .assessments(chrono::Utc::now())
+        .into_iter()
+        .find(|a| a.node_id == "P17")
+        .expect("HiSilicon stays listed");
+    assert_eq!(hisilicon.supply_ratio, 0.0);
+    // The list now stands on both notices.
+    for id in ["el-2019-05-16-hisilicon", "el-2022-12-15-smee"] {
+        assert!(
+            hisilicon.drivers.iter().any(|d| d == id),
+            "{:?}",
+            hisilicon.drivers
+        );
+    }
+    let ended = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"el-2025-remove","type":"sanction","ts":"2025-01-01T00:00:00Z","measure":"us-entity-list","action":"remove"}"#,
+        ],
+    );
+    for firm in ["P17", "P70"] {
+        find(&ended, firm, Status::Resolved);
+    }
+}

@@ -22,6 +22,7 @@ mod sanction;
 mod supplier;
 #[cfg(test)]
 mod tests;
+mod widen;
 
 pub use error::NormaliseError;
 pub use ids::check_ids;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::aggregate::{self, Listed};
 use super::index::{index_for, MapIndex};
+use super::widen::widen;
 use super::{Change, MatchedBy, NameIndex, NormaliseError, Normalised};
 use crate::config::SanctionConfig;
 use crate::event::{LicensePolicy, Sanction, SanctionAction, Target, ALL_ITEMS};
@@ -51,6 +52,10 @@ struct InForce {
     listed: Option<Listed>,
     /// Its reach, part by part, with when each began.
     parts: Vec<Part>,
+    /// Its current form, whole, for an add that widens it.
+    form: Sanction,
+    /// The earlier adds its current form widened, drivers with it.
+    widened: Vec<String>,
 }
 
 /// What a validated add/amend asks for, in the map's indices.
@@ -94,6 +99,29 @@ impl Measures {
                     format_args!("the removal of measure {:?}", s.measure),
                     removed,
                 ));
+            }
+        }
+        if s.action == SanctionAction::Add {
+            if let Some(current) = self.active.get(&s.measure) {
+                let (whole, note) = widen(&current.form, s)?;
+                let stands_on: Vec<String> = std::iter::once(current.event_id.clone())
+                    .chain(current.widened.iter().cloned())
+                    .filter(|id| *id != s.id)
+                    .collect();
+                let mut out = self.observe(config, map, index, &whole)?;
+                out.notes.insert(0, note);
+                let key = ShockKey::Measure(s.measure.clone());
+                for change in &mut out.changes {
+                    if let Change::Set(shock) = change {
+                        if shock.key == key {
+                            shock.also.clone_from(&stands_on);
+                        }
+                    }
+                }
+                if let Some(m) = self.active.get_mut(&s.measure) {
+                    m.widened = stands_on;
+                }
+                return Ok(out);
             }
         }
         if s.action == SanctionAction::Remove {
@@ -238,6 +266,8 @@ impl Measures {
                 recovery_days: s.expected_duration_days,
                 listed,
                 parts,
+                form: s.clone(),
+                widened: Vec::new(),
             },
         );
         let shock = Shock {

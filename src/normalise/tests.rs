@@ -198,15 +198,20 @@ fn a_name_match_must_agree_with_the_target_country() {
     assert!(out.notes.iter().any(|x| x.contains("has no effect")));
     // Without a country it matches (P2 makes N1, so it loses capacity too).
     let out = n
-        .normalise(&map, &sanction(json!({"targets": [{"name": "Foo Tech"}]})))
+        .normalise(
+            &map,
+            &sanction(json!({"measure": "m2", "targets": [{"name": "Foo Tech"}]})),
+        )
         .unwrap();
     assert_eq!(one_set(&out).effects.len(), 2);
     // "Acme Litho" in NL is P4 only, not P5 (US), though both names fold to it.
     let out = n
         .normalise(
             &map,
-            &sanction(json!({"targets": [{"name": "ACME LITHO", "country": "NL"}],
-                "items": ["N2"], "license_policy": "case_by_case"})),
+            &sanction(
+                json!({"measure": "m3", "targets": [{"name": "ACME LITHO", "country": "NL"}],
+                "items": ["N2"], "license_policy": "case_by_case"}),
+            ),
         )
         .unwrap();
     let n2 = map.item("N2").unwrap();
