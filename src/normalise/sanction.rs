@@ -811,10 +811,24 @@ fn listing(
             ItemScope::All => None,
             ItemScope::Only(listed) => {
                 let mut hit: Vec<ItemIx> = produced
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .filter(|i| listed.binary_search(i).is_ok())
                     .collect();
                 if hit.is_empty() {
+                    // QA16 F4: said nothing, as if the listing had stopped it.
+                    let mut made: Vec<&str> = produced
+                        .iter()
+                        .map(|&i| map.items[i as usize].id.as_str())
+                        .collect();
+                    made.sort_unstable();
+                    made.dedup();
+                    notes.push(format!(
+                        "firm {} is listed for items it does not make: its own lines \
+                         ({}) keep supplying; a listing for them, or for \"*\", stops them",
+                        firm_label(map, firm),
+                        made.join(", ")
+                    ));
                     continue;
                 }
                 hit.sort_unstable();

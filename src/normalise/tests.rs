@@ -842,3 +842,28 @@ fn an_amend_of_a_measure_in_force_keeps_its_start() {
         out.notes
     );
 }
+
+/// QA16 F4: a listed producer listed for items it does not make keeps
+/// supplying, and says so rather than nothing.
+#[test]
+fn a_producer_listed_for_items_it_does_not_make_is_noted() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"targets": [{"name": "Foo Tech"}], "items": ["N2"]})),
+        )
+        .unwrap();
+    assert!(!one_set(&out)
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::CapacityLoss { .. })));
+    assert!(
+        out.notes
+            .iter()
+            .any(|x| x.contains("listed for items it does not make: its own lines (N1)")),
+        "{:?}",
+        out.notes
+    );
+}
