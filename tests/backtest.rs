@@ -825,3 +825,60 @@ fn entity_list_entries_added_under_one_measure_stay_listed() {
         find(&ended, firm, Status::Resolved);
     }
 }
+
+/// QA16 F5. "A fire at ASML's lithography tools" names the family, N19,
+/// which nobody makes: sanctions and prices take it as its members, and an
+/// incident now does too, on the members the firm makes, where it was
+/// refused whole. A firm making no member is still refused, by name.
+#[test]
+fn an_incident_on_a_family_covers_the_members_the_firm_makes() {
+    let (doc, map) = cset();
+    let fire = |items: &str| {
+        format!(
+            r#"{{"id":"asml-fire","type":"supplier_event","ts":"2024-01-01T00:00:00Z","incident":"asml","firm":"P88","kind":"fire","capacity_loss":0.3,"expected_recovery_days":90,"items":{items}}}"#
+        )
+    };
+    let family_of = |id: &str| doc.items.iter().find(|i| i.id == id)?.family.clone();
+    let members: Vec<String> = doc
+        .firms
+        .iter()
+        .find(|f| f.id == "P88")
+        .unwrap()
+        .produces
+        .iter()
+        .map(|p| p.item.clone())
+        .filter(|i| {
+            let parent = family_of(i);
+            parent.as_deref() == Some("N19")
+                || parent.and_then(|p| family_of(&p)).as_deref() == Some("N19")
+        })
+        .collect();
+    assert!(members.len() >= 2, "{members:?}");
+    let supply = |items: String| {
+        let mut monitor = Monitor::new(map.clone(), CoreConfig::default());
+        let event = decode(fire(&items).as_bytes()).unwrap();
+        let applied = monitor.apply(&event, event.ts()).expect("the fire applies");
+        let n19 = supply_of(&monitor, "N19");
+        (n19, applied.notes)
+    };
+    let (by_family, notes) = supply("[\"N19\"]".to_string());
+    let (by_members, _) = supply(serde_json::to_string(&members).unwrap());
+    assert!(by_family < 1.0);
+    assert_eq!(by_family, by_members);
+    assert!(
+        notes.iter().any(|n| n.contains(&format!(
+            "covers the members P88 makes: {}",
+            members.join(", ")
+        ))),
+        "{notes:?}"
+    );
+    // TSMC (P34) makes no lithography tool.
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let event = decode(fire("[\"N19\"]").replace("P88", "P34").as_bytes()).unwrap();
+    let err = monitor.apply(&event, event.ts()).unwrap_err();
+    assert_eq!(err.path(), "items[0]");
+    assert!(
+        err.to_string().contains("or any member of that family"),
+        "{err}"
+    );
+}

@@ -88,6 +88,7 @@ impl Incidents {
             .iter()
             .map(|&l| map.line(l).item)
             .collect();
+        let mut notes = Vec::new();
         let items = match &e.items {
             None => None,
             Some(ids) => {
@@ -99,13 +100,38 @@ impl Incidents {
                         what: "item",
                         id: id.clone(),
                     })?;
-                    if !produced.contains(&item) {
+                    // A family nobody makes stands for its members, as in
+                    // sanctions and prices (QA16 F5: "ASML fire on
+                    // lithography tools, N19" was refused whole).
+                    let members = map.made_members(item);
+                    let hit: Vec<ItemIx> = members
+                        .iter()
+                        .copied()
+                        .filter(|m| produced.contains(m))
+                        .collect();
+                    if hit.is_empty() {
+                        let family = if members == [item] {
+                            ""
+                        } else {
+                            " or any member of that family"
+                        };
                         return Err(NormaliseError::invalid(
                             path,
-                            format!("firm {firm_id:?} does not produce {id:?}"),
+                            format!("firm {firm_id:?} does not produce {id:?}{family}"),
                         ));
                     }
-                    items.push(item);
+                    if members != [item] {
+                        notes.push(format!(
+                            "items[{k}] {id}: a family with no makers of its own; the {} \
+                             covers the members {firm_id} makes: {}",
+                            e.kind.as_str(),
+                            hit.iter()
+                                .map(|m| map.items[*m as usize].id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                    items.extend(hit);
                 }
                 items.sort_unstable();
                 items.dedup();
@@ -113,7 +139,6 @@ impl Incidents {
             }
         };
 
-        let mut notes = Vec::new();
         if produced.is_empty() {
             notes.push(format!(
                 "firm {firm_id:?} produces nothing in the map: the {} changes no supply",
