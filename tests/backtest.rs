@@ -867,7 +867,7 @@ fn an_incident_on_a_family_covers_the_members_the_firm_makes() {
     assert_eq!(by_family, by_members);
     assert!(
         notes.iter().any(|n| n.contains(&format!(
-            "covers the members P88 makes: {}",
+            "covers those of its members that P88 makes: {}",
             members.join(", ")
         ))),
         "{notes:?}"
@@ -878,7 +878,58 @@ fn an_incident_on_a_family_covers_the_members_the_firm_makes() {
     let err = monitor.apply(&event, event.ts()).unwrap_err();
     assert_eq!(err.path(), "items[0]");
     assert!(
-        err.to_string().contains("or any member of that family"),
+        err.to_string()
+            .contains("does not produce \"N19\" or anything it stands for"),
         "{err}"
     );
+}
+
+/// QA16 F3. Fabrication materials (N117: wafers, gases, chemicals and the
+/// process-specific ones) and etch and clean tools (N55: dry and wet tools)
+/// have no makers or stock of their own. A price naming N117 used to act on
+/// N117 itself, with no stock: time to impact 0 and critical. It acts on
+/// what N117 is made of now, whose stock is 45 days or more; and a control
+/// naming N55 covers the tools it is made of, where it cut nothing.
+#[test]
+fn a_price_or_control_naming_an_aggregate_acts_on_what_it_is_made_of() {
+    let (doc, map) = cset();
+    let mut monitor = Monitor::new(map.clone(), CoreConfig::default());
+    let changes = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"fm-1","type":"price","ts":"2022-01-01T00:00:00Z","item":"N117","price":10,"currency":"USD","unit":"kg"}"#,
+            r#"{"id":"fm-2","type":"price","ts":"2022-03-01T00:00:00Z","item":"N117","price":40,"currency":"USD","unit":"kg"}"#,
+        ],
+    );
+    // 40 against a baseline of 10: 75% scarcity on each part, so N117 is at
+    // 0.25, timed by the shortest stock among its parts (gases, 45 days).
+    let n117 = find(&changes, "N117", Status::Firing);
+    assert!((n117.assessment.supply_ratio - 0.25).abs() < 1e-9);
+    assert_eq!(
+        n117.assessment.time_to_impact_days,
+        Some(stock(&doc, "N91"))
+    );
+    assert_eq!(n117.labels["severity"], "warning");
+    // Wafers are short on their own now, with their own 60 days.
+    let wafer = find(&changes, "N26", Status::Firing);
+    assert_eq!(
+        wafer.assessment.time_to_impact_days,
+        Some(stock(&doc, "N26"))
+    );
+
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let changes = replay(
+        &mut monitor,
+        &[
+            r#"{"id":"us-n55","type":"sanction","ts":"2022-10-07T00:00:00Z","measure":"us-n55","action":"add","issuer_jurisdiction":"US","items":["N55"],"destinations":["CN"],"license_policy":"denial"}"#,
+        ],
+    );
+    // Dry tools lose their US makers' part (Lam, Applied Materials), wet
+    // tools too; N55 is the tighter of the two, and the fab step reads it.
+    let n55 = find(&changes, "N55", Status::Firing);
+    let n46 = find(&changes, "N46", Status::Firing);
+    assert!(n55.assessment.supply_ratio < 0.5, "{:?}", n55.assessment);
+    assert_eq!(n46.assessment.supply_ratio, n55.assessment.supply_ratio);
+    let n49 = supply_of(&monitor, "N49");
+    assert!((n49 - share_outside(&doc, "N49", "US")).abs() < 1e-9);
 }

@@ -429,11 +429,32 @@ impl ChainMap {
         self.lines.row(item).is_empty()
     }
 
+    /// Whether some item names `item` as its family.
+    pub fn is_family(&self, item: ItemIx) -> bool {
+        self.items.iter().any(|m| m.family == Some(item))
+    }
+
+    /// An item nobody makes and that keeps no stock, made of items that are
+    /// made or are families, not of steps made in place: "fabrication
+    /// materials" (wafers, gases, chemicals), "etch and clean tools" (dry
+    /// and wet tools). A process step reads the step before it, so a price
+    /// or a control naming it does not reach up the whole chain.
+    pub fn is_aggregate(&self, item: ItemIx) -> bool {
+        let recipe = self.recipe(item);
+        self.is_assembled(item)
+            && self.items[item as usize].inventory_days == 0.0
+            && !recipe.is_empty()
+            && recipe
+                .iter()
+                .all(|u| !self.is_assembled(u.item) || self.is_family(u.item))
+    }
+
     /// What `item` stands for where things are made: the item itself, or,
     /// for a family parent nobody makes (an aggregate of its members, as
-    /// the CSET import builds them), its members down to those someone
-    /// makes (ascending). A price or a control naming the family acts
-    /// there, where the family's stock is.
+    /// the CSET import builds them), its members, and for an
+    /// [aggregate](Self::is_aggregate), what it is made of, down to those
+    /// someone makes (ascending). A price or a control naming it acts
+    /// there, where its stock is.
     pub fn made_members(&self, item: ItemIx) -> Vec<ItemIx> {
         let members = |parent: ItemIx| -> Vec<ItemIx> {
             (0..self.items.len() as ItemIx)
@@ -444,10 +465,12 @@ impl ChainMap {
         let mut seen = vec![item];
         let mut stack = vec![item];
         while let Some(i) = stack.pop() {
-            let below = if self.is_assembled(i) {
-                members(i)
-            } else {
+            let below = if !self.is_assembled(i) {
                 Vec::new()
+            } else if self.is_aggregate(i) && !self.is_family(i) {
+                self.recipe(i).iter().map(|u| u.item).collect()
+            } else {
+                members(i)
             };
             if below.is_empty() {
                 out.push(i);

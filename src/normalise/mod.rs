@@ -116,3 +116,33 @@ impl Normaliser {
         }
     }
 }
+
+/// The note for an item an event names that nobody makes and that stands
+/// for others (see [`ChainMap::made_members`]): "items[0] N19: a family
+/// with no makers of its own; the measure covers its members: N20, N22",
+/// where `what` says what the event does to "its members" or "what it is
+/// made of".
+pub(crate) fn stands_for_note(
+    map: &ChainMap,
+    named: &str,
+    item: crate::map::ItemIx,
+    what: impl Fn(&str) -> String,
+    made: &[crate::map::ItemIx],
+) -> String {
+    let (kind, parts) = if map.is_family(item) {
+        ("a family with no makers of its own", "its members")
+    } else {
+        (
+            "an aggregate with no makers or stock of its own",
+            "what it is made of",
+        )
+    };
+    format!(
+        "{named}: {kind}; {}: {}",
+        what(parts),
+        made.iter()
+            .map(|m| map.items[*m as usize].id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}

@@ -207,15 +207,12 @@ impl PriceBook {
             ));
             let scarce = map.made_members(item);
             if scarce != [item] {
-                notes.push(format!(
-                    "{}: a family with no makers of its own, so the scarcity acts on its \
-                     members, where its stock is: {}",
-                    price.item,
-                    scarce
-                        .iter()
-                        .map(|m| map.items[*m as usize].id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                notes.push(super::stands_for_note(
+                    map,
+                    &price.item,
+                    item,
+                    |p| format!("the scarcity acts on {p}, where its stock is"),
+                    &scarce,
                 ));
             }
             let change = Change::Set(shock(config, item, &scarce, episode));
@@ -430,6 +427,47 @@ mod tests {
         let (loss, id, _) = scarcity_of(&n);
         assert!((loss - 1.0 / 3.0).abs() < 1e-12, "{loss}");
         assert_eq!(id, "p2");
+    }
+
+    /// QA16 F3. An item nobody makes that keeps no stock and is made of
+    /// made items or families ("fabrication materials") stands for them; a
+    /// process step, reading the step before it, stands for itself, and so
+    /// does an item made in place that keeps stock (a finished chip).
+    #[test]
+    fn an_aggregate_stands_for_what_it_is_made_of_and_a_step_for_itself() {
+        let (_, map) = parse_str(
+            r#"{"version": 1, "home": "CN", "chains": [],
+            "items": [
+              {"id": "W", "name": "wafer", "inventory_days": 60},
+              {"id": "G", "name": "gas", "inventory_days": 45},
+              {"id": "F", "name": "specific materials"},
+              {"id": "F1", "name": "resist", "family": "F", "inventory_days": 45},
+              {"id": "A", "name": "fabrication materials",
+               "inputs": [{"item": "W"}, {"item": "G"}, {"item": "F"}]},
+              {"id": "S1", "name": "lithography", "inputs": [{"item": "A"}]},
+              {"id": "S2", "name": "etch", "inputs": [{"item": "S1"}, {"item": "G"}]},
+              {"id": "C", "name": "chip", "inventory_days": 30, "inputs": [{"item": "S2"}]}],
+            "firms": [
+              {"id": "P", "name": "One", "country": "JP",
+               "produces": [{"item": "W", "share": 1.0}, {"item": "G", "share": 1.0},
+                            {"item": "F1", "share": 1.0}]}]}"#,
+            "t",
+        )
+        .unwrap();
+        let ix = |id: &str| map.item(id).unwrap();
+        let sorted = |ids: &[&str]| {
+            let mut v: Vec<_> = ids.iter().map(|i| ix(i)).collect();
+            v.sort_unstable();
+            v
+        };
+        assert!(map.is_aggregate(ix("A")));
+        assert_eq!(map.made_members(ix("A")), sorted(&["W", "G", "F1"]));
+        // The steps read items made in place (the aggregate, the step
+        // before): a control or price naming one does not reach upstream.
+        assert_eq!(map.made_members(ix("S1")), vec![ix("S1")]);
+        assert_eq!(map.made_members(ix("S2")), vec![ix("S2")]);
+        assert!(!map.is_aggregate(ix("S2")));
+        assert_eq!(map.made_members(ix("C")), vec![ix("C")]);
     }
 
     /// A price of a family nobody makes acts on its members that are made,

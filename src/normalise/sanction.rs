@@ -444,13 +444,12 @@ fn check<'s>(
             // control on N19 lithography tools cut nothing, silently).
             let made = map.made_members(item);
             if made != [item] {
-                families.push(format!(
-                    "items[{k}] {id}: a family with no makers of its own; the measure \
-                     covers its members {}",
-                    made.iter()
-                        .map(|m| map.items[*m as usize].id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                families.push(super::stands_for_note(
+                    map,
+                    &format!("items[{k}] {id}"),
+                    item,
+                    |p| format!("the measure covers {p}"),
+                    &made,
                 ));
             }
             items.extend(made);

@@ -113,7 +113,7 @@ impl Incidents {
                         let family = if members == [item] {
                             ""
                         } else {
-                            " or any member of that family"
+                            " or anything it stands for"
                         };
                         return Err(NormaliseError::invalid(
                             path,
@@ -121,14 +121,17 @@ impl Incidents {
                         ));
                     }
                     if members != [item] {
-                        notes.push(format!(
-                            "items[{k}] {id}: a family with no makers of its own; the {} \
-                             covers the members {firm_id} makes: {}",
-                            e.kind.as_str(),
-                            hit.iter()
-                                .map(|m| map.items[*m as usize].id.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                        notes.push(super::stands_for_note(
+                            map,
+                            &format!("items[{k}] {id}"),
+                            item,
+                            |p| {
+                                format!(
+                                    "the {} covers those of {p} that {firm_id} makes",
+                                    e.kind.as_str()
+                                )
+                            },
+                            &hit,
                         ));
                     }
                     items.extend(hit);
