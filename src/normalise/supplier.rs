@@ -100,9 +100,9 @@ impl Incidents {
                         what: "item",
                         id: id.clone(),
                     })?;
-                    // A family nobody makes stands for its members, as in
-                    // sanctions and prices (QA16 F5: "ASML fire on
-                    // lithography tools, N19" was refused whole).
+                    // A family or aggregate nobody makes stands for its
+                    // parts, as in sanctions and prices (QA16 F5: "ASML fire
+                    // on lithography tools, N19" was refused whole).
                     let members = map.made_members(item);
                     let hit: Vec<ItemIx> = members
                         .iter()
