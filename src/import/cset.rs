@@ -1013,12 +1013,19 @@ pub fn import_cset(dir: &Path, overlay: &Overlay) -> Result<Imported, ImportErro
     // they add up to) and gives the whole its own makers too. Kept both ways,
     // a Lam fire cut the whole once through its dry etch tools and again
     // through its own line, and a control on etch tools never reached buyers
-    // of the whole. So a resource made of resources of its own kind is an
-    // aggregate, as a family is: no makers and no stock of its own.
+    // of the whole. So a resource with makers made of resources of its own
+    // kind is an aggregate, as a family is: no makers and no stock of its
+    // own. (One without makers, such as "ATP materials", counts nothing
+    // twice and keeps its stock: QA17 found a price naming it spread to
+    // every reader of its gases once it had none.)
+    let mut has_makers = vec![false; n];
+    for r in &data.provision {
+        has_makers[r.item] = true;
+    }
     let mut made_of_own_kind = vec![false; n];
     for &(input, into) in &data.goes_into {
         let kind = &data.inputs[into].kind;
-        if kind.ends_with("_resource") && data.inputs[input].kind == *kind {
+        if has_makers[into] && kind.ends_with("_resource") && data.inputs[input].kind == *kind {
             made_of_own_kind[into] = true;
         }
     }
@@ -2062,10 +2069,10 @@ mod tests {
     #[test]
     fn a_resource_made_of_its_own_kind_is_an_aggregate() {
         let files = Files {
-            inputs: "T1,Dry tools,tool_resource,,$2 billion (2025)\nT2,Wet tools,tool_resource,,$1 billion (2025)\nW,Whole,tool_resource,,$3 billion (2025)\nM,Wafer,material_resource,,\n",
+            inputs: "T1,Dry tools,tool_resource,,$2 billion (2025)\nT2,Wet tools,tool_resource,,$1 billion (2025)\nW,Whole,tool_resource,,$3 billion (2025)\nM,Wafer,material_resource,,\nK,Kit,material_resource,,\n",
             providers: "Acme,,P10,organization,USA\nBeta,,P11,organization,JPN\n",
             provision: "Acme,P10,Dry tools,T1,60.0,2025,x\nBeta,P11,Wet tools,T2,100.0,2025,x\nAcme,P10,Whole,W,40.0,2025,x\nBeta,P11,Whole,W,60.0,2025,x\nAcme,P10,Wafer,M,100.0,2025,x\n",
-            sequence: "Dry tools,T1,Whole,W,,\nWet tools,T2,Whole,W,,\nDry tools,T1,Wafer,M,,\n",
+            sequence: "Dry tools,T1,Whole,W,,\nWet tools,T2,Whole,W,,\nDry tools,T1,Wafer,M,,\nWafer,M,Kit,K,,\n",
         };
         let Imported { doc, report } = import(&files).unwrap_or_else(|e| panic!("{e}"));
         assert!(producers(&doc, "W").is_empty());
@@ -2074,6 +2081,9 @@ mod tests {
         assert!(item(&doc, "W").inputs.iter().all(|i| i.critical));
         assert_eq!(producers(&doc, "M"), vec![("P10".to_string(), 1.0)]);
         assert_eq!(item(&doc, "M").inventory_days, 45.0);
+        // A kit of materials nobody makes counts no maker twice: it keeps
+        // its stock (QA17).
+        assert_eq!(item(&doc, "K").inventory_days, 45.0);
         assert_eq!(report.made_of_own_kind, ["W"]);
         assert_eq!(report.made_of_own_kind_rows_not_used, 2);
         let shown = report.to_string();

@@ -127,7 +127,10 @@ impl PriceBook {
         let given_unit = price.unit.clone().unwrap_or_default();
         let (unit, per_base) = base_unit(&given_unit);
         let p = price.price / per_base;
-        let quote: Quote = (price.currency.clone().unwrap_or_default(), unit);
+        // ISO 4217 codes are upper case; "usd" is USD (QA17 F7: a feed in
+        // lower case started a series of its own and missed a spike).
+        let currency = price.currency.as_deref().unwrap_or_default();
+        let quote: Quote = (currency.trim().to_ascii_uppercase(), unit);
         let label = match (&price.currency, &price.unit) {
             (None, None) => price.item.clone(),
             _ if quote.1 != given_unit => format!(
@@ -382,6 +385,20 @@ mod tests {
         let (loss, _, since) = scarcity_of(&n);
         assert!((loss - (1.0 - 10.25 / 12.9)).abs() < 1e-12);
         assert_eq!(since, 7);
+    }
+
+    /// QA17 F7: a currency in lower case is the same series.
+    #[test]
+    fn a_currency_in_lower_case_is_the_same_series() {
+        let (_, map) = parse_str(MAP, "t").unwrap();
+        let config = PriceConfig::default();
+        let mut book = PriceBook::default();
+        book.observe(&config, &map, &price("p1", 1, 10.0, "USD"))
+            .unwrap();
+        let n = book
+            .observe(&config, &map, &price("p2", 2, 20.0, " usd"))
+            .unwrap();
+        assert_eq!(scarcity_of(&n), (0.5, "p2", 2));
     }
 
     /// A feed that gives no currency or unit is a series of its own: its

@@ -78,6 +78,19 @@ impl Measures {
         index: &mut Option<MapIndex>,
         s: &Sanction,
     ) -> Result<Normalised, NormaliseError> {
+        self.observe_form(config, map, index, s, None)
+    }
+
+    /// `widening`: `s` is the whole form an add widened the measure to,
+    /// and what it newly reaches takes effect then.
+    fn observe_form(
+        &mut self,
+        config: &SanctionConfig,
+        map: &ChainMap,
+        index: &mut Option<MapIndex>,
+        s: &Sanction,
+        widening: Option<DateTime<Utc>>,
+    ) -> Result<Normalised, NormaliseError> {
         // A late copy of an earlier notice must not undo a later one (QA:
         // an add arriving after its amend replaced it; a 2024 remove
         // arriving after the 2025 re-add lifted it).
@@ -103,12 +116,14 @@ impl Measures {
         }
         if s.action == SanctionAction::Add {
             if let Some(current) = self.active.get(&s.measure) {
-                let (whole, note) = widen(&current.form, s)?;
+                let buys = |code: &str| code == EU || map.country(code).is_some();
+                let (whole, note) = widen(&current.form, current.since, s, buys)?;
                 let stands_on: Vec<String> = std::iter::once(current.event_id.clone())
                     .chain(current.widened.iter().cloned())
                     .filter(|id| *id != s.id)
                     .collect();
-                let mut out = self.observe(config, map, index, &whole)?;
+                let from = s.effective.unwrap_or(s.ts);
+                let mut out = self.observe_form(config, map, index, &whole, Some(from))?;
                 out.notes.insert(0, note);
                 let key = ShockKey::Measure(s.measure.clone());
                 for change in &mut out.changes {
@@ -240,7 +255,7 @@ impl Measures {
             in_force.map(|m| m.parts.as_slice()),
             reach_of(&effects),
             began,
-            s.effective.unwrap_or(s.ts),
+            widening.unwrap_or(s.effective.unwrap_or(s.ts)),
         );
         let shock_parts = if parts.iter().all(|p| p.began == began) {
             Vec::new()
