@@ -12,7 +12,7 @@
 //! included, which the tests check against [`Engine::recompute_full`].
 //!
 //! A change goes node by node from a queue by rank while it stays small;
-//! one that reaches a sixteenth of the map turns to an ordered sweep of
+//! one that reaches a sixty-fourth of the map turns to an ordered sweep of
 //! what is stale (see [`sweep`]), which evaluates the same nodes for a
 //! fraction of the cost each.
 
@@ -103,8 +103,12 @@ const SWEEP_MIN_NODES: usize = 4096;
 /// readers' pushes, a cache miss each: about 400 against 100 ns at 1M
 /// firms), so a large update is cheaper swept. `chainwatch bench` at 1M
 /// firms (mean, p99, max of 100 updates in ms): 1/8 gave 57, 465, 571;
-/// 1/16 46, 447, 476; 1/32 47, 444, 446.
-const SWEEP_AFTER_SHARE: usize = 16;
+/// 1/16 46, 447, 476; 1/32 47, 444, 446. Once sweeps ran on two cores the
+/// balance moved again (30 November, two runs each, mean and p90): 1/16
+/// 21.7-26.2 and 58-77, 1/64 18.9-20.3 and 50-52, 1/256 18.6-18.8 and
+/// 50-51, p99 and full recomputation within noise; at 10k firms 1/64 was
+/// 4% faster on the mean, at 100k within noise.
+const SWEEP_AFTER_SHARE: usize = 64;
 
 pub struct Engine {
     map: Arc<ChainMap>,
@@ -217,7 +221,7 @@ impl Engine {
 
     /// Sets the evaluations (and queued nodes) after which an update stops
     /// going node by node and sweeps what is stale instead (`None`: a
-    /// sixteenth of the map's node count, and never on maps under 4096
+    /// sixty-fourth of the map's node count, and never on maps under 4096
     /// nodes). Lets tests exercise the sweep.
     pub fn set_sweep_after(&mut self, evaluations: Option<u64>) {
         self.sweep_after = evaluations;
