@@ -933,3 +933,34 @@ fn a_price_or_control_naming_an_aggregate_acts_on_what_it_is_made_of() {
     let n49 = supply_of(&monitor, "N49");
     assert!((n49 - share_outside(&doc, "N49", "US")).abs() < 1e-9);
 }
+
+/// QA17 F1, F2. A control on conductor etch tools (N50) to China, effective
+/// 17 November 2023 with no end given, widened on 25 October by insulator
+/// etch tools (N51) effective 4 April 2024 for 30 days: N50 keeps its own
+/// start (it was postponed to April) and no end (it was given the 30 days).
+#[test]
+fn a_widening_add_neither_postpones_nor_ends_what_is_in_force() {
+    let (doc, map) = cset();
+    let first = r#"{"id":"us-2023-10-17-etch","type":"sanction","ts":"2023-10-17T00:00:00Z","effective":"2023-11-17T00:00:00Z","measure":"us-2023-10-17","action":"add","issuer_jurisdiction":"US","items":["N50"],"destinations":["CN"],"license_policy":"denial"}"#;
+    let more = r#"{"id":"us-2023-10-25-more","type":"sanction","ts":"2023-10-25T00:00:00Z","effective":"2024-04-04T00:00:00Z","measure":"us-2023-10-17","action":"add","issuer_jurisdiction":"US","items":["N51"],"destinations":["CN"],"license_policy":"denial","expected_duration_days":30}"#;
+    let at = chrono::DateTime::parse_from_rfc3339("2023-12-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let n50 = |lines: &[&str]| {
+        let mut monitor = Monitor::new(map.clone(), CoreConfig::default());
+        replay(&mut monitor, lines);
+        monitor
+            .assessments(at)
+            .into_iter()
+            .find(|a| a.node_id == "N50")
+            .expect("N50 is short")
+    };
+    let alone = n50(&[first]);
+    let widened = n50(&[first, more]);
+    // 180 days of stock from 17 November, read on 1 December: 166.
+    assert_eq!(alone.time_to_impact_days, Some(stock(&doc, "N50") - 14.0));
+    assert_eq!(widened.time_to_impact_days, alone.time_to_impact_days);
+    assert_eq!(widened.recovery_days, None);
+    assert_eq!(widened.supply_ratio, alone.supply_ratio);
+    assert_eq!(widened.severity, alone.severity);
+}
