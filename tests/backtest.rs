@@ -964,3 +964,25 @@ fn a_widening_add_neither_postpones_nor_ends_what_is_in_force() {
     assert_eq!(widened.supply_ratio, alone.supply_ratio);
     assert_eq!(widened.severity, alone.severity);
 }
+
+/// QA17 F8: a control naming a process step (N46, etch and clean), which
+/// nobody makes, says so rather than that the issuer binds no maker.
+#[test]
+fn a_control_on_a_process_step_says_nobody_makes_it() {
+    let (_, map) = cset();
+    let mut monitor = Monitor::new(map, CoreConfig::default());
+    let event = decode(
+        br#"{"id":"us-n46","type":"sanction","ts":"2023-01-01T00:00:00Z","measure":"us-n46","action":"add","issuer_jurisdiction":"US","items":["N46"],"destinations":["CN"],"license_policy":"denial"}"#,
+    )
+    .unwrap();
+    let applied = monitor.apply(&event, event.ts()).unwrap();
+    assert!(applied.changes.is_empty());
+    assert!(
+        applied
+            .notes
+            .iter()
+            .any(|n| n.starts_with("N46: made in place by its buyers, nobody makes it")),
+        "{:?}",
+        applied.notes
+    );
+}

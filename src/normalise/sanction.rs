@@ -123,7 +123,14 @@ impl Measures {
                     .filter(|id| *id != s.id)
                     .collect();
                 let from = s.effective.unwrap_or(s.ts);
+                // The targets in force come first in the whole form and were
+                // matched, and noted, when they were listed.
+                let listed_before: Vec<String> = (0..current.form.targets.len())
+                    .map(|k| format!("targets[{k}] "))
+                    .collect();
                 let mut out = self.observe_form(config, map, index, &whole, Some(from))?;
+                out.notes
+                    .retain(|n| !listed_before.iter().any(|t| n.starts_with(t.as_str())));
                 out.notes.insert(0, note);
                 let key = ShockKey::Measure(s.measure.clone());
                 for change in &mut out.changes {
@@ -572,6 +579,24 @@ fn export_control(
             .iter()
             .any(|i| map.producers(*i).iter().any(|l| bound(l.firm))),
     };
+    // Items nobody makes (a process step named as itself) are not for want
+    // of a maker the issuer binds (QA17: a control on "Etch and clean" said
+    // the issuer bound nobody).
+    let unmade: Vec<&str> = match &checked.scope {
+        ItemScope::All => Vec::new(),
+        ItemScope::Only(items) => items
+            .iter()
+            .filter(|i| map.is_assembled(**i))
+            .map(|i| map.items[*i as usize].id.as_str())
+            .collect(),
+    };
+    if !unmade.is_empty() {
+        notes.push(format!(
+            "{}: made in place by its buyers, nobody makes it, so a control on it cuts \
+             nothing; name the tools, materials or designs it is made from",
+            unmade.join(", ")
+        ));
+    }
     if !binds {
         notes.push(format!(
             "no producer of the items is subject to {}: the export control cuts nothing \

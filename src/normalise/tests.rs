@@ -867,3 +867,35 @@ fn a_producer_listed_for_items_it_does_not_make_is_noted() {
         out.notes
     );
 }
+
+/// QA17 F8: widening a listing notes the new target's match, not again
+/// those listed before.
+#[test]
+fn a_widening_add_notes_only_its_new_targets() {
+    let map = map();
+    let mut n = Normaliser::new(&CoreConfig::default());
+    n.normalise(&map, &sanction(json!({"targets": [{"name": "Foo Tech"}]})))
+        .unwrap();
+    let out = n
+        .normalise(
+            &map,
+            &sanction(json!({"id": "e2", "ts": "2024-06-01T00:00:00Z",
+                "targets": [{"name": "ACME LITHO", "country": "NL"}]})),
+        )
+        .unwrap();
+    assert!(
+        out.notes[0].contains("widens its targets"),
+        "{:?}",
+        out.notes
+    );
+    assert!(
+        !out.notes.iter().any(|x| x.starts_with("targets[0] ")),
+        "{:?}",
+        out.notes
+    );
+    assert!(
+        out.notes.iter().any(|x| x.starts_with("targets[1] ")),
+        "{:?}",
+        out.notes
+    );
+}
