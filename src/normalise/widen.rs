@@ -50,10 +50,10 @@ pub(crate) fn widen(
     }
     // Adding nothing new (a repeat, or a part of what is in force, such as
     // a destination the map has no buyers in dropped) restates it.
-    let within = same_or_within(&add.targets, &current.targets)
+    let within = within(&add.targets, &current.targets)
         && (all_items(&current.items)
-            || (!all_items(&add.items) && same_or_within(&add.items, &current.items)))
-        && same_or_within(&add_to, &now_to);
+            || (!all_items(&add.items) && within(&add.items, &current.items)))
+        && within(&add_to, &now_to);
     let reach_only = differs
         .iter()
         .all(|d| matches!(*d, "targets" | "items" | "destinations"));
@@ -122,12 +122,12 @@ fn same_items(a: &[String], b: &[String]) -> bool {
     (all_items(a) && all_items(b)) || (!all_items(a) && !all_items(b) && same_set(a, b))
 }
 
-fn same_or_within<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+fn within<T: PartialEq>(a: &[T], b: &[T]) -> bool {
     a.iter().all(|x| b.contains(x))
 }
 
 fn same_set<T: PartialEq>(a: &[T], b: &[T]) -> bool {
-    a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
+    within(a, b) && within(b, a)
 }
 
 /// `a`, then what `b` has that `a` lacks, in order.
