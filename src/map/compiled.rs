@@ -439,9 +439,11 @@ impl ChainMap {
     /// materials" (wafers, gases, chemicals), "etch and clean tools" (dry
     /// and wet tools). A process step reads the step before it, so a price
     /// or a control naming it does not reach up the whole chain.
+    /// A family is not one: it stands for its members.
     pub fn is_aggregate(&self, item: ItemIx) -> bool {
         let recipe = self.recipe(item);
         self.is_assembled(item)
+            && !self.is_family(item)
             && self.items[item as usize].inventory_days == 0.0
             && !recipe.is_empty()
             && recipe
@@ -467,7 +469,7 @@ impl ChainMap {
         while let Some(i) = stack.pop() {
             let below = if !self.is_assembled(i) {
                 Vec::new()
-            } else if self.is_aggregate(i) && !self.is_family(i) {
+            } else if self.is_aggregate(i) {
                 self.recipe(i).iter().map(|u| u.item).collect()
             } else {
                 members(i)

@@ -229,30 +229,21 @@ mod tests {
     #[test]
     fn a_widened_measure_ends_with_its_last_part() {
         let a = r#"{"id":"a","type":"sanction","ts":"2023-01-01T00:00:00Z","measure":"m","action":"add","issuer_jurisdiction":"US","items":["N50"],"destinations":["CN"],"license_policy":"denial","expected_duration_days":100}"#;
-        let b = a
-            .replace(r#""id":"a""#, r#""id":"b""#)
-            .replace("2023-01-01", "2023-01-11")
-            .replace("N50", "N51");
-        let (widened, _) = widen(
-            &sanction(a),
-            day("2023-01-01"),
-            &sanction(&b.replace("100", "30")),
-            |_| true,
-        )
-        .unwrap();
-        assert_eq!(widened.expected_duration_days, Some(100.0));
-        let (widened, _) = widen(
-            &sanction(a),
-            day("2023-01-01"),
-            &sanction(&b.replace("100", "120")),
-            |_| true,
-        )
-        .unwrap();
-        assert_eq!(widened.expected_duration_days, Some(130.0));
-        let open = b.replace("100", "null");
-        let (widened, _) =
-            widen(&sanction(a), day("2023-01-01"), &sanction(&open), |_| true).unwrap();
-        assert_eq!(widened.expected_duration_days, None);
+        // Ten days on, N51 for `days`.
+        let days = |days: &str| {
+            let b = a
+                .replace(r#""id":"a""#, r#""id":"b""#)
+                .replace("2023-01-01", "2023-01-11")
+                .replace("N50", "N51")
+                .replace("100", days);
+            widen(&sanction(a), day("2023-01-01"), &sanction(&b), |_| true)
+                .unwrap()
+                .0
+                .expected_duration_days
+        };
+        assert_eq!(days("30"), Some(100.0));
+        assert_eq!(days("120"), Some(130.0));
+        assert_eq!(days("null"), None);
     }
 
     /// QA17 F3: an add of part of what is in force, in two parts at once,
